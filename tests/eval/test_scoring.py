@@ -42,7 +42,6 @@ def test_length_score_bounded_and_peaks_at_target(x, y):
 def test_count_words_is_the_rewards_counter():
     # One counter for the reward and the evaluator (not a copy): eval imports rewards.text's.
     import eval.longbench_write as lbw
-
     import rewards.text
 
     assert lbw.count_words is rewards.text.count_words
