@@ -120,8 +120,9 @@ class EndpointBackend:
         progress: bool = True,
     ) -> None:
         """Answer ``items``, calling ``on_result(record)`` for each as its chunk finishes."""
-        from rollout.endpoint import ChatRequest
         from tqdm.auto import tqdm
+
+        from rollout.endpoint import ChatRequest
 
         params = {
             "max_tokens": settings.max_tokens,
@@ -233,8 +234,10 @@ class CheckpointBackend:
                 self._engine = Engine(self.model, seed=settings.seed, **self.engine_kwargs)
             with tqdm(total=len(items), desc="generate", unit="item", disable=not progress) as bar:
                 for start in range(0, len(requests), self.chunk_size):
-                    for res in self._engine.generate(requests[start : start + self.chunk_size], sampling):
-                        on_result(self._record(by_id[res.id], res, settings))
+                    for rec in self._generate_chunk(
+                        requests[start : start + self.chunk_size], sampling, by_id, settings
+                    ):
+                        on_result(rec)
                         bar.update(1)
             return
         from rollout.actors import EnginePool
@@ -251,6 +254,25 @@ class CheckpointBackend:
             )
         finally:
             pool.shutdown()
+
+    def _generate_chunk(
+        self, chunk: list, sampling: Any, by_id: dict, settings: GenerationSettings
+    ) -> list[dict]:
+        """Generate one chunk; if the engine rejects it (a prompt too long for the context, say),
+        retry item by item so only the bad items fail, each with the engine's reason."""
+        try:
+            return [self._record(by_id[r.id], r, settings) for r in self._engine.generate(chunk, sampling)]
+        except ValueError:
+            pass
+        out = []
+        for req in chunk:
+            try:
+                out += [
+                    self._record(by_id[r.id], r, settings) for r in self._engine.generate([req], sampling)
+                ]
+            except ValueError as exc:
+                out.append(prediction_record(by_id[req.id], None, settings, error=f"engine error: {exc}"))
+        return out
 
     def close(self) -> None:
         """Free the in-process engine (if any)."""
@@ -287,6 +309,25 @@ class _Appender:
     def __call__(self, rec: dict) -> None:
         self.f.write(json.dumps(rec, ensure_ascii=False) + "\n")
         self.f.flush()
+
+    def _generate_chunk(
+        self, chunk: list, sampling: Any, by_id: dict, settings: GenerationSettings
+    ) -> list[dict]:
+        """Generate one chunk; if the engine rejects it (a prompt too long for the context, say),
+        retry item by item so only the bad items fail, each with the engine's reason."""
+        try:
+            return [self._record(by_id[r.id], r, settings) for r in self._engine.generate(chunk, sampling)]
+        except ValueError:
+            pass
+        out = []
+        for req in chunk:
+            try:
+                out += [
+                    self._record(by_id[r.id], r, settings) for r in self._engine.generate([req], sampling)
+                ]
+            except ValueError as exc:
+                out.append(prediction_record(by_id[req.id], None, settings, error=f"engine error: {exc}"))
+        return out
 
     def close(self) -> None:
         self.f.close()

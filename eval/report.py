@@ -239,7 +239,7 @@ def _plots(runs: Sequence[RunData], tolerance: float) -> dict[str, tuple[str, by
             continue
         xs, ys = zip(*pts, strict=True)
         lo, hi = min(lo, *xs, *ys), max(hi, *xs, *ys)
-        ax.scatter(xs, ys, s=14, alpha=0.7, color=colors[k % len(colors)], label=r.name)
+        ax.scatter(xs, ys, s=14, alpha=0.7, color=colors[k % len(colors)], label=f"{r.name} [{r.benchmark}]")
     ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="produced = required")
     ax.set(xscale="log", yscale="log", xlabel="required length (words / chars)", ylabel="produced length")
     ax.set_title("Required vs produced length")
