@@ -162,6 +162,8 @@ class CheckpointBackend:
     ``num_engines == 1`` without ``ray_address`` runs one in-process
     :class:`rollout.engine.Engine`; otherwise a Ray :class:`rollout.actors.EnginePool`.
     ``engine_kwargs`` go to the engine (max_model_len, dtype, tensor_parallel_size, ...).
+    ``engine`` reuses an already started :class:`rollout.engine.Engine` on ``model`` (e.g. one a
+    training process or a test session holds) instead of starting another.
     """
 
     def __init__(
@@ -172,13 +174,14 @@ class CheckpointBackend:
         ray_address: str | None = None,
         engine_kwargs: dict | None = None,
         chunk_size: int = 32,
+        engine: Any = None,
     ) -> None:
         self.model = str(model)
         self.num_engines = num_engines
         self.ray_address = ray_address
         self.engine_kwargs = dict(engine_kwargs or {})
         self.chunk_size = chunk_size
-        self._engine: Any = None
+        self._engine: Any = engine
 
     def describe(self) -> dict[str, Any]:
         """Run metadata: backend kind, checkpoint path and engine settings."""
@@ -227,8 +230,9 @@ class CheckpointBackend:
         ]
         sampling = self._sampling(settings)
         if self.num_engines == 1 and not self.ray_address:
-            from rollout.engine import Engine
             from tqdm.auto import tqdm
+
+            from rollout.engine import Engine
 
             if self._engine is None:
                 self._engine = Engine(self.model, seed=settings.seed, **self.engine_kwargs)

@@ -50,9 +50,8 @@ def screenshot(html_path, png_path, tmp_path, size=(1280, 3200)):
 
 @pytest.mark.slow
 def test_tiny_model_longbench_write_ruler_report(
-    tiny_model, longbench_dir, fake_openai, tmp_path, monkeypatch
+    tiny_model, tiny_engine, longbench_dir, fake_openai, tmp_path
 ):
-    monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # engine core in-process under pytest
     rows = [
         json.loads(x)
         for x in (longbench_dir / "longbench_write.jsonl").read_text(encoding="utf-8").splitlines()
@@ -68,7 +67,8 @@ def test_tiny_model_longbench_write_ruler_report(
         ),
         model="loopback-judge",
     )
-    backend = CheckpointBackend(str(tiny_model), engine_kwargs={"max_model_len": 4096})
+    # The session's shared vLLM CPU engine on the tiny model (engines take ~20 s to start).
+    backend = CheckpointBackend(str(tiny_model), engine=tiny_engine)
     settings = GenerationSettings(template="plan_write", max_tokens=48, temperature=1.0, top_p=1.0, seed=0)
     client = EndpointClient(
         judge.url,
