@@ -153,6 +153,7 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
         judge_client=judge,
         judge_prompt=prompt,
         judge_attempts=args.judge_attempts,
+        judge_params={"max_tokens": args.judge_max_tokens, "temperature": args.judge_temperature},
         limit=args.limit,
         name=args.name,
         progress=not args.no_progress,
@@ -249,6 +250,15 @@ def register(subparsers: Any) -> None:
     j.add_argument("--judge-prompt", help="prompt file with {{request}}/{{answer}} (or $INST$/$RESPONSE$)")
     j.add_argument("--judge-attempts", type=int, default=3, help="tries per item for unreadable replies")
     j.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight")
+    j.add_argument(
+        "--judge-max-tokens",
+        type=int,
+        default=512,
+        help="judge reply budget (tokens; more for reasoning judges)",
+    )
+    j.add_argument(
+        "--judge-temperature", type=float, default=0.0, help="judge sampling temperature (default 0)"
+    )
     j.add_argument("--no-judge", action="store_true", help="length score only")
     p.set_defaults(func=_cmd_lbw)
 

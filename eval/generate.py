@@ -31,6 +31,7 @@ __all__ = [
     "EndpointBackend",
     "prediction_record",
     "read_jsonl_latest",
+    "JsonlAppender",
     "predict",
 ]
 
@@ -299,8 +300,9 @@ def read_jsonl_latest(path: Path, key: str = "id") -> dict[str, dict]:
     return out
 
 
-class _Appender:
-    """Appends JSON lines, one ``write`` + flush per record, starting on a fresh line."""
+class JsonlAppender:
+    """Appends JSON lines to ``path``, one ``write`` + flush per record, so a kill loses at most
+    the record being written; a torn last line left by an earlier kill is ended first."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -354,7 +356,7 @@ def predict(
     done = {k: v for k, v in read_jsonl_latest(path).items() if v.get("error") is None}
     todo = [it for it in items if it.id not in done]
     if todo:
-        out = _Appender(path)
+        out = JsonlAppender(path)
         try:
 
             def keep(rec: dict) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem, load_items
-from eval.generate import GenerationSettings, _Appender, predict, read_jsonl_latest
+from eval.generate import GenerationSettings, JsonlAppender, predict, read_jsonl_latest
 from eval.judge import JudgePrompt, JudgeRecord, judge_answers
 from eval.scoring import bucket_of, length_score, overall_score, summarize
 from rewards.text import count_words  # the project's one word counter (shared with the reward)
@@ -103,7 +103,7 @@ def judge_predictions(
         if p.get("error") is None and (p["id"] not in stored or stored[p["id"]].get("error"))
     ]
     if todo:
-        out = _Appender(path)
+        out = JsonlAppender(path)
 
         def keep(rec: JudgeRecord) -> None:
             d = rec.to_dict()
@@ -188,6 +188,7 @@ def score_run(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
             "S_q": s_q,
             "S_bar": overall_score(s_l, s_q),
             "dimensions": (j or {}).get("scores"),
+            "judge_prompt_hash": (j or {}).get("prompt_hash"),
             "generation_error": p.get("error"),
             "judge_error": (j or {}).get("error") if ok and judge else None,
         }
