@@ -44,6 +44,7 @@ def runs(fake_openai, tmp_path, longbench_dir):
         tmp_path / "ruler",
         EndpointBackend(_client(w, tmp_path / "r.g")),
         s,
+        limit=24,  # required 1000, 2000 and 5000 (8 prompts each)
         progress=False,
     )
     dirs.append(tmp_path / "ruler")
