@@ -144,3 +144,21 @@ def test_new_judge_prompt_rejudges(fake_openai, tmp_path, data_file):
     assert a["run"]["judge"]["prompt_version"] != b["run"]["judge"]["prompt_version"]
     assert b["run"]["judge"]["prompt_hash"] == JudgePrompt.from_file(custom).hash
     assert a["overall"]["S_q"] != b["overall"]["S_q"]  # new prompt text, new (deterministic) scores
+
+
+def test_killed_mid_write_resumes_without_loss(fake_openai, tmp_path, data_file):
+    writer = fake_openai(writer_responder(default_words=40))
+    out = tmp_path / "run"
+    s = GenerationSettings(max_tokens=32)
+    backend = EndpointBackend(_client(writer, tmp_path, "g"))
+    run_longbench_write(data_file, out, backend, s, progress=False)
+    preds = out / "predictions.jsonl"
+    lines = preds.read_text(encoding="utf-8").splitlines()
+    # A kill in the middle of writing the last record leaves a torn line.
+    preds.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2], encoding="utf-8")
+    sent = len(writer.requests)
+    res = run_longbench_write(data_file, out, backend, s, progress=False)
+    assert res["overall"]["n"] == 5 and res["failures"]["generation"] == 0
+    assert len(writer.requests) == sent  # the torn item came back from the client's cache
+    records = [json.loads(x) for x in preds.read_text(encoding="utf-8").splitlines()[len(lines) :]]
+    assert len(records) == 1 and records[0]["id"] == json.loads(lines[-1])["id"]
