@@ -138,6 +138,15 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
                 "Each cell: S̄ (S_l / S_q).",
             )
         )
+        types = sorted({k for r in lbw for k in r.scores["by_type"]})
+        tables.append(
+            _Table(
+                "By type",
+                ["type", *(r.name for r in lbw)],
+                [[t, *(_cell(r.scores["by_type"].get(t)) for r in lbw)] for t in types],
+                "Each cell: S̄ (S_l / S_q); one column per model.",
+            )
+        )
         tables.append(
             _Table(
                 "Judge scores per dimension (1-5)",

@@ -62,6 +62,7 @@ def test_report_html_and_md(runs, tmp_path, capsys):
     for name in ("short-writer", "long-writer", "ruler-w"):
         assert name in html and name in md
     assert "<table>" in html and "Leaderboard" in html and "[0,500)" in html
+    assert "## By type" in md and "Community Forum" in md  # a LongBench-Write type
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", html)
     assert len(images) == 3 and all(len(i) > 5000 for i in images)  # scatter, ruler, dimensions
     assert "src='http" not in html and 'src="http' not in html  # self-contained
