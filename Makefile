@@ -37,9 +37,18 @@ $(STAMP): requirements/cpu.lock pyproject.toml
 demo: venv
 	$(PY) -m longwrite.demo
 
-test: venv
+test: venv system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -m "not gpu" tests
+
+# Headless Chromium renders the evaluation report in the end-to-end test (Debian's package; only
+# installed when missing and we are root; otherwise a hint is printed and that test fails).
+.PHONY: system-deps
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium not found: install it (apt-get install chromium) for the report screenshot test"; fi; }
 
 test-fast: venv
 	$(VENV)/bin/pytest -m "not slow and not gpu" tests
