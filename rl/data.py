@@ -113,7 +113,9 @@ def _parse_target(value: Any, language: str, where: tuple[Path | str, int]) -> d
         raise _row_error(path, line, f"'target' must be an object {{lower, upper}}, got {value!r}")
     extra = set(value) - {"lower", "upper", "unit"}
     if extra:
-        raise _row_error(path, line, f"'target' has unknown key(s) {sorted(extra)}; allowed: lower, upper, unit")
+        raise _row_error(
+            path, line, f"'target' has unknown key(s) {sorted(extra)}; allowed: lower, upper, unit"
+        )
     bounds = []
     for key in ("lower", "upper"):
         v = value.get(key)
@@ -122,7 +124,9 @@ def _parse_target(value: Any, language: str, where: tuple[Path | str, int]) -> d
         bounds.append(int(v))
     lower, upper = bounds
     if upper < lower or upper == 0:
-        raise _row_error(path, line, f"'target' needs 0 <= lower <= upper and upper > 0, got {lower}..{upper}")
+        raise _row_error(
+            path, line, f"'target' needs 0 <= lower <= upper and upper > 0, got {lower}..{upper}"
+        )
     unit = value.get("unit", unit_of(language))
     if unit not in _UNITS:
         raise _row_error(path, line, f"'target.unit' must be one of {_UNITS}, got {unit!r}")
@@ -153,7 +157,9 @@ def read_prompts(path: str | Path) -> list[PromptRow]:
                 raise _row_error(path, line_no, f"expected a JSON object, got {type(obj).__name__}")
             unknown = sorted(set(obj) - set(_ALLOWED_KEYS))
             if unknown:
-                raise _row_error(path, line_no, f"unknown key(s) {unknown}; allowed: {', '.join(_ALLOWED_KEYS)}")
+                raise _row_error(
+                    path, line_no, f"unknown key(s) {unknown}; allowed: {', '.join(_ALLOWED_KEYS)}"
+                )
             prompt = obj.get("prompt")
             if not isinstance(prompt, str) or not prompt.strip():
                 raise _row_error(path, line_no, "'prompt' must be a non-empty string")
@@ -222,7 +228,9 @@ def resolve_targets(
         for i, target in zip(pending, predicted, strict=True):
             out[i] = _as_target_dict(target)
             if target is None:
-                log.warning("%s:%d: no target length range for request %r", rows[i].path, rows[i].line, rows[i].id)
+                log.warning(
+                    "%s:%d: no target length range for request %r", rows[i].path, rows[i].line, rows[i].id
+                )
     return out
 
 
@@ -235,10 +243,7 @@ def split_train_val(ids: Sequence[str], val_fraction: float, seed: int = 0) -> l
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     n = len(ids)
     n_val = round(n * val_fraction)
-    if val_fraction > 0 and n >= 2:
-        n_val = min(max(n_val, 1), n - 1)
-    else:
-        n_val = 0
+    n_val = min(max(n_val, 1), n - 1) if val_fraction > 0 and n >= 2 else 0
     ranked = sorted(range(n), key=lambda i: hashlib.sha256(f"{seed}:{ids[i]}".encode()).hexdigest())
     val = set(ranked[:n_val])
     return ["val" if i in val else "train" for i in range(n)]
@@ -258,7 +263,9 @@ def build_records(
 
     records = []
     items = zip(rows, targets, splits, strict=True)
-    for index, (row, target, split) in enumerate(tqdm(items, total=len(rows), desc="rows", disable=not progress)):
+    for index, (row, target, split) in enumerate(
+        tqdm(items, total=len(rows), desc="rows", disable=not progress)
+    ):
         records.append(
             {
                 "data_source": data_source,
@@ -390,7 +397,9 @@ def prepare_rl_data(
     splits = split_train_val([r.id for r in rows], val_fraction, seed)
     records = build_records(rows, targets, splits, template, style, data_source, progress)
 
-    train = write_parquet([r for r in records if r["extra_info"]["split"] == "train"], out_dir / "train.parquet")
+    train = write_parquet(
+        [r for r in records if r["extra_info"]["split"] == "train"], out_dir / "train.parquet"
+    )
     val = write_parquet([r for r in records if r["extra_info"]["split"] == "val"], out_dir / "val.parquet")
     chat_template = None
     if style == "base":
