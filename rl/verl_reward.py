@@ -68,6 +68,7 @@ __all__ = [
     "result_keys",
     "build_sample",
     "to_result",
+    "process_stats",
 ]
 
 log = logging.getLogger(__name__)
@@ -370,3 +371,19 @@ def compute_score_batch(
         build_sample(s, g, e) for s, g, e in zip(solution_strs, ground_truths, extra_infos, strict=True)
     ]
     return _score(samples, config) if samples else []
+
+
+def process_stats(_actor: Any = None) -> dict[str, Any]:
+    """This process's reward state: pid, the sizes of the batches scored so far (per event loop)
+    and the ids of the loaded MiniLM encoders. For logging and for checking, inside a Ray reward
+    worker (``actor.__ray_call__.remote(process_stats)``), that the encoder loaded once and that
+    concurrent calls were batched.
+    """
+    from rewards import embedding
+
+    models = getattr(embedding, "_models", {})
+    return {
+        "pid": os.getpid(),
+        "batch_sizes": [size for b in _batchers.values() for size in b.batches],
+        "encoders": [id(m) for m in models.values()],
+    }

@@ -96,10 +96,16 @@ def verl_batch(rows, tokenizer, ids):
 
 def reward_worker(tiny_model, reward_kwargs):
     """verl's own RewardLoopWorker, configured as our trainer presets configure it."""
-    from omegaconf import OmegaConf
     from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
 
-    config = OmegaConf.create(
+    return RewardLoopWorker(reward_worker_config(tiny_model, reward_kwargs))
+
+
+def reward_worker_config(tiny_model, reward_kwargs):
+    """The part of verl's config a RewardLoopWorker reads, with our reward function."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.create(
         {
             "actor_rollout_ref": {"model": {"path": str(tiny_model), "tokenizer_path": None}},
             "reward": {
@@ -114,7 +120,6 @@ def reward_worker(tiny_model, reward_kwargs):
             },
         }
     )
-    return RewardLoopWorker(config)
 
 
 def same(a, b, tol=1e-5):
@@ -283,3 +288,38 @@ def test_batches_close_at_max_size_and_model_loads_once():
     results, batches = asyncio.run(many(7))
     assert batches == [3, 3, 1] and len(results) == 7
     assert load_minilm() is model  # one encoder per process, reused by every batch
+
+
+@pytest.mark.slow
+def test_in_a_ray_reward_worker(rows, tokenizer, tiny_model, repo_root):
+    """verl's RewardLoopWorker as a real Ray actor (as verl starts it): two batches, one process,
+    one encoder load, each batch scored together."""
+    import ray
+    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
+
+    ray.init(
+        num_cpus=2,
+        object_store_memory=300_000_000,
+        include_dashboard=False,
+        runtime_env={
+            "env_vars": {
+                "PYTHONPATH": str(repo_root),
+                "HF_HUB_OFFLINE": "1",
+                "TOKENIZERS_PARALLELISM": "false",
+            }
+        },
+    )
+    try:
+        worker = ray.remote(RewardLoopWorker).remote(
+            reward_worker_config(tiny_model, {"reward_config": CONFIG})
+        )
+        data = verl_batch(rows, tokenizer, REQUESTS_IDS)
+        first = ray.get(worker.compute_score_batch.remote(data), timeout=300)
+        second = ray.get(worker.compute_score_batch.remote(data), timeout=300)
+        stats = ray.get(worker.__ray_call__.remote(vr.process_stats), timeout=60)
+    finally:
+        ray.shutdown()
+    assert [o["reward_score"] for o in first] == [o["reward_score"] for o in second]
+    assert all(list(o["reward_extra_info"]) == vr.result_keys(CONFIG) for o in first)
+    assert stats["batch_sizes"] == [len(REQUESTS_IDS)] * 2
+    assert len(stats["encoders"]) == 1
