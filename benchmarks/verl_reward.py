@@ -37,7 +37,12 @@ def _samples(n: int) -> list[tuple[str, dict]]:
         answer = "\n\n".join(paragraphs)
         response = f"<think>Six sections, about {WORDS // 6} words each.</think><answer>{answer}</answer>"
         info = {"request": f"Write a {WORDS}-word essay, number {k}.", "id": str(k), "language": "en"}
-        info["target"] = {"lower": int(WORDS * 0.9), "upper": int(WORDS * 1.1), "unit": "words", "source": "explicit"}
+        info["target"] = {
+            "lower": int(WORDS * 0.9),
+            "upper": int(WORDS * 1.1),
+            "unit": "words",
+            "source": "explicit",
+        }
         out.append((response, info))
     return out
 
@@ -46,7 +51,8 @@ async def _score_all(samples: list[tuple[str, dict]], max_batch_size: int) -> li
     from rl.verl_reward import compute_score
 
     calls = [
-        compute_score("longwriter_rl", resp, None, info, max_batch_size=max_batch_size) for resp, info in samples
+        compute_score("longwriter_rl", resp, None, info, max_batch_size=max_batch_size)
+        for resp, info in samples
     ]
     return await asyncio.gather(*calls)
 
