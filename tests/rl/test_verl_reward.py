@@ -323,3 +323,27 @@ def test_in_a_ray_reward_worker(rows, tokenizer, tiny_model, repo_root):
     assert all(list(o["reward_extra_info"]) == vr.result_keys(CONFIG) for o in first)
     assert stats["batch_sizes"] == [len(REQUESTS_IDS)] * 2
     assert len(stats["encoders"]) == 1
+
+
+def test_samples_arriving_during_scoring_join_the_next_batch():
+    """verl's streaming path sends samples as rollouts finish: while one batch is being scored,
+    later arrivals wait together and are scored as one batch, not one by one."""
+    import time
+
+    async def stream():
+        # keep the scoring thread busy, as a long batch would
+        blocker = asyncio.get_running_loop().run_in_executor(vr._get_executor(), time.sleep, 1.5)
+        calls = []
+        for k in range(6):
+            call = vr.compute_score(
+                None, RESPONSES["en-ok"], None, {"request": f"Write {k}."}, reward_config=CONFIG
+            )
+            calls.append(asyncio.ensure_future(call))
+            await asyncio.sleep(0.03)  # one arrival every 30 ms, longer than the 20 ms window
+        await blocker
+        results = await asyncio.gather(*calls)
+        return results, vr._batchers[id(asyncio.get_running_loop())].batches
+
+    results, batches = asyncio.run(stream())
+    assert len(results) == 6 and all(list(r) == vr.result_keys(CONFIG) for r in results)
+    assert batches == [1, 5]
