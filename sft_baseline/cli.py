@@ -1,0 +1,118 @@
+"""``longwrite agentwrite | prepare-sft | sft | pairs``: the SFT baseline's subcommands.
+
+Thin layers over :mod:`sft_baseline.agentwrite`, :mod:`sft_baseline.data`,
+:mod:`sft_baseline.train` and :mod:`sft_baseline.pairs`; nothing heavy is imported at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+
+def _add_backend_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--endpoint", metavar="URL", help="OpenAI-compatible base URL, e.g. http://host:8000/v1")
+    g.add_argument(
+        "--local-model",
+        metavar="PATH",
+        help="a local HF model directory: started behind `longwrite serve` on 127.0.0.1 for this run",
+    )
+    p.add_argument("--model", help="model name at the endpoint (required with --endpoint)")
+    p.add_argument("--api-key", default=None, help="API key (default: $OPENAI_API_KEY, or none)")
+    p.add_argument("--rpm", type=float, default=None, help="client-side requests-per-minute limit")
+    p.add_argument("--max-model-len", type=int, default=8192, help="--local-model context (tokens)")
+
+
+@contextlib.contextmanager
+def _endpoint(args: argparse.Namespace, concurrency: int):
+    """An EndpointClient for ``--endpoint``/``--model``, or for a local model served for the run."""
+    from rollout.endpoint import EndpointClient
+
+    if args.endpoint:
+        if not args.model:
+            raise ValueError("--endpoint needs --model (the model name the endpoint serves)")
+        yield EndpointClient(
+            args.endpoint,
+            args.model,
+            api_key=args.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
+            concurrency=concurrency,
+            requests_per_minute=args.rpm,
+        )
+        return
+    from sft_baseline.serve import local_server
+
+    path = Path(args.local_model)
+    if not path.is_dir():
+        raise FileNotFoundError(f"--local-model: not a model directory: {path}")
+    with local_server(path, max_model_len=args.max_model_len) as (url, name):
+        yield EndpointClient(url, name, api_key="EMPTY", concurrency=concurrency)
+
+
+def _cmd_agentwrite(args: argparse.Namespace) -> int:
+    from sft_baseline.agentwrite import AgentWriteConfig, format_summary, load_instructions, run_agentwrite
+
+    items = load_instructions(args.instructions)
+    if args.limit:
+        items = items[: args.limit]
+    config = AgentWriteConfig(
+        max_steps=args.max_steps,
+        min_length_ratio=args.min_length_ratio,
+        plan_max_tokens=args.plan_max_tokens,
+        section_max_tokens=args.section_max_tokens,
+        temperature=args.temperature,
+    )
+    with _endpoint(args, args.concurrency) as client:
+        summary = run_agentwrite(
+            items,
+            client,
+            args.out,
+            concurrency=args.concurrency,
+            config=config,
+            progress=not args.no_progress,
+        )
+    print(format_summary(summary))
+    print(f"outputs in {args.out}: agentwrite.jsonl, dropped.jsonl, sft.parquet, summary.json")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add the SFT-baseline subcommands."""
+    from sft_baseline import agentwrite as _aw  # light: stdlib + rewards.text
+
+    p = subparsers.add_parser(
+        "agentwrite",
+        help="build long-output SFT data: plan, then write paragraph by paragraph (resumable)",
+        description=_aw.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--instructions", required=True, metavar="FILE", help="jsonl with 'instruction' (and 'id'), or .txt"
+    )
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (re-run with the same one to resume)"
+    )
+    _add_backend_args(p)
+    p.add_argument("--concurrency", type=int, default=8, help="items in flight at once (default: 8)")
+    p.add_argument("--limit", type=int, default=0, help="only the first N instructions")
+    p.add_argument("--max-steps", type=int, default=50, help="drop plans with more paragraphs (default: 50)")
+    p.add_argument(
+        "--min-length-ratio",
+        type=float,
+        default=0.5,
+        help="drop results shorter than this fraction of the plan's total words (default: 0.5)",
+    )
+    p.add_argument("--plan-max-tokens", type=int, default=1024, help="token budget of the plan call")
+    p.add_argument("--section-max-tokens", type=int, default=2048, help="token budget of each paragraph call")
+    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default: 0.7)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_agentwrite)
+
+
+if __name__ == "__main__":
+    from longwrite.cli import main
+
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,130 @@
+"""AgentWrite against a real OpenAI-compatible HTTP server on 127.0.0.1 playing the writer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rewards.text import count_words
+from sft_baseline.agentwrite import CallJournal, load_instructions, run_agentwrite
+from sft_baseline.fake_writer import FakeWriterServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write_items(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _client(server: FakeWriterServer, concurrency: int = 4):
+    from rollout.endpoint import EndpointClient
+
+    return EndpointClient(server.url, "fake-writer", api_key="EMPTY", concurrency=concurrency, max_retries=6)
+
+
+ITEMS = [
+    {"id": "ok-en", "instruction": "Write a 600-word essay about rivers. [[label]]"},
+    {"id": "ok-zh", "instruction": "写一篇600字的散文，题目是《秋天的图书馆》。"},
+    {"id": "bad-plan", "instruction": "Write a story. [[plan:malformed]]"},
+    {"id": "many", "instruction": "Write a long saga. [[steps:51]] [[words:1]]"},
+    {"id": "empty", "instruction": "Write a report. [[empty:2]]"},
+    {"id": "short", "instruction": "Write a letter. [[short]]"},
+    {"id": "rate", "instruction": "Write an essay on light. [[429:2]]"},
+]
+
+
+def test_agentwrite_filters_outputs_and_429s(tmp_path):
+    items = load_instructions(_write_items(tmp_path / "in.jsonl", ITEMS))
+    with FakeWriterServer() as server:
+        summary = run_agentwrite(items, _client(server), tmp_path / "out", concurrency=4, progress=False)
+
+    assert summary["kept"] == 3
+    assert summary["dropped"] == {
+        "unparseable_plan": 1,
+        "too_many_steps": 1,
+        "empty_section": 1,
+        "too_short": 1,
+    }
+    kept = {r["id"]: r for r in map(json.loads, (tmp_path / "out/agentwrite.jsonl").open())}
+    assert set(kept) == {"ok-en", "ok-zh", "rate"}
+    en = kept["ok-en"]
+    assert len(en["sections"]) == 3 and len(en["plan_steps"]) == 3
+    # "Paragraph k:" labels were stripped; the text is the sections joined.
+    assert not any(s.startswith("Paragraph") for s in en["sections"])
+    assert en["final"] == "\n\n".join(en["sections"])
+    assert en["words"]["final"] == count_words(en["final"]) == 600
+    assert en["words"]["plan_total"] == 600
+    assert kept["ok-zh"]["language"] == "zh" and kept["ok-zh"]["words"]["final"] == 600
+    # The 429'd item got through after retries: 2 refusals for each of its 4 calls.
+    statuses = [r["status"] for r in server.requests]
+    assert statuses.count(429) == 8
+    dropped = {r["id"]: r for r in map(json.loads, (tmp_path / "out/dropped.jsonl").open())}
+    assert dropped["many"]["detail"] == "51 steps > 50"
+    assert "paragraph 2" in dropped["empty"]["detail"]
+
+    sft = pd.read_parquet(tmp_path / "out/sft.parquet")
+    assert len(sft) == 3
+    roles = [[m["role"] for m in msgs] for msgs in sft["messages"]]
+    assert roles == [["user", "assistant"]] * 3
+
+
+def test_rerun_reuses_every_finished_call(tmp_path):
+    items = load_instructions(_write_items(tmp_path / "in.jsonl", ITEMS[:2]))
+    with FakeWriterServer() as server:
+        first = run_agentwrite(items, _client(server), tmp_path / "out", progress=False)
+        n = len(server.requests)
+        second = run_agentwrite(items, _client(server), tmp_path / "out", progress=False)
+        assert len(server.requests) == n  # nothing sent again
+    assert first["calls_made"] == 8 and second["calls_made"] == 0 and second["calls_reused"] == 8
+    assert first["kept"] == second["kept"] == 2
+
+
+def test_bad_instruction_rows_name_file_and_line(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"instruction": "fine"}\n\n{"prompt": 3}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.jsonl:3: needs a non-empty string"):
+        load_instructions(p)
+    p.write_text('{"instruction": "a"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: not valid JSON"):
+        load_instructions(p)
+
+
+def test_sigkill_mid_run_then_resume_sends_no_finished_call_again(tmp_path):
+    rows = [{"id": f"i{k}", "instruction": f"Write essay number {k}. [[steps:4]]"} for k in range(6)]
+    instr = _write_items(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out"
+    journal = out / "calls.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with FakeWriterServer(latency_s=0.15) as server:
+        cmd = [sys.executable, "-m", "longwrite.cli", "agentwrite", "--instructions", str(instr),
+               "--out", str(out), "--endpoint", server.url, "--model", "fake-writer",
+               "--concurrency", "2", "--no-progress"]  # fmt: skip
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if journal.exists() and len(journal.read_text().splitlines()) >= 8:
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL
+        finished = {rec["request_sha"] for rec in CallJournal(journal).entries.values()}
+        assert 8 <= len(finished) < 30  # killed mid-run: some, not all, of the 30 calls were done
+        n_before = len(server.requests)
+
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        resent = [r for r in server.requests[n_before:] if r["sha"] in finished]
+        assert resent == []
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["kept"] == 6 and summary["calls_reused"] == len(finished)
+    assert "kept 6" in done.stdout
