@@ -79,9 +79,32 @@ def _cmd_agentwrite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_prepare_sft(args: argparse.Namespace) -> int:
+    from sft_baseline.data import format_stats, prepare_sft
+
+    if args.general_ratio and not args.general:
+        raise ValueError("--general-ratio needs --general FILE")
+    res = prepare_sft(
+        args.data,
+        args.out,
+        args.tokenizer,
+        max_length=args.max_length,
+        general=args.general,
+        general_ratio=args.general_ratio,
+        val_size=args.val_size,
+        seed=args.seed,
+        skip_bad=args.skip_bad,
+        progress=not args.no_progress,
+    )
+    print(format_stats(res.stats))
+    print("wrote " + ", ".join(str(p) for p in res.paths.values()))
+    return 0
+
+
 def register(subparsers) -> None:
     """Add the SFT-baseline subcommands."""
     from sft_baseline import agentwrite as _aw  # light: stdlib + rewards.text
+    from sft_baseline import data as _data
 
     p = subparsers.add_parser(
         "agentwrite",
@@ -110,6 +133,34 @@ def register(subparsers) -> None:
     p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default: 0.7)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_agentwrite)
+
+    p = subparsers.add_parser(
+        "prepare-sft",
+        help="LongWriter-6k-style chat jsonl -> verl SFT parquet (validated, mixed, length-filtered)",
+        description=_data.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--data", required=True, metavar="FILE", help="chat jsonl ('messages' records), e.g. LongWriter-6k"
+    )
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for train.parquet / val.parquet / stats.json"
+    )
+    p.add_argument(
+        "--tokenizer", required=True, metavar="PATH", help="model or tokenizer dir (lengths in its tokens)"
+    )
+    p.add_argument(
+        "--max-length", type=int, default=32768, help="drop samples over this many tokens (default: 32768)"
+    )
+    p.add_argument("--general", metavar="FILE", help="general chat SFT jsonl to mix in")
+    p.add_argument("--general-ratio", type=float, default=0.0, help="general rows per long row (e.g. 1.0)")
+    p.add_argument("--val-size", type=int, default=0, help="rows held out into val.parquet (default: 0)")
+    p.add_argument("--seed", type=int, default=0, help="shuffle / sampling seed")
+    p.add_argument(
+        "--skip-bad", action="store_true", help="drop bad rows (listed in stats.json) instead of failing"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_prepare_sft)
 
 
 if __name__ == "__main__":
