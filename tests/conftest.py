@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,12 @@ os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "longbench-write"
+
+# Test helpers (e.g. ``from fake_openai import FakeOpenAIServer, Reply, scripted``): plain modules
+# in tests/helpers, importable from every test without making tests/ a package.
+HELPERS = str(Path(__file__).resolve().parent / "helpers")
+if HELPERS not in sys.path:
+    sys.path.insert(0, HELPERS)
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +43,21 @@ def tiny_model() -> Path:
     from rollout.tiny import tiny_model_path
 
     return tiny_model_path(seed=0)
+
+
+@pytest.fixture
+def fake_openai():
+    """Factory for OpenAI-compatible HTTP servers on 127.0.0.1 (tests/helpers/fake_openai.py),
+    stopped at the end of the test: ``server = fake_openai(responder, latency=0.0)``."""
+    from fake_openai import FakeOpenAIServer
+
+    servers = []
+
+    def start(responder=None, **kwargs):
+        server = FakeOpenAIServer(responder, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
