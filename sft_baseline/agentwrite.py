@@ -48,6 +48,7 @@ __all__ = [
     "Instruction",
     "ItemResult",
     "CallJournal",
+    "request_sha",
     "DROP_REASONS",
     "load_instructions",
     "write_item",
@@ -175,7 +176,8 @@ def load_instructions(path: str | Path) -> list[Instruction]:
     return items
 
 
-def _request_sha(messages: list[dict]) -> str:
+def request_sha(messages: list[dict]) -> str:
+    """Hash of a request's messages, stored with each journal entry (a changed prompt is not reused)."""
     return hashlib.sha1(json.dumps(messages, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
@@ -227,7 +229,7 @@ async def _call(
     result: ItemResult,
 ) -> str | None:
     """Text of the call for ``(item, step)``: from the journal, else from the writer; None on failure."""
-    sha = _request_sha(messages)
+    sha = request_sha(messages)
     done = journal.get(item.key, step)
     if done is not None and done.get("request_sha") == sha:
         result.cached_calls += 1
@@ -332,6 +334,8 @@ async def _run_all(
         return list(await asyncio.gather(*(one(it) for it in items)))
     finally:
         bar.close()
+        if hasattr(writer, "aclose"):  # the client's connections belong to this event loop
+            await writer.aclose()
 
 
 def run_agentwrite(

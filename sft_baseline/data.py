@@ -153,9 +153,6 @@ def prepare_sft(
     chat jsonl. ``val_size``: rows held out into ``val.parquet``. Bad rows raise ValueError listing
     them as FILE:LINE unless ``skip_bad``, which drops them and lists them in ``stats.json``.
     """
-    import pandas as pd
-    from transformers import AutoTokenizer
-
     rows, errors = read_chat_jsonl(data, "long")
     if general is not None:
         grows, gerrors = read_chat_jsonl(general, "general")
@@ -174,6 +171,9 @@ def prepare_sft(
                 f"--general-ratio {general_ratio} needs {want} general rows, {general} has {len(grows)}"
             )
         rows = rows + rng.sample(grows, want)
+
+    import pandas as pd
+    from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(tokenizer))
     if not getattr(tok, "chat_template", None):

@@ -49,7 +49,9 @@ def load_preset(name: str | Path) -> dict[str, Any]:
     if not (path.suffix in (".yaml", ".yml") and path.exists()):
         path = PRESET_DIR / f"{name}.yaml"
     if not path.exists():
-        raise ValueError(f"unknown SFT preset {str(name)!r}; choose one of {', '.join(list_presets())} or a yaml path")
+        raise ValueError(
+            f"unknown SFT preset {str(name)!r}; choose one of {', '.join(list_presets())} or a yaml path"
+        )
     preset = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(preset.get("verl"), dict):
         raise ValueError(f"{path}: a preset needs a 'verl' mapping (verl SFT config keys)")
@@ -74,7 +76,9 @@ def _merge_strict(cfg, values: Mapping[str, Any], where: str) -> None:
         dotted = f"{where}.{key}" if where else key
         if key not in cfg:
             if not add:
-                raise ValueError(f"unknown verl SFT config key {dotted!r} (write '+{dotted}' to add a new key)")
+                raise ValueError(
+                    f"unknown verl SFT config key {dotted!r} (write '+{dotted}' to add a new key)"
+                )
             with open_dict(cfg):
                 cfg[key] = value
             continue
@@ -168,7 +172,11 @@ def launch_command(
 
 
 def launch(
-    preset: str | Path, overrides: Sequence[str] = (), *, nproc_per_node: int | None = None, timeout: float | None = None
+    preset: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    nproc_per_node: int | None = None,
+    timeout: float | None = None,
 ) -> Path:
     """Run verl's SFT trainer for ``preset``; return the run folder (``trainer.default_local_dir``).
 
@@ -181,7 +189,9 @@ def launch(
         files = cfg.data[key]
         for f in [files] if isinstance(files, str) else list(files or []):
             if not Path(f).exists():
-                raise FileNotFoundError(f"data.{key}: {f} does not exist (make it with `longwrite prepare-sft`)")
+                raise FileNotFoundError(
+                    f"data.{key}: {f} does not exist (make it with `longwrite prepare-sft`)"
+                )
     run_dir = Path(cfg.trainer.default_local_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     argv, env = launch_command(preset, overrides, nproc_per_node)
@@ -192,7 +202,9 @@ def launch(
         **os.environ,
         **env,
         "VERL_FILE_LOGGER_PATH": str(run_dir / "metrics.jsonl"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PRESET_DIR.parents[1]), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(PRESET_DIR.parents[1]), os.environ.get("PYTHONPATH")])
+        ),
     }
     subprocess.run(argv, env=full_env, check=True, timeout=timeout)
     return run_dir

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from agentwrite_writer import agentwrite_responder
+from fake_openai import FakeOpenAIServer
 
 from rewards.text import count_words
-from sft_baseline.agentwrite import CallJournal, load_instructions, run_agentwrite
-from sft_baseline.fake_writer import FakeWriterServer
+from sft_baseline.agentwrite import CallJournal, load_instructions, request_sha, run_agentwrite
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,10 +26,14 @@ def _write_items(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def _client(server: FakeWriterServer, concurrency: int = 4):
+def _server(latency: float = 0.0) -> FakeOpenAIServer:
+    return FakeOpenAIServer(agentwrite_responder, latency=latency, model="fake-writer")
+
+
+def _client(server: FakeOpenAIServer, concurrency: int = 4):
     from rollout.endpoint import EndpointClient
 
-    return EndpointClient(server.url, "fake-writer", api_key="EMPTY", concurrency=concurrency, max_retries=6)
+    return EndpointClient(server.url, server.model, concurrency=concurrency, max_retries=6, backoff_base=0.01)
 
 
 ITEMS = [
@@ -44,7 +49,7 @@ ITEMS = [
 
 def test_agentwrite_filters_outputs_and_429s(tmp_path):
     items = load_instructions(_write_items(tmp_path / "in.jsonl", ITEMS))
-    with FakeWriterServer() as server:
+    with _server() as server:
         summary = run_agentwrite(items, _client(server), tmp_path / "out", concurrency=4, progress=False)
 
     assert summary["kept"] == 3
@@ -65,8 +70,8 @@ def test_agentwrite_filters_outputs_and_429s(tmp_path):
     assert en["words"]["plan_total"] == 600
     assert kept["ok-zh"]["language"] == "zh" and kept["ok-zh"]["words"]["final"] == 600
     # The 429'd item got through after retries: 2 refusals for each of its 4 calls.
-    statuses = [r["status"] for r in server.requests]
-    assert statuses.count(429) == 8
+    rate = [b for b in server.snapshot() if "[[429:2]]" in b["messages"][-1]["content"]]
+    assert len(rate) == 4 * 3
     dropped = {r["id"]: r for r in map(json.loads, (tmp_path / "out/dropped.jsonl").open())}
     assert dropped["many"]["detail"] == "51 steps > 50"
     assert "paragraph 2" in dropped["empty"]["detail"]
@@ -79,7 +84,7 @@ def test_agentwrite_filters_outputs_and_429s(tmp_path):
 
 def test_rerun_reuses_every_finished_call(tmp_path):
     items = load_instructions(_write_items(tmp_path / "in.jsonl", ITEMS[:2]))
-    with FakeWriterServer() as server:
+    with _server() as server:
         first = run_agentwrite(items, _client(server), tmp_path / "out", progress=False)
         n = len(server.requests)
         second = run_agentwrite(items, _client(server), tmp_path / "out", progress=False)
@@ -104,7 +109,7 @@ def test_sigkill_mid_run_then_resume_sends_no_finished_call_again(tmp_path):
     out = tmp_path / "out"
     journal = out / "calls.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with FakeWriterServer(latency_s=0.15) as server:
+    with _server(latency=0.15) as server:
         cmd = [sys.executable, "-m", "longwrite.cli", "agentwrite", "--instructions", str(instr),
                "--out", str(out), "--endpoint", server.url, "--model", "fake-writer",
                "--concurrency", "2", "--no-progress"]  # fmt: skip
@@ -123,7 +128,7 @@ def test_sigkill_mid_run_then_resume_sends_no_finished_call_again(tmp_path):
 
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
-        resent = [r for r in server.requests[n_before:] if r["sha"] in finished]
+        resent = [b for b in server.snapshot()[n_before:] if request_sha(b["messages"]) in finished]
         assert resent == []
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kept"] == 6 and summary["calls_reused"] == len(finished)
