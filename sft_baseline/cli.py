@@ -101,6 +101,33 @@ def _cmd_prepare_sft(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sft(args: argparse.Namespace) -> int:
+    from sft_baseline.train import (
+        compose_sft_config,
+        launch,
+        launch_command,
+        read_metrics,
+        validate_sft_config,
+    )
+
+    if args.dry_run:
+        from omegaconf import OmegaConf
+
+        cfg = compose_sft_config(args.preset, args.overrides)
+        validate_sft_config(cfg)
+        argv, env = launch_command(args.preset, args.overrides, args.nproc_per_node)
+        print(OmegaConf.to_yaml(cfg))
+        print("env: " + " ".join(f"{k}={v}" for k, v in env.items()))
+        print("command: " + " ".join(argv))
+        return 0
+    run_dir = launch(args.preset, args.overrides, nproc_per_node=args.nproc_per_node)
+    losses = [m["data"]["train/loss"] for m in read_metrics(run_dir) if "train/loss" in m["data"]]
+    if losses:
+        print(f"train/loss: first {losses[0]:.4f}, last {losses[-1]:.4f} over {len(losses)} steps")
+    print(f"run folder: {run_dir}")
+    return 0
+
+
 def register(subparsers) -> None:
     """Add the SFT-baseline subcommands."""
     from sft_baseline import agentwrite as _aw  # light: stdlib + rewards.text
@@ -161,6 +188,27 @@ def register(subparsers) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_prepare_sft)
+
+    p = subparsers.add_parser(
+        "sft",
+        help="supervised fine-tuning with verl's SFT trainer from a preset (configs/sft/*.yaml)",
+        description=(
+            "Run verl's SFT trainer (torchrun -m sft_baseline.verl_sft) with a preset from "
+            "configs/sft/ (tiny-cpu, longwriter-llama3.1-8b, longwriter-glm4-9b) or a preset yaml, "
+            "plus verl config overrides key=value (+key=value adds a key verl does not know). The "
+            "config is composed and checked before any process starts. Metrics: "
+            "<trainer.default_local_dir>/metrics.jsonl."
+        ),
+    )
+    p.add_argument("--preset", required=True, help="preset name in configs/sft/ or a yaml path")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="verl SFT config overrides")
+    p.add_argument(
+        "--nproc-per-node", type=int, default=None, help="processes per node (default: the preset's)"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the composed config and command, run nothing"
+    )
+    p.set_defaults(func=_cmd_sft)
 
 
 if __name__ == "__main__":

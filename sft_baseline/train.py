@@ -89,16 +89,25 @@ def _merge_strict(cfg, values: Mapping[str, Any], where: str) -> None:
 
 
 def _parse_override(text: str) -> tuple[str, Any]:
-    import yaml
+    """(key, value) of a command-line override, parsed by hydra's own grammar (as verl's CLI does).
 
-    if "=" not in text:
-        raise ValueError(f"override {text!r} is not key=value")
-    key, raw = text.split("=", 1)
+    The key keeps a leading ``+`` (a new key); values are typed the hydra way (``2e-4`` a float,
+    ``[a,b]`` a list, ``null`` None).
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import OverrideType
+    from hydra.errors import HydraException
+
     try:
-        value = yaml.safe_load(raw) if raw else ""
-    except yaml.YAMLError:
-        value = raw
-    return key.strip(), value
+        (ov,) = OverridesParser.create().parse_overrides([text])
+    except HydraException as exc:
+        raise ValueError(f"bad override {text!r}: {exc}") from None
+    if ov.type not in (OverrideType.CHANGE, OverrideType.ADD):
+        raise ValueError(f"override {text!r}: only key=value and +key=value are supported")
+    value = ov.value()
+    if hasattr(value, "__iter__") and not isinstance(value, str | dict):
+        value = list(value)
+    return ("+" if ov.type == OverrideType.ADD else "") + ov.key_or_group, value
 
 
 def _nest(dotted: str, value: Any) -> dict:
