@@ -61,3 +61,12 @@ def fake_openai():
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model):
+    """One vLLM CPU :class:`rollout.engine.Engine` on the tiny model for the whole session
+    (max_model_len 2048): engines take ~20 s to start, so slow tests share this one."""
+    from rollout.engine import Engine
+
+    return Engine(str(tiny_model), max_model_len=2048, seed=0)
