@@ -128,6 +128,59 @@ def _cmd_sft(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pairs(args: argparse.Namespace) -> int:
+    from sft_baseline.agentwrite import load_instructions
+    from sft_baseline.pairs import build_pairs, sample_with_endpoint, sample_with_engine, write_pairs
+
+    if args.k < 2:
+        raise ValueError(f"-k must be at least 2 to make a pair, got {args.k}")
+    items = load_instructions(args.instructions)
+    if args.limit:
+        items = items[: args.limit]
+    reward_config = None
+    if args.reward_config:
+        from rewards import RewardConfig
+
+        reward_config = RewardConfig.from_yaml(args.reward_config)
+    opts = {
+        "template": args.template,
+        "max_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "seed": args.seed,
+    }
+    out = Path(args.out)
+    if args.endpoint:
+        from rollout.endpoint import EndpointClient
+
+        if not args.model:
+            raise ValueError("--endpoint needs --model (the model name the endpoint serves)")
+        client = EndpointClient(
+            args.endpoint,
+            args.model,
+            api_key=args.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
+            concurrency=args.concurrency,
+            requests_per_minute=args.rpm,
+            cache_path=out.with_name(out.name + ".calls.jsonl"),  # a re-run resumes sampling
+        )
+        samples = sample_with_endpoint(items, client, args.k, progress=not args.no_progress, **opts)
+    else:
+        from rollout.engine import Engine
+
+        engine = Engine(args.local_model, max_model_len=args.max_model_len, seed=args.seed)
+        samples = sample_with_engine(items, engine, args.k, **opts)
+    failed = sum(1 for g in samples for s in g if s.error)
+    pairs, skipped = build_pairs(items, samples, reward_config, seed=args.seed, min_margin=args.min_margin)
+    write_pairs(pairs, out)
+    print(f"{len(pairs)} pairs from {len(items)} instructions x {args.k} samples ({failed} failed calls)")
+    for reason, n in sorted(skipped.items()):
+        print(f"  skipped {reason}: {n}")
+    if pairs:
+        mean = sum(p["margin"] for p in pairs) / len(pairs)
+        print(f"mean reward margin chosen - rejected: {mean:.3f}")
+    print(f"wrote {out}")
+    return 0
+
+
 def register(subparsers) -> None:
     """Add the SFT-baseline subcommands."""
     from sft_baseline import agentwrite as _aw  # light: stdlib + rewards.text
@@ -209,6 +262,35 @@ def register(subparsers) -> None:
         "--dry-run", action="store_true", help="print the composed config and command, run nothing"
     )
     p.set_defaults(func=_cmd_sft)
+
+    from sft_baseline import pairs as _pairs
+
+    p = subparsers.add_parser(
+        "pairs",
+        help="preference pairs: K samples per instruction, scored by our rewards, best vs a random other",
+        description=_pairs.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--instructions", required=True, metavar="FILE", help="jsonl with 'instruction' (and 'id'), or .txt"
+    )
+    p.add_argument("--out", required=True, metavar="FILE", help="pairs jsonl to write")
+    _add_backend_args(p)
+    p.add_argument("-k", type=int, default=4, help="samples per instruction (default: 4)")
+    p.add_argument("--template", default="plan_write", help="prompt template: plan_write, direct or none")
+    p.add_argument("--max-tokens", type=int, default=4096, help="completion budget per sample (tokens)")
+    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default: 0.8)")
+    p.add_argument("--seed", type=int, default=0, help="sampling and pairing seed")
+    p.add_argument(
+        "--reward-config", metavar="YAML", help="rewards and weights (default: length, quality, format)"
+    )
+    p.add_argument(
+        "--min-margin", type=float, default=0.0, help="skip pairs whose reward margin is not above this"
+    )
+    p.add_argument("--concurrency", type=int, default=8, help="endpoint requests in flight (default: 8)")
+    p.add_argument("--limit", type=int, default=0, help="only the first N instructions")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_pairs)
 
 
 if __name__ == "__main__":
