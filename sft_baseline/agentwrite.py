@@ -40,6 +40,7 @@ from sft_baseline.prompts import (
     format_plan,
     parse_plan,
     plan_messages,
+    plan_regex,
     write_messages,
 )
 
@@ -80,6 +81,7 @@ class AgentWriteConfig:
     ``min_length_ratio``: an item whose final text has fewer than this fraction of the plan's
     total words (CJK characters for Chinese) is dropped as far too short.
     ``plan_max_tokens`` / ``section_max_tokens``: completion budgets (tokens) of one call.
+    ``constrain_plan``: force the plan's form with guided decoding (vLLM-served writers only).
     """
 
     max_steps: int = 50
@@ -88,11 +90,23 @@ class AgentWriteConfig:
     section_max_tokens: int = 2048
     temperature: float = 0.7
     top_p: float = 0.95
+    constrain_plan: bool = False
 
-    def params(self, step: int) -> dict[str, Any]:
-        """Sampling parameters of the call for ``step`` (0 = plan)."""
+    def params(self, step: int, language: str = "en") -> dict[str, Any]:
+        """Sampling parameters of the call for ``step`` (0 = plan).
+
+        With ``constrain_plan`` the plan call carries vLLM's ``structured_outputs`` regex
+        (:func:`sft_baseline.prompts.plan_regex`), for endpoints that support guided decoding.
+        """
         max_tokens = self.plan_max_tokens if step == 0 else self.section_max_tokens
-        return {"max_tokens": max_tokens, "temperature": self.temperature, "top_p": self.top_p}
+        params: dict[str, Any] = {
+            "max_tokens": max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+        }
+        if step == 0 and self.constrain_plan:
+            params["structured_outputs"] = {"regex": plan_regex(language, self.max_steps)}
+        return params
 
 
 @dataclass
@@ -234,7 +248,7 @@ async def _call(
     if done is not None and done.get("request_sha") == sha:
         result.cached_calls += 1
         return done["text"]
-    out = await writer.chat(messages, **config.params(step))
+    out = await writer.chat(messages, **config.params(step, result.language))
     result.calls += 1
     if getattr(out, "error", None) is not None or out.text is None:
         result.reason = "call_failed"

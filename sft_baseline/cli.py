@@ -64,6 +64,7 @@ def _cmd_agentwrite(args: argparse.Namespace) -> int:
         plan_max_tokens=args.plan_max_tokens,
         section_max_tokens=args.section_max_tokens,
         temperature=args.temperature,
+        constrain_plan=args.constrain_plan,
     )
     with _endpoint(args, args.concurrency) as client:
         summary = run_agentwrite(
@@ -211,6 +212,11 @@ def register(subparsers) -> None:
     p.add_argument("--plan-max-tokens", type=int, default=1024, help="token budget of the plan call")
     p.add_argument("--section-max-tokens", type=int, default=2048, help="token budget of each paragraph call")
     p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default: 0.7)")
+    p.add_argument(
+        "--constrain-plan",
+        action="store_true",
+        help="force the plan's numbered form with guided decoding (vLLM structured_outputs regex)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_agentwrite)
 

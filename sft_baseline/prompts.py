@@ -26,6 +26,7 @@ __all__ = [
     "format_plan",
     "parse_plan",
     "clean_section",
+    "plan_regex",
 ]
 
 # LongWriter's range for one planned paragraph (words, or characters for Chinese).
@@ -120,6 +121,20 @@ def write_messages(
         words=step.words,
     )
     return [{"role": "user", "content": text}]
+
+
+def plan_regex(language: str, max_steps: int = 50) -> str:
+    """A regular expression every well-formed plan matches, for servers with guided decoding.
+
+    Sent as vLLM's ``structured_outputs={"regex": ...}`` when AgentWrite's ``constrain_plan`` is
+    on, it forces a weak writer (or the tiny test model) into the one-line-per-paragraph form with
+    word counts of 200 to 999, so every plan parses.
+    """
+    if language == "zh":
+        line = r"段落[1-9][0-9]? - 要点：[^\n]{2,40} - 字数：[2-9][0-9]{2}字\n"
+    else:
+        line = r"Paragraph [1-9][0-9]? - Main point: [A-Za-z0-9 ,;'()-]{4,80} - Word count: [2-9][0-9]{2} words\n"
+    return f"({line}){{1,{max_steps}}}"
 
 
 # A plan line: optional markdown/bullets, a step label with its number, then the rest.

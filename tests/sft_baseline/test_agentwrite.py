@@ -133,3 +133,27 @@ def test_sigkill_mid_run_then_resume_sends_no_finished_call_again(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kept"] == 6 and summary["calls_reused"] == len(finished)
     assert "kept 6" in done.stdout
+
+
+def test_constrained_plan_sends_a_regex_the_canonical_plan_matches(tmp_path):
+    import re
+
+    from sft_baseline.agentwrite import AgentWriteConfig
+
+    items = load_instructions(_write_items(tmp_path / "in.jsonl", ITEMS[:2]))
+    config = AgentWriteConfig(constrain_plan=True, max_steps=5)
+    with _server() as server:
+        summary = run_agentwrite(items, _client(server), tmp_path / "out", config=config, progress=False)
+        bodies = server.snapshot()
+    assert summary["kept"] == 2
+    plans = [b for b in bodies if "structured_outputs" in b]
+    assert len(plans) == 2 and len(bodies) == 8  # only the plan calls are constrained
+    journal = CallJournal(tmp_path / "out/calls.jsonl")
+    for body in plans:
+        regex = body["structured_outputs"]["regex"]
+        assert regex.endswith("{1,5}")
+        plan_text = next(
+            e["text"] for e in journal.entries.values() if e["request_sha"] == request_sha(body["messages"])
+        )
+        lines = [ln for ln in plan_text.splitlines() if ln.startswith(("Paragraph", "段落"))]
+        assert re.fullmatch(regex, "\n".join(lines) + "\n")
