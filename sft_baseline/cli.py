@@ -30,7 +30,11 @@ def _add_backend_args(p: argparse.ArgumentParser) -> None:
 @contextlib.contextmanager
 def _endpoint(args: argparse.Namespace, concurrency: int):
     """An EndpointClient for ``--endpoint``/``--model``, or for a local model served for the run."""
+    import logging
+
     from rollout.endpoint import EndpointClient
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request drowns the bar
 
     if args.endpoint:
         if not args.model:
