@@ -1,7 +1,8 @@
 """``make demo`` / ``longwrite demo``: plan-then-write samples from the tiny model through vLLM.
 
 Builds (or reuses) the tiny random model, renders a few English and Chinese requests with the
-plan-then-write template, generates with vLLM's CPU build, and prints each sample's parsed plan
+plan-then-write template, generates with vLLM's CPU build (:class:`rollout.engine.Engine`, which
+stops each sample after ``</answer>``), and prints each sample's parsed plan
 and answer with their lengths (English words / Chinese characters). A random model writes noise,
 so most samples are malformed: the point is that every stage runs and the parser reports why.
 """
@@ -24,39 +25,29 @@ def run_demo(n: int = 2, max_tokens: int = 256, seed: int = 0) -> list[dict]:
     """Generate ``n`` samples per demo request; return one summary dict per sample."""
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from vllm import LLM, SamplingParams
-
     from rewards.text import count_words, language_of
-    from rollout.format import parse_response, render_prompt
+    from rollout.engine import Engine, GenerationRequest, SamplingSettings
     from rollout.tiny import tiny_model_path
 
-    model = tiny_model_path(seed=0)
-    llm = LLM(model=str(model), dtype="float32", enforce_eager=True, max_model_len=4096, seed=seed)
-    tokenizer = llm.get_tokenizer()
-    prompts = [render_prompt(r, tokenizer, template="plan_write", style="chat") for r in DEMO_REQUESTS]
-    # One seed per request: vLLM's per-request seed would otherwise give every request the same draw.
-    params = [
-        SamplingParams(n=n, max_tokens=max_tokens, temperature=1.0, seed=seed + i)
-        for i in range(len(prompts))
-    ]
-    outputs = llm.generate(prompts, params)
+    engine = Engine(str(tiny_model_path(seed=0)), max_model_len=4096, seed=seed)
+    requests = [GenerationRequest(id=str(i), prompt=r) for i, r in enumerate(DEMO_REQUESTS)]
+    # The engine seeds each request from (seed, id), so requests draw differently yet reproducibly.
+    sampling = SamplingSettings(n=n, max_tokens=max_tokens, temperature=1.0, seed=seed)
     rows = []
-    for request, out in zip(DEMO_REQUESTS, outputs, strict=True):
-        for sample in out.outputs:
-            parsed = parse_response(sample.text)
-            rows.append(
-                {
-                    "request": request,
-                    "language": language_of(request),
-                    "think_len": count_words(parsed.think),
-                    "answer_len": count_words(parsed.answer),
-                    "well_formed": parsed.well_formed,
-                    "problems": parsed.problems,
-                    "finish_reason": sample.finish_reason,
-                    "tokens": len(sample.token_ids),
-                    "answer_head": parsed.answer[:60],
-                }
-            )
+    for sample in engine.generate(requests, sampling):
+        rows.append(
+            {
+                "request": sample.prompt,
+                "language": language_of(sample.prompt),
+                "think_len": count_words(sample.think),
+                "answer_len": count_words(sample.answer),
+                "well_formed": sample.well_formed,
+                "problems": sample.problems,
+                "finish_reason": sample.finish_reason,
+                "tokens": sample.completion_tokens,
+                "answer_head": sample.answer[:60],
+            }
+        )
     return rows
 
 

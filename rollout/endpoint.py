@@ -1,0 +1,582 @@
+"""A resilient async client for OpenAI-compatible chat/completions endpoints.
+
+Judges, AgentWrite writers, length-range predictors and API baselines all send many chat
+requests to some endpoint (a hosted API, or ``longwrite serve`` on a local checkpoint). This
+client makes those runs cheap to repeat and hard to break:
+
+* a concurrency limit, and optional requests-per-minute / tokens-per-minute limits;
+* retries with exponential backoff and jitter on 429, 5xx, timeouts, dropped connections and
+  malformed bodies (honouring ``Retry-After``); other errors (400, 401, ...) fail at once;
+* a per-request timeout (seconds, per attempt);
+* an append-only jsonl cache keyed by a hash of (model, messages, params): a re-run - also after
+  the process was killed mid-write - never pays twice for a finished request (a torn last line is
+  ignored on reload).
+
+:meth:`EndpointClient.chat` never raises on HTTP or protocol errors: the :class:`ChatResult`
+carries ``error`` (the cause) and ``attempts``. Identical requests give the cached answer, so to
+draw several samples vary ``seed`` (or pass ``n``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import json
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ChatRequest", "ChatResult", "EndpointClient", "ResponseCache", "request_key"]
+
+log = logging.getLogger(__name__)
+
+# Statuses worth retrying: rate limits, timeouts/conflicts reported by proxies, server errors.
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+
+
+def _retryable_status(status: int) -> bool:
+    return status in RETRYABLE_STATUS or status >= 500
+
+
+# Keyword arguments the openai package's ``chat.completions.create`` takes itself; any other
+# sampling parameter (vLLM's ``top_k``, ``min_tokens``, ``repetition_penalty``, ...) goes in the
+# JSON body through ``extra_body``.
+_OPENAI_KWARGS = frozenset(
+    "frequency_penalty logit_bias logprobs max_completion_tokens max_tokens metadata n "
+    "presence_penalty reasoning_effort response_format seed service_tier stop temperature "
+    "tool_choice tools top_logprobs top_p user".split()
+)
+
+
+@dataclass
+class ChatRequest:
+    """One chat request: OpenAI-style ``messages``, sampling ``params`` and an optional ``id``."""
+
+    messages: list[dict]
+    params: dict = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass
+class ChatResult:
+    """The outcome of one request.
+
+    ``text`` is the first choice's message content (``choices`` has every choice when ``n > 1``);
+    ``usage`` the endpoint's token counts (tokens); ``error`` None on success, else the cause
+    (e.g. ``"HTTP 429: ..."``, ``"timeout after 30 s"``, ``"malformed response: ..."``);
+    ``attempts`` how many HTTP requests were sent (0 for a cache hit); ``latency_s`` wall time in
+    seconds including retries; ``key`` the cache key.
+    """
+
+    id: str | None
+    text: str | None
+    finish_reason: str | None
+    usage: dict
+    error: str | None
+    attempts: int
+    cached: bool
+    latency_s: float
+    key: str = ""
+    choices: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the request succeeded (``error`` is None)."""
+        return self.error is None
+
+
+def request_key(model: str, messages: list[dict], params: dict | None = None) -> str:
+    """The cache key of a request: sha256 of canonical JSON of (model, messages, params)."""
+    payload = json.dumps(
+        {"model": model, "messages": messages, "params": params or {}},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    """An append-only jsonl file of finished requests, one JSON object per line with a ``key``.
+
+    Each record is written with a single ``write`` on an ``O_APPEND`` descriptor, so a process
+    killed mid-run leaves at worst one torn last line, which :meth:`load` skips (and the next
+    write starts on a fresh line). Several processes may append to one file.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._records: dict[str, dict] = {}
+        self._loaded = False
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Read the file (once); unreadable lines are skipped with a warning."""
+        with self._lock:
+            if self._loaded:
+                return
+            self._loaded = True
+            if not self.path.exists():
+                return
+            bad = 0
+            with open(self.path, "rb") as fh:
+                for raw in fh:
+                    try:
+                        record = json.loads(raw)
+                        self._records[record["key"]] = record
+                    except (ValueError, KeyError, TypeError):
+                        bad += 1
+            if bad:
+                log.warning("%s: skipped %d unreadable cache line(s) (e.g. torn by a kill)", self.path, bad)
+
+    def get(self, key: str) -> dict | None:
+        """The cached record for ``key``, or None."""
+        self.load()
+        return self._records.get(key)
+
+    def put(self, record: dict) -> None:
+        """Append ``record`` (must have a ``key``) as one line and remember it."""
+        self.load()
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                # A torn last line from a killed run must not swallow this record.
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = "\n" + line
+                os.write(fd, line.encode("utf-8"))
+            finally:
+                os.close(fd)
+            self._records[record["key"]] = record
+
+    def __len__(self) -> int:
+        self.load()
+        return len(self._records)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+
+class _Pacer:
+    """A lock-free token bucket in 'debt' form: ``reserve(amount)`` books the amount now and
+    returns how long the caller must wait (seconds) before using it. Rates are per minute."""
+
+    def __init__(self, per_minute: float, burst: float) -> None:
+        if per_minute <= 0:
+            raise ValueError(f"rate limit must be positive, got {per_minute}")
+        self.rate = per_minute / 60.0  # units per second
+        self.burst = max(1.0, burst)
+        self.level = self.burst
+        self.stamp = time.monotonic()
+        self._lock = threading.Lock()  # sync() may run loops in several threads
+
+    def reserve(self, amount: float) -> float:
+        with self._lock:
+            now = time.monotonic()
+            self.level = min(self.burst, self.level + (now - self.stamp) * self.rate)
+            self.stamp = now
+            self.level -= min(amount, self.burst)  # a request larger than the bucket still passes
+            return 0.0 if self.level >= 0 else -self.level / self.rate
+
+    def refund(self, amount: float) -> None:
+        """Give back (positive) or charge more (negative) after the real cost is known."""
+        with self._lock:
+            self.level = min(self.burst, self.level + amount)
+
+
+class _Retryable(Exception):
+    """An attempt failed in a way worth retrying; ``retry_after`` in seconds if the server said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _Fatal(Exception):
+    """An attempt failed in a way that retrying will not fix (400, 401, 404, ...)."""
+
+
+@dataclass
+class _LoopState:
+    """Objects bound to one event loop (asyncio primitives and the HTTP connection pool)."""
+
+    loop: asyncio.AbstractEventLoop
+    client: Any
+    semaphore: asyncio.Semaphore
+    inflight: dict[str, asyncio.Future] = field(default_factory=dict)
+
+
+class EndpointClient:
+    """Async client for one model on an OpenAI-compatible endpoint (see the module docstring).
+
+    ``base_url`` like ``http://127.0.0.1:8000/v1``; ``api_key`` defaults to ``$OPENAI_API_KEY``
+    (or a placeholder for local servers); ``concurrency`` caps requests in flight;
+    ``requests_per_minute`` / ``tokens_per_minute`` pace starts (tokens estimated as characters / 4
+    plus ``max_tokens``, corrected by the reported usage); ``timeout`` in seconds per attempt;
+    ``max_retries`` retries after the first attempt; ``cache_path`` a jsonl cache file.
+    ``backoff_base`` / ``backoff_max`` (seconds) shape the exponential backoff.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        concurrency: int = 8,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        timeout: float = 600.0,
+        max_retries: int = 6,
+        cache_path: str | Path | None = None,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        self.base_url = base_url
+        self.model = model
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        self.concurrency = concurrency
+        self.timeout = float(timeout)
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.cache = ResponseCache(cache_path) if cache_path is not None else None
+        self._rpm = _Pacer(requests_per_minute, 1.0) if requests_per_minute else None
+        self._tpm = _Pacer(tokens_per_minute, tokens_per_minute) if tokens_per_minute else None
+        self._state: _LoopState | None = None
+
+    # -- event-loop bound state --------------------------------------------------------------------
+    def _loop_state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        if self._state is None or self._state.loop is not loop:
+            import httpx
+            from openai import AsyncOpenAI
+
+            http = httpx.AsyncClient(
+                limits=httpx.Limits(
+                    max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+                ),
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 30.0)),
+            )
+            client = AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=self.api_key,
+                max_retries=0,  # retries are ours: backoff, jitter and the cache
+                timeout=self.timeout,
+                http_client=http,
+            )
+            self._state = _LoopState(loop=loop, client=client, semaphore=asyncio.Semaphore(self.concurrency))
+        return self._state
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections of the current event loop's client."""
+        state = self._state
+        if state is not None and state.loop is asyncio.get_running_loop():
+            self._state = None
+            await state.client.close()
+
+    async def __aenter__(self) -> EndpointClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    # -- public API ------------------------------------------------------------------------------
+    async def chat(self, messages: list[dict], **params: Any) -> ChatResult:
+        """Send one chat request (``params``: temperature, max_tokens, seed, n, stop, or any
+        extra field the server understands); never raises on HTTP or protocol errors."""
+        return await self._chat(messages, params, None)
+
+    async def chat_many(
+        self, requests: Sequence[ChatRequest], progress: bool | str = False
+    ) -> list[ChatResult]:
+        """Run ``requests`` concurrently (within the limits); results in the same order.
+        ``progress``: True or a description string shows a tqdm bar."""
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(requests),
+            desc=progress if isinstance(progress, str) else "chat",
+            disable=not progress,
+            unit="req",
+        )
+
+        async def one(req: ChatRequest) -> ChatResult:
+            result = await self._chat(req.messages, req.params, req.id)
+            bar.update(1)
+            return result
+
+        try:
+            return list(await asyncio.gather(*(one(r) for r in requests)))
+        finally:
+            bar.close()
+
+    def run(self, requests: Sequence[ChatRequest], progress: bool | str = False) -> list[ChatResult]:
+        """Synchronous :meth:`chat_many`. Works inside a running event loop too (it then runs
+        in a helper thread with its own loop)."""
+
+        async def main() -> list[ChatResult]:
+            try:
+                return await self.chat_many(requests, progress)
+            finally:
+                await self.aclose()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(main())
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, main()).result()
+
+    # -- internals -------------------------------------------------------------------------------
+    async def _chat(self, messages: list[dict], params: dict, id: str | None) -> ChatResult:
+        _check_messages(messages)
+        key = request_key(self.model, messages, params)
+        start = time.monotonic()
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return _from_record(hit, id, key, time.monotonic() - start)
+            # The same request already in flight (duplicates in one batch): wait for it.
+            state = self._loop_state()
+            pending = state.inflight.get(key)
+            if pending is not None:
+                result = await asyncio.shield(pending)
+                return _from_record_result(result, id, time.monotonic() - start)
+            fut: asyncio.Future = state.loop.create_future()
+            state.inflight[key] = fut
+            try:
+                result = await self._send_with_retries(messages, params, id, key, start)
+                fut.set_result(result)
+            except BaseException as exc:
+                fut.set_exception(exc)
+                fut.exception()  # mark retrieved: waiters re-raise it themselves
+                raise
+            finally:
+                state.inflight.pop(key, None)
+            return result
+        return await self._send_with_retries(messages, params, id, key, start)
+
+    async def _send_with_retries(
+        self, messages: list[dict], params: dict, id: str | None, key: str, start: float
+    ) -> ChatResult:
+        attempts = 0
+        error = "not sent"
+        retry_after: float | None = None
+        while attempts <= self.max_retries:
+            if attempts:
+                await asyncio.sleep(self._backoff(attempts, retry_after))
+            attempts += 1
+            retry_after = None
+            try:
+                data = await self._attempt(messages, params)
+            except _Retryable as exc:
+                error, retry_after = str(exc), exc.retry_after
+                log.debug("%s attempt %d: %s", id or key[:12], attempts, error)
+                continue
+            except _Fatal as exc:
+                error = str(exc)
+                break
+            choices = [
+                {"text": c["message"].get("content") or "", "finish_reason": c.get("finish_reason")}
+                for c in data["choices"]
+            ]
+            result = ChatResult(
+                id=id,
+                text=choices[0]["text"],
+                finish_reason=choices[0]["finish_reason"],
+                usage=dict(data.get("usage") or {}),
+                error=None,
+                attempts=attempts,
+                cached=False,
+                latency_s=time.monotonic() - start,
+                key=key,
+                choices=choices,
+            )
+            if self.cache is not None:
+                self.cache.put(
+                    {
+                        "key": key,
+                        "id": id,
+                        "model": self.model,
+                        "text": result.text,
+                        "finish_reason": result.finish_reason,
+                        "usage": result.usage,
+                        "choices": choices,
+                        "time": time.time(),
+                    }
+                )
+            return result
+        if attempts > 1:
+            error = f"{error} (after {attempts} attempts)"
+        return ChatResult(
+            id=id,
+            text=None,
+            finish_reason=None,
+            usage={},
+            error=error,
+            attempts=attempts,
+            cached=False,
+            latency_s=time.monotonic() - start,
+            key=key,
+        )
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt ``attempts + 1``: exponential, with 'equal jitter'
+        (half fixed, half random) so that many clients retrying at once spread out."""
+        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempts - 1))
+        delay = cap / 2 + random.uniform(0, cap / 2)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.backoff_max))
+        return delay
+
+    async def _attempt(self, messages: list[dict], params: dict) -> dict:
+        """One HTTP request within the limits; returns the decoded, validated body."""
+        import openai
+
+        state = self._loop_state()
+        estimate = 0.0
+        if self._tpm is not None:
+            estimate = _estimate_tokens(messages, params)
+        async with state.semaphore:
+            wait = max(
+                self._rpm.reserve(1) if self._rpm else 0.0,
+                self._tpm.reserve(estimate) if self._tpm else 0.0,
+            )
+            if wait > 0:
+                await asyncio.sleep(wait)
+            kwargs = {k: v for k, v in params.items() if k in _OPENAI_KWARGS}
+            extra = {k: v for k, v in params.items() if k not in _OPENAI_KWARGS}
+            try:
+                raw = await asyncio.wait_for(
+                    state.client.chat.completions.with_raw_response.create(
+                        model=self.model,
+                        messages=messages,
+                        extra_body=extra or None,
+                        timeout=self.timeout,
+                        **kwargs,
+                    ),
+                    timeout=self.timeout,
+                )
+                text = raw.http_response.text
+            except (asyncio.TimeoutError, openai.APITimeoutError):
+                raise _Retryable(f"timeout after {self.timeout:g} s") from None
+            except openai.APIStatusError as exc:
+                message = _error_message(exc)
+                status = exc.status_code
+                if _retryable_status(status):
+                    raise _Retryable(f"HTTP {status}: {message}", _retry_after(exc)) from None
+                raise _Fatal(f"HTTP {status}: {message}") from None
+            except openai.APIConnectionError as exc:
+                cause = exc.__cause__ or exc
+                raise _Retryable(f"connection error: {type(cause).__name__}: {cause}") from None
+            except (TypeError, ValueError) as exc:  # bad parameters: our caller's mistake
+                raise _Fatal(f"bad request: {exc}") from None
+        data = _validate(text)
+        if self._tpm is not None:
+            used = (data.get("usage") or {}).get("total_tokens")
+            if isinstance(used, (int, float)):
+                self._tpm.refund(estimate - used)
+        return data
+
+
+def _check_messages(messages: Any) -> None:
+    if not isinstance(messages, list) or not messages:
+        raise ValueError("messages must be a non-empty list of {'role': ..., 'content': ...} dicts")
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or "role" not in m:
+            raise ValueError(f"messages[{i}] must be a dict with a 'role', got {m!r:.80}")
+
+
+def _validate(text: str) -> dict:
+    """Decode a chat completion body, or raise _Retryable naming what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise _Retryable(f"malformed response: not JSON: {text[:80]!r}") from None
+    if not isinstance(data, dict):
+        raise _Retryable(f"malformed response: expected an object, got {type(data).__name__}")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise _Retryable(f"malformed response: no choices in {text[:80]!r}")
+    for c in choices:
+        if not isinstance(c, dict) or not isinstance(c.get("message"), dict):
+            raise _Retryable(f"malformed response: a choice without a message in {text[:80]!r}")
+        content = c["message"].get("content")
+        if content is not None and not isinstance(content, str):
+            raise _Retryable("malformed response: message content is not a string")
+    return data
+
+
+def _error_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])[:300]
+    return str(getattr(exc, "message", exc))[:300]
+
+
+def _retry_after(exc: Any) -> float | None:
+    try:
+        value = exc.response.headers.get("retry-after")
+        return float(value) if value is not None else None
+    except (AttributeError, ValueError):
+        return None
+
+
+def _estimate_tokens(messages: list[dict], params: dict) -> float:
+    """A rough token count for rate limiting: ~4 characters per token, plus the completion cap."""
+    chars = sum(len(m.get("content") or "") if isinstance(m.get("content"), str) else 0 for m in messages)
+    completion = params.get("max_tokens") or params.get("max_completion_tokens") or 0
+    return chars / 4 + float(completion) * int(params.get("n") or 1)
+
+
+def _from_record(record: dict, id: str | None, key: str, latency: float) -> ChatResult:
+    choices = record.get("choices") or [
+        {"text": record.get("text"), "finish_reason": record.get("finish_reason")}
+    ]
+    return ChatResult(
+        id=id,
+        text=record.get("text"),
+        finish_reason=record.get("finish_reason"),
+        usage=dict(record.get("usage") or {}),
+        error=None,
+        attempts=0,
+        cached=True,
+        latency_s=latency,
+        key=key,
+        choices=choices,
+    )
+
+
+def _from_record_result(result: ChatResult, id: str | None, latency: float) -> ChatResult:
+    """A duplicate of an in-flight request shares its outcome (sent once, so 0 attempts here)."""
+    return ChatResult(
+        id=id,
+        text=result.text,
+        finish_reason=result.finish_reason,
+        usage=dict(result.usage),
+        error=result.error,
+        attempts=0,
+        cached=result.ok,
+        latency_s=latency,
+        key=result.key,
+        choices=list(result.choices),
+    )
