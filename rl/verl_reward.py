@@ -175,8 +175,12 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
         if info.get(key) is not None:
             metadata[key] = info[key]
     request = info.get("request")
-    response = solution_str if isinstance(solution_str, str) else ("" if solution_str is None else solution_str)
-    return RewardSample(prompt=request if isinstance(request, str) else "", response=response, metadata=metadata)
+    response = (
+        solution_str if isinstance(solution_str, str) else ("" if solution_str is None else solution_str)
+    )
+    return RewardSample(
+        prompt=request if isinstance(request, str) else "", response=response, metadata=metadata
+    )
 
 
 def _number(value: Any) -> float:
@@ -362,5 +366,7 @@ def compute_score_batch(
             f"compute_score_batch got {n} responses, {len(ground_truths)} ground truths and "
             f"{len(extra_infos)} extra_infos; they must match"
         )
-    samples = [build_sample(s, g, e) for s, g, e in zip(solution_strs, ground_truths, extra_infos, strict=True)]
+    samples = [
+        build_sample(s, g, e) for s, g, e in zip(solution_strs, ground_truths, extra_infos, strict=True)
+    ]
     return _score(samples, config) if samples else []
