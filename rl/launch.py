@@ -19,6 +19,7 @@ job submission API and follows the job's logs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -382,10 +383,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
 
 
