@@ -83,13 +83,15 @@ _INSTRUCTIONS: dict[str, dict[str, str]] = {
 # and one frame keeps the base-model prompt identical across languages. Used as the tokenizer's
 # chat template when training a base model through verl (which expects chat messages).
 BASE_CHAT_TEMPLATE = (
-    "{%- for message in messages -%}"
-    "{%- if message['role'] == 'system' -%}{{ message['content'] }}\n\n"
-    "{%- elif message['role'] == 'user' -%}User: {{ message['content'] }}\n\n"
-    "{%- elif message['role'] == 'assistant' -%}Assistant: {{ message['content'] }}\n\n"
-    "{%- endif -%}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}Assistant:{%- endif -%}"
+    # The separators are emitted inside {{ }} expressions: Jinja's whitespace control ("{%-")
+    # strips literal template text before a tag, which would silently eat a literal "\n\n".
+    "{%- for message in messages %}"
+    "{%- if message['role'] == 'system' %}{{ message['content'] + '\\n\\n' }}"
+    "{%- elif message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\\n\\n' }}"
+    "{%- elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] + '\\n\\n' }}"
+    "{%- endif %}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{ 'Assistant:' }}{%- endif %}"
 )
 
 
