@@ -22,7 +22,9 @@ INSTRUCTIONS = [
 @pytest.mark.timeout(900)
 def test_tiny_model_agentwrite_then_verl_sft_on_cpu(tmp_path, tiny_model, capsys):
     instr = tmp_path / "instructions.jsonl"
-    instr.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in INSTRUCTIONS), encoding="utf-8")
+    instr.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in INSTRUCTIONS), encoding="utf-8"
+    )
     aw = tmp_path / "agentwrite"
     # The random tiny model needs the plan regex to plan at all, and writes far less than planned.
     rc = main(["agentwrite", "--instructions", str(instr), "--out", str(aw), "--local-model", str(tiny_model),
