@@ -1,9 +1,9 @@
 """A local model behind an OpenAI-compatible server on 127.0.0.1, for the length of one run.
 
 ``longwrite agentwrite --local-model PATH`` writes with a local checkpoint through the same
-client as a hosted API: :func:`local_server` starts vLLM's own OpenAI server
-(``vllm.entrypoints.openai.api_server``; on CPU hosts with float32, eager mode and a small KV
-cache), waits until it answers, yields ``(base_url, model_name)`` and stops it (its whole process
+client as a hosted API: :func:`local_server` starts the server ``longwrite serve`` starts
+(``rollout.cli.serve_command``: vLLM's OpenAI server with CPU defaults on CPU hosts; vLLM's own
+``vllm.entrypoints.openai.api_server`` where that is absent), waits until it answers, yields ``(base_url, model_name)`` and stops it (its whole process
 group) afterwards, also on errors and Ctrl-C.
 """
 
@@ -54,16 +54,7 @@ def local_server(
     model = Path(model)
     name = model.name
     port = port or free_port()
-    cmd = [
-        sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
-        "--served-model-name", name, "--host", "127.0.0.1", "--port", str(port),
-        "--max-model-len", str(max_model_len), "--seed", str(seed),
-    ]  # fmt: skip
-    env = dict(os.environ)
-    if _is_cpu_host():
-        cmd += ["--dtype", "float32", "--enforce-eager"]
-        env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-        env.setdefault("VLLM_TARGET_DEVICE", "cpu")
+    cmd, env = _serve_command(model, name, port, max_model_len, seed)
     with tempfile.NamedTemporaryFile(prefix="longwrite-serve-", suffix=".log", delete=False) as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         url = f"http://127.0.0.1:{port}/v1"
@@ -88,6 +79,34 @@ def _wait_ready(proc: subprocess.Popen, url: str, timeout: float, log_path: str)
         if time.monotonic() > deadline:
             raise RuntimeError(f"model server not ready after {timeout:.0f} s:\n{_tail(log_path)}")
         time.sleep(1.0)
+
+
+def _serve_command(
+    model: Path, name: str, port: int, max_model_len: int, seed: int
+) -> tuple[list[str], dict]:
+    """``longwrite serve``'s command (rollout.cli.serve_command) when present, else vLLM's own."""
+    try:
+        from rollout.cli import serve_command
+    except ImportError:
+        serve_command = None
+    if serve_command is not None:
+        return serve_command(
+            str(model),
+            port=port,
+            served_model_name=name,
+            max_model_len=max_model_len,
+            extra=["--seed", str(seed)],
+        )
+    cmd = [
+        sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
+        "--served-model-name", name, "--host", "127.0.0.1", "--port", str(port),
+        "--max-model-len", str(max_model_len), "--seed", str(seed),
+    ]  # fmt: skip
+    env = dict(os.environ)
+    if _is_cpu_host():
+        cmd += ["--dtype", "float32", "--enforce-eager"]
+        env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    return cmd, env
 
 
 def _stop(proc: subprocess.Popen) -> None:
