@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -199,7 +200,8 @@ class CallJournal:
     """Append-only record of finished writer calls, one JSON line per ``(item key, step)``.
 
     Each line is flushed and fsync'ed before the call counts as done, so a SIGKILL loses at most
-    the calls in flight. On open, a torn last line (killed mid-write) is ignored.
+    the calls in flight. On open, a torn last line (killed mid-write) is ignored. ``put`` is
+    thread-safe, so callers may fsync off the event loop.
     """
 
     def __init__(self, path: str | Path):
@@ -215,6 +217,7 @@ class CallJournal:
                         log.warning("%s:%d: skipping a torn journal line", self.path, lineno)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._f = self.path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
 
     def get(self, key: str, step: int) -> dict | None:
         """The finished call for ``(key, step)``, or None."""
@@ -223,10 +226,12 @@ class CallJournal:
     def put(self, key: str, step: int, record: dict) -> None:
         """Record a finished call durably."""
         rec = {"key": key, "step": step, **record}
-        self._f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self.entries[(key, step)] = rec
+        line = json.dumps(rec, ensure_ascii=False) + "\n"
+        with self._lock:
+            self._f.write(line)
+            self._f.flush()
+            os.fsync(self._f.fileno())
+            self.entries[(key, step)] = rec
 
     def close(self) -> None:
         """Close the file."""
@@ -254,7 +259,9 @@ async def _call(
         result.reason = "call_failed"
         result.detail = f"step {step}: {getattr(out, 'error', None) or 'no text'}"
         return None
-    journal.put(
+    # The fsync (milliseconds) runs in a thread so other items' calls keep flowing meanwhile.
+    await asyncio.to_thread(
+        journal.put,
         item.key,
         step,
         {
