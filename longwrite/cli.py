@@ -19,6 +19,7 @@ from longwrite import __version__
 # Modules that contribute subcommands, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "longwrite.demo",
+    "rollout.cli",
     "rewards.cli",
     "rl.cli",
     "rl.train_cli",
