@@ -42,6 +42,8 @@ _QUALITY_DEFAULTS = {
     "timeout": 120.0,
     "max_retries": 3,
     "cache_path": None,
+    "backoff_base": 1.0,
+    "parse_retries": 1,
     "max_answer_chars": 24000,
 }
 
