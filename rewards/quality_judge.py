@@ -133,7 +133,9 @@ def judge_scores(batch: Batch, options: dict) -> list[ComponentScore]:
         params = {"temperature": 0.0, "max_tokens": 256, "seed": attempt}
         requests = [
             ChatRequest(
-                judge_messages(batch.samples[i].prompt, batch.parsed[i].answer, int(options["max_answer_chars"])),
+                judge_messages(
+                    batch.samples[i].prompt, batch.parsed[i].answer, int(options["max_answer_chars"])
+                ),
                 dict(params),
                 id=str(i),
             )
