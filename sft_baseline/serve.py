@@ -10,6 +10,7 @@ group) afterwards, also on errors and Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -87,7 +88,8 @@ def _serve_command(
     """``longwrite serve``'s command (rollout.cli.serve_command) when present, else vLLM's own."""
     try:
         from rollout.cli import serve_command
-    except ImportError:
+    except ImportError as exc:
+        logging.getLogger(__name__).warning("longwrite serve unavailable (%s); using vLLM's api_server", exc)
         serve_command = None
     if serve_command is not None:
         return serve_command(
