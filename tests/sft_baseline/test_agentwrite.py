@@ -157,3 +157,18 @@ def test_constrained_plan_sends_a_regex_the_canonical_plan_matches(tmp_path):
         )
         lines = [ln for ln in plan_text.splitlines() if ln.startswith(("Paragraph", "段落"))]
         assert re.fullmatch(regex, "\n".join(lines) + "\n")
+
+
+def test_instructions_from_text_and_duplicate_ids(tmp_path):
+    txt = tmp_path / "in.txt"
+    txt.write_text("Write about rivers.\n\n写一篇散文。\n", encoding="utf-8")
+    items = load_instructions(txt)
+    assert [it.instruction for it in items] == ["Write about rivers.", "写一篇散文。"]
+    assert len({it.id for it in items}) == 2
+    dup = _write_items(
+        tmp_path / "dup.jsonl", [{"id": "x", "instruction": "a"}, {"id": "x", "instruction": "b"}]
+    )
+    with pytest.raises(ValueError, match="duplicate ids"):
+        load_instructions(dup)
+    with pytest.raises(FileNotFoundError):
+        load_instructions(tmp_path / "missing.jsonl")
