@@ -24,10 +24,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rewards.text import count_words
-from rollout.format import ParsedResponse, parse_response
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rollout.format import ParsedResponse
+
+# rollout.format imports rewards.text, which runs this package's __init__: importing
+# rollout.format here at module level would be circular, so Batch imports it when first used.
 
 __all__ = [
     "RewardSample",
@@ -174,6 +179,8 @@ class Batch:
             s = RewardSample.coerce(s)
             meta = s.metadata if isinstance(s.metadata, Mapping) else {}
             self.samples.append(RewardSample(clean_text(s.prompt), clean_text(s.response), dict(meta)))
+        from rollout.format import parse_response
+
         self.parsed: list[ParsedResponse] = [parse_response(s.response) for s in self.samples]
         self.answer_lens: list[int] = [count_words(p.answer) for p in self.parsed]
         self.think_lens: list[int] = [count_words(p.think) for p in self.parsed]

@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--in", dest="inp", required=True, type=Path, help="input JSONL (prompt, response per line)")
+    p.add_argument(
+        "--in", dest="inp", required=True, type=Path, help="input JSONL (prompt, response per line)"
+    )
     p.add_argument("--out", required=True, type=Path, help="output JSONL (input lines plus 'reward')")
     p.add_argument(
         "--rewards",
@@ -38,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated reward names or dotted paths 'pkg.mod:fn' (default: length,quality,format)",
     )
     p.add_argument("--weights", default=None, help="comma-separated name=weight, e.g. 'length=1,quality=0.5'")
-    p.add_argument("--config", type=Path, default=None, help="a reward config YAML (rewards, weights, options)")
+    p.add_argument(
+        "--config", type=Path, default=None, help="a reward config YAML (rewards, weights, options)"
+    )
     p.add_argument(
         "--option",
         action="append",
@@ -96,7 +100,9 @@ def build_config(args: argparse.Namespace):
     weights = parse_weights(args.weights)
     unknown = set(weights) - set(rewards)
     if unknown:
-        raise ValueError(f"--weights names {', '.join(sorted(unknown))} not among the rewards {', '.join(rewards)}")
+        raise ValueError(
+            f"--weights names {', '.join(sorted(unknown))} not among the rewards {', '.join(rewards)}"
+        )
     rewards.update(weights)
     options = {k: dict(v) for k, v in (base.get("options") or {}).items() if k in rewards}
     for name, opts in parse_options(args.option).items():
@@ -147,7 +153,9 @@ def _done_lines(out: Path) -> int:
     return data[:keep].count(b"\n")
 
 
-def score_file(inp: Path, out: Path, config, batch_size: int = 32, resume: bool = False, progress: bool = True):
+def score_file(
+    inp: Path, out: Path, config, batch_size: int = 32, resume: bool = False, progress: bool = True
+):
     """Score ``inp`` into ``out``; returns (scored, skipped-as-done, errors). See the module docstring."""
     from tqdm import tqdm
 

@@ -19,8 +19,8 @@ format = structure x lexical x semantic.
 from __future__ import annotations
 
 from rewards.base import Batch, ComponentScore, register_reward
-from rewards.segment import paragraphs, units
-from rewards.text import count_words, language_of
+from rewards.segment import joined_units, paragraphs
+from rewards.text import count_words
 
 __all__ = ["structure_score", "repeated_ngram_share", "lexical_score", "duplicate_paragraph_share"]
 
@@ -48,16 +48,19 @@ def repeated_ngram_share(text: str, n_words: int = 4, n_chars: int = 8) -> float
     """Share in [0, 1] of the answer's n-grams that repeat an earlier n-gram.
 
     Units are those :func:`rewards.text.count_words` counts (lower-cased English words, single
-    CJK characters); n is ``n_words`` for English text and ``n_chars`` for Chinese text (by
-    :func:`rewards.text.language_of`). Text with fewer than n units has share 0. Linear time.
+    CJK characters); n is ``n_words`` for English text and ``n_chars`` for Chinese text (CJK
+    characters outnumber English words, as in :func:`rewards.text.language_of`). Text with fewer
+    than n units has share 0. One regex pass and one set: linear time.
     """
-    toks = units(text)
-    n = n_chars if language_of(text) == "zh" else n_words
+    joined = joined_units(text)
+    toks = joined.split()
+    # Units are ASCII words or single CJK characters: the non-ASCII characters are the CJK units.
+    cjk = len(joined) - len(joined.encode("ascii", "ignore"))
+    n = n_chars if cjk > len(toks) - cjk else n_words
     n = max(1, int(n))
     total = len(toks) - n + 1
     if total <= 1:
         return 0.0
-    # Hash each n-gram as a tuple slice; a set keeps it O(len) overall.
     seen = set(zip(*(toks[i:] for i in range(n)), strict=False))
     return 1.0 - len(seen) / total
 
@@ -71,42 +74,42 @@ def lexical_score(share: float, free: float = 0.10, maximum: float = 0.50) -> fl
     return (maximum - share) / (maximum - free)
 
 
-def _normalise(p: str) -> str:
-    return " ".join(p.lower().split())
-
-
 def duplicate_paragraph_share(
-    paras: list[str], vectors=None, threshold: float = 0.92, min_units: int = 8
+    paras: list[str], vectors=None, threshold: float = 0.92, min_units: int = 8, total: int | None = None
 ) -> float:
     """Share in [0, 1] of the units of ``paras`` lying in paragraphs that nearly repeat an earlier one.
 
     A paragraph (of at least ``min_units`` units; headings and one-liners are exempt) is a near
     duplicate when its whitespace/case-normalised text equals an earlier paragraph's, or, given
     ``vectors`` (unit-norm embeddings, one row per paragraph), when its cosine with an earlier
-    paragraph is >= ``threshold``. Units are count_words units.
+    paragraph is >= ``threshold``. Units are count_words units; ``total`` (the answer's length,
+    when the caller already counted it) saves a pass over the text.
     """
     if not paras:
         return 0.0
-    lens = [count_words(p) for p in paras]
-    total = sum(lens)
-    if total == 0:
-        return 0.0
-    dup = [False] * len(paras)
+    candidates: set[int] = set()
     seen: set[str] = set()
     for i, p in enumerate(paras):
-        key = _normalise(p)
-        if lens[i] >= min_units and key in seen:
-            dup[i] = True
+        key = " ".join(p.lower().split())
+        if key in seen:
+            candidates.add(i)
         seen.add(key)
     if vectors is not None and len(paras) > 1:
         import numpy as np
 
-        sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(vectors, dtype=np.float32).T
-        earlier_max = np.tril(sims, k=-1).max(axis=1)  # best match among earlier paragraphs
-        for i in range(1, len(paras)):
-            if lens[i] >= min_units and earlier_max[i] >= threshold:
-                dup[i] = True
-    return sum(n for n, d in zip(lens, dup, strict=True) if d) / total
+        v = np.asarray(vectors, dtype=np.float32)
+        earlier_max = np.tril(v @ v.T, k=-1).max(axis=1)  # best match among earlier paragraphs
+        candidates.update(int(i) for i in np.nonzero(earlier_max >= threshold)[0] if i > 0)
+    if not candidates:
+        return 0.0
+    if total is None:
+        total = sum(count_words(p) for p in paras)
+    if total <= 0:
+        return 0.0
+    # Only duplicates are counted: the common case (none) costs no extra pass over the text.
+    lens = [count_words(paras[i]) for i in sorted(candidates)]
+    dup = sum(n for n in lens if n >= min_units)
+    return min(1.0, dup / total)
 
 
 def _answer_paragraphs(batch: Batch, i: int) -> list[str]:
@@ -146,7 +149,11 @@ def _format_component(batch: Batch, options: dict) -> list[ComponentScore]:
         paras = _answer_paragraphs(batch, i)
         vectors = batch.embeddings(paras) if options["semantic"] and len(paras) > 1 else None
         dup = duplicate_paragraph_share(
-            paras, vectors, float(options["semantic_threshold"]), int(options["semantic_min_units"])
+            paras,
+            vectors,
+            float(options["semantic_threshold"]),
+            int(options["semantic_min_units"]),
+            total=batch.answer_lens[i],
         )
         semantic = 1.0 - dup
         details["semantic_duplicate_share"] = dup

@@ -42,6 +42,8 @@ _QUALITY_DEFAULTS = {
     "timeout": 120.0,
     "max_retries": 3,
     "cache_path": None,
+    "backoff_base": 1.0,
+    "parse_retries": 1,
     "max_answer_chars": 24000,
 }
 
@@ -149,6 +151,10 @@ def _check_options(options: dict) -> None:
         raise ValueError(f"unknown quality backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "classifier" and not options["model"]:
         raise ValueError("quality backend 'classifier' needs option 'model' (a path or HF model id)")
+    if options["squash"] not in ("sigmoid", "clip"):
+        raise ValueError(f"unknown squash {options['squash']!r}; choose sigmoid or clip")
+    if float(options["scale"]) <= 0:
+        raise ValueError("quality option 'scale' must be > 0")
     if backend == "judge" and not (options["base_url"] and options["model"]):
         raise ValueError("quality backend 'judge' needs options 'base_url' and 'model'")
 

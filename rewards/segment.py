@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["paragraphs", "units", "MAX_PARAGRAPHS"]
+__all__ = ["paragraphs", "units", "joined_units", "MAX_PARAGRAPHS"]
 
 # Enough for a 10,000-word answer in paragraphs of ~80 words; longer answers are grouped so the
 # embedding pass stays bounded (and every paragraph pairwise check stays small).
@@ -41,4 +41,13 @@ def units(text: str) -> list[str]:
     The same units :func:`rewards.text.count_words` counts, so n-gram shares are shares of the
     length the length reward sees.
     """
-    return [u.lower() for u in _UNIT.findall(text)] if text else []
+    return joined_units(text).split()
+
+
+def joined_units(text: str) -> str:
+    """:func:`units` joined by single spaces (one string: cheap to scan for CJK in C)."""
+    if not text:
+        return ""
+    # Units are ASCII words or CJK characters (no spaces), so lower-casing them joined is exact
+    # and runs in C; lower-casing the raw text first would not be ("K" (Kelvin) -> "k").
+    return " ".join(_UNIT.findall(text)).lower()

@@ -252,3 +252,48 @@ def test_predict_ranges_without_endpoint():
     out = predict_ranges(["Write a 1000-word essay", "Write a poem about rain"])
     assert out[0].source == "explicit" and (out[0].lower, out[0].upper) == (900, 1100)
     assert out[1].source == "fallback"
+
+
+def test_predict_ranges_against_an_http_endpoint(fake_openai, tmp_path):
+    from fake_openai import Reply, last_user_content
+
+    from rollout.endpoint import EndpointClient
+
+    replies = {
+        "Write a story about a lighthouse keeper": '{"lower": 1500, "upper": 2500}',
+        "写一篇关于长城的文章": '```json\n{"lower": 800, "upper": 1200}\n```',
+        "What is 2 + 2?": '{"lower": null, "upper": null}',
+        "Write a sonnet": '{"lower": 14, "upper": 20}',  # not multiples of 100: rejected
+        "Write a saga": '{"lower": 1000, "upper": 9000}',  # span > 3000: rejected
+        "Write a manual": "about two thousand words",  # no JSON: rejected
+    }
+
+    def responder(body, attempt):
+        content = last_user_content(body)
+        if content == "Write an ode to servers":
+            return Reply.error(500)
+        return replies[content]
+
+    server = fake_openai(responder)
+    client = EndpointClient(server.url, server.model, max_retries=1, timeout=5, backoff_base=0.01)
+    prompts = ["Write a 1000-word essay on tea", *replies, "Write an ode to servers"]
+    cache = tmp_path / "ranges.jsonl"
+    out = predict_ranges(prompts, client, cache_path=cache)
+    explicit, story, wall, math_q, sonnet, saga, manual, ode = out
+    assert explicit.source == "explicit" and (explicit.lower, explicit.upper) == (900, 1100)
+    assert (story.lower, story.upper, story.unit, story.source) == (1500, 2500, "words", "predicted")
+    assert (wall.lower, wall.upper, wall.unit, wall.source) == (800, 1200, "chars", "predicted")
+    assert math_q is None
+    for rng, prompt in ((sonnet, "Write a sonnet"), (saga, "Write a saga"), (manual, "Write a manual")):
+        assert rng == fallback_range(prompt)
+    assert ode.source == "fallback"
+    asked = [last_user_content(b) for b in server.snapshot()]
+    assert "Write a 1000-word essay on tea" not in asked  # explicit lengths never reach the model
+    n = len(asked)
+    # A re-run with the cache asks only what had no valid answer (the rejected and failed ones).
+    again = predict_ranges(prompts, EndpointClient(server.url, server.model, max_retries=0, timeout=5), cache)
+    assert again[1:4] == out[1:4]
+    new = [last_user_content(b) for b in server.snapshot()[n:]]
+    assert sorted(new) == sorted(
+        ["Write a sonnet", "Write a saga", "Write a manual", "Write an ode to servers"]
+    )
