@@ -112,6 +112,11 @@ def scripted(script: dict[str, list[Reply | str]], default: Responder = echo) ->
     return respond
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # listen backlog: the default 5 drops SYNs when 32 clients connect
+    daemon_threads = True
+
+
 def _count(text: str) -> int:
     return len(text.split())
 
@@ -139,8 +144,7 @@ class FakeOpenAIServer:
         self.max_inflight = 0  # the most ever handled at once (checks a client's concurrency cap)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -219,6 +223,9 @@ class FakeOpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+            # Headers and body go out as separate writes; with Nagle's algorithm on, each reply
+            # would wait for the client's delayed ACK (~40 ms on Linux).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
@@ -285,3 +292,21 @@ class FakeOpenAIServer:
                     self._json(200, server._completion(body, reply), reply.headers)
 
         return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python tests/helpers/fake_openai.py [--latency S] [--port P]``: serve the echo responder
+    in its own process (prints the base URL on the first line of stdout) until killed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before every reply")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    args = parser.parse_args(argv)
+    server = FakeOpenAIServer(latency=args.latency, port=args.port)
+    print(server.url, flush=True)
+    server._httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
