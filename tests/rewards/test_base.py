@@ -26,7 +26,9 @@ def test_import_rewards_is_light(repo_root):
 def test_any_import_order_works(repo_root, first):
     # rollout.format imports rewards.text, and rewards uses rollout.format: no cycle may bite.
     code = f"import {first}, rewards, rollout.format; rewards.score_batch([], None)"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
 
 
