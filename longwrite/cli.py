@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from longwrite import __version__
 
 # Modules that contribute subcommands, in the order --help lists them.
-COMMAND_MODULES: tuple[str, ...] = ("longwrite.demo", "rewards.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "longwrite.demo",
+    "rollout.cli",
+    "rewards.cli",
+    "rl.cli",
+    "rl.train_cli",
+    "sft_baseline.cli",
+    "eval.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

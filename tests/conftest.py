@@ -16,7 +16,15 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "longbench-write"
+# ../shared from the main checkout; ../../shared from a worktree under /work/wt/.
+SHARED_DATA = next(
+    (
+        p / "shared" / "data" / "longbench-write"
+        for p in (REPO_ROOT.parent, REPO_ROOT.parents[1])
+        if (p / "shared" / "data" / "longbench-write").exists()
+    ),
+    REPO_ROOT.parent / "shared" / "data" / "longbench-write",
+)
 
 # Test helpers (e.g. ``from fake_openai import FakeOpenAIServer, Reply, scripted``): plain modules
 # in tests/helpers, importable from every test without making tests/ a package.

@@ -1,0 +1,114 @@
+"""Judge throughput: LongBench-Write judgements per second at concurrency 1, 8 and 32.
+
+A loopback OpenAI-compatible judge (tests/helpers/fake_openai.py, real HTTP on 127.0.0.1, in its
+own process) answers every request after a fixed latency with a valid six-dimension verdict. The evaluator's judge
+path (:func:`eval.judge.judge_answers` through :class:`rollout.endpoint.EndpointClient`, no cache)
+rates the same answers at each concurrency; the ideal is ``concurrency / latency`` requests per
+second. The baseline measured in the same run is concurrency 1.
+
+    PYTHONPATH=$PWD .venv/bin/python -m benchmarks judge
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+LATENCY_S = 0.1
+N_ITEMS = 64
+CONCURRENCY = (1, 8, 32)
+
+
+def _verdict(body: dict, attempt: int) -> str:
+    from eval.scoring import DIMENSIONS
+
+    return json.dumps(dict.fromkeys(DIMENSIONS, 4))
+
+
+def _serve(latency: float, port_queue, stop_event) -> None:
+    """Run the loopback judge in its own process (so it does not share the client's GIL)."""
+    import http.server
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "helpers"))
+    from fake_openai import FakeOpenAIServer
+
+    # Two stdlib defaults that a production server does not have and that would dominate a
+    # loopback measurement: a listen backlog of 5 (32 simultaneous connects get reset) and
+    # Nagle's algorithm on the response socket (headers and body go out as two writes, so the
+    # body waits ~40 ms for the client's delayed ACK).
+    http.server.ThreadingHTTPServer.request_queue_size = 256
+    http.server.BaseHTTPRequestHandler.disable_nagle_algorithm = True
+    server = FakeOpenAIServer(_verdict, latency=latency, model="loopback-judge").start()
+    port_queue.put(server.url)
+    stop_event.wait()
+    server.stop()
+
+
+def measure(concurrency: int, url: str, items: list[tuple[str, str, str]]) -> float:
+    """Seconds to judge ``items`` at ``concurrency`` (every verdict checked to be readable)."""
+    from eval.judge import judge_answers
+    from rollout.endpoint import EndpointClient
+
+    client = EndpointClient(url, "loopback-judge", concurrency=concurrency, max_retries=0)
+
+    async def go():
+        try:
+            return await judge_answers(client, items, max_attempts=1)
+        finally:
+            await client.aclose()
+
+    t0 = time.perf_counter()
+    records = asyncio.run(go())
+    seconds = time.perf_counter() - t0
+    failed = [r for r in records if r.S_q is None]
+    if failed:
+        raise RuntimeError(f"{len(failed)} judgements failed, e.g. {failed[0].error}")
+    return seconds
+
+
+def main() -> None:
+    """Print judgements/s per concurrency against the ideal and against concurrency 1."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    urls, stop = ctx.Queue(), ctx.Event()
+    proc = ctx.Process(target=_serve, args=(LATENCY_S, urls, stop), daemon=True)
+    proc.start()
+    try:
+        url = urls.get(timeout=60)
+        items = [
+            (f"item-{i}", f"Write about topic {i}.", f"An answer about topic {i}. " * 20)
+            for i in range(N_ITEMS)
+        ]
+        measure(2, url, items[:4])  # warm-up: imports, first connections
+        rows = []
+        for c in CONCURRENCY:
+            seconds = measure(c, url, items)
+            rows.append((c, seconds, N_ITEMS / seconds, c / LATENCY_S))
+    finally:
+        stop.set()
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
+    base = rows[0][2]
+    import os
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"judge throughput: {N_ITEMS} judgements, loopback judge latency {LATENCY_S * 1000:.0f} ms, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
+    print(
+        f"{'concurrency':>11} {'seconds':>8} {'judgements/s':>13} {'ideal/s':>8} {'of ideal':>9} {'vs c=1':>7}"
+    )
+    for c, seconds, rate, ideal in rows:
+        print(
+            f"{c:>11} {seconds:>8.2f} {rate:>13.1f} {ideal:>8.1f} {rate / ideal:>9.0%} {rate / base:>6.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,316 @@
+"""The LLM judge behind LongBench-Write's quality score S_q.
+
+* :class:`JudgePrompt` - the prompt (ours by default, versioned; or one read from a file, e.g. the
+  original LongBench-Write prompt for comparability) and its hash, recorded with every score so
+  scores from different prompts are never silently compared.
+* :func:`parse_judgement` - reads the judge's reply (clean JSON, fenced JSON, JSON inside prose,
+  a reasoning model's ``<think>`` block first) into six 1-5 scores, or says exactly why it cannot.
+* :func:`judge_answers` - asks an OpenAI-compatible endpoint (:class:`rollout.endpoint.EndpointClient`,
+  whose cache makes re-runs free and resumable) to rate answers; a reply that cannot be read is
+  retried a bounded number of times with a correction turn, and what still fails is returned as a
+  failure with its reason, never a default score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval.scoring import DIMENSIONS, quality_score
+
+__all__ = [
+    "JUDGE_PROMPT_VERSION",
+    "DEFAULT_JUDGE_PROMPT",
+    "JudgePrompt",
+    "JudgeParse",
+    "JudgeRecord",
+    "parse_judgement",
+    "judge_answers",
+]
+
+# Bump whenever DEFAULT_JUDGE_PROMPT changes (the lm-evaluation-harness habit).
+JUDGE_PROMPT_VERSION = "lw-judge-v1"
+
+# Our own wording. Placeholders: {{request}} and {{answer}} (the LongBench-Write originals'
+# $INST$ and $RESPONSE$ are accepted too, so their prompt file can be used unchanged).
+DEFAULT_JUDGE_PROMPT = """\
+You are grading a piece of writing produced by an AI assistant for a user's request.
+
+Rate the answer on each of these six dimensions with a whole number from 1 (very poor) to 5 (excellent):
+- Relevance: does the answer address what the user asked for, in the form they asked for?
+- Accuracy: are the facts, reasoning and details correct and free of invented claims?
+- Coherence: is it logically organised, with parts that connect and no contradictions?
+- Clarity: is the language clear, precise and easy to follow?
+- Breadth and Depth: does it cover the topic with enough range and insight?
+- Reading Experience: is it engaging and pleasant to read, free of repetition and filler?
+
+Judge quality only. Do NOT reward or penalise the answer for its length or for meeting any word
+count the request mentions; another metric measures length.
+
+[User request]
+{{request}}
+
+[Answer]
+{{answer}}
+
+Reply with one JSON object and nothing else, exactly these six keys, each with an integer 1-5:
+{"Relevance": 0, "Accuracy": 0, "Coherence": 0, "Clarity": 0, "Breadth and Depth": 0, "Reading Experience": 0}
+"""
+
+_PLACEHOLDER = re.compile(r"\{\{request\}\}|\$INST\$|\{\{answer\}\}|\$RESPONSE\$")
+
+_CORRECTION = (
+    "Your reply could not be read ({reason}). Reply again with only the JSON object: the six keys "
+    + ", ".join(f'"{d}"' for d in DIMENSIONS)
+    + ", each an integer from 1 to 5."
+)
+
+
+@dataclass(frozen=True)
+class JudgePrompt:
+    """A judge prompt template, its version label and the hash recorded with every score."""
+
+    text: str
+    version: str = JUDGE_PROMPT_VERSION
+
+    @property
+    def hash(self) -> str:
+        """First 12 hex digits of the template's SHA-256: two prompts, two hashes."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
+
+    @classmethod
+    def default(cls) -> JudgePrompt:
+        """This project's prompt (:data:`DEFAULT_JUDGE_PROMPT`, :data:`JUDGE_PROMPT_VERSION`)."""
+        return cls(DEFAULT_JUDGE_PROMPT, JUDGE_PROMPT_VERSION)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> JudgePrompt:
+        """A prompt read from ``path``; it must contain request and answer placeholders.
+
+        Its version is ``file:<name>``; its hash tells two edits of one file apart.
+        """
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"judge prompt file not found: {p}")
+        text = p.read_text(encoding="utf-8")
+        has_req = "{{request}}" in text or "$INST$" in text
+        has_ans = "{{answer}}" in text or "$RESPONSE$" in text
+        if not (has_req and has_ans):
+            raise ValueError(
+                f"{p}: a judge prompt needs the placeholders {{{{request}}}} (or $INST$) and "
+                "{{answer}} (or $RESPONSE$)"
+            )
+        return cls(text, f"file:{p.name}")
+
+    def render(self, request: str, answer: str) -> str:
+        """The prompt filled in with the user's ``request`` and the model's ``answer``."""
+        # One pass, so placeholder-like text inside the request or answer is never substituted.
+        values = {"{{request}}": request, "$INST$": request, "{{answer}}": answer, "$RESPONSE$": answer}
+        return _PLACEHOLDER.sub(lambda m: values[m.group(0)], self.text)
+
+
+@dataclass(frozen=True)
+class JudgeParse:
+    """Six scores (1-5, keyed by :data:`DIMENSIONS`) or the reason none could be read."""
+
+    scores: dict[str, float] | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when all six scores were read."""
+        return self.scores is not None
+
+
+def _norm_key(key: str) -> str:
+    k = key.lower().replace("&", "and")
+    k = re.sub(r"[^a-z]", "", k)
+    return {"breadthdepth": "breadthanddepth", "readability": "readingexperience"}.get(k, k)
+
+
+_DIM_BY_KEY = {_norm_key(d): d for d in DIMENSIONS}
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+
+
+def _candidates(text: str) -> list[dict]:
+    """Every JSON object found in ``text``: whole text, fenced blocks, then any ``{...}`` span."""
+    found: list[dict] = []
+    decoder = json.JSONDecoder()
+    chunks = [text.strip()] + [m.group(1).strip() for m in _FENCE.finditer(text)]
+    for chunk in chunks:
+        try:
+            obj = json.loads(chunk)
+        except (json.JSONDecodeError, ValueError):
+            continue
+        if isinstance(obj, dict):
+            found.append(obj)
+    for m in re.finditer(r"\{", text):
+        try:
+            obj, _ = decoder.raw_decode(text, m.start())
+        except (json.JSONDecodeError, ValueError):
+            continue
+        if isinstance(obj, dict):
+            found.append(obj)
+    return found
+
+
+def _dims_of(obj: dict) -> dict[str, Any]:
+    """Dimension name -> raw value for the keys of ``obj`` that name a dimension."""
+    if not any(_norm_key(str(k)) in _DIM_BY_KEY for k in obj):
+        # A wrapper such as {"scores": {...}}: look one level down.
+        for v in obj.values():
+            if isinstance(v, dict) and any(_norm_key(str(k)) in _DIM_BY_KEY for k in v):
+                obj = v
+                break
+    return {_DIM_BY_KEY[_norm_key(str(k))]: v for k, v in obj.items() if _norm_key(str(k)) in _DIM_BY_KEY}
+
+
+def _value(raw: Any) -> float | None:
+    if isinstance(raw, dict):  # {"score": 4, "reason": "..."}
+        raw = raw.get("score", raw.get("rating"))
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return float(raw)
+    if isinstance(raw, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*5)?\s*", raw)
+        return float(m.group(1)) if m else None
+    return None
+
+
+def parse_judgement(text: Any) -> JudgeParse:
+    """Read six 1-5 dimension scores from a judge reply; never raises.
+
+    Accepts a clean JSON object, one inside a ```json fence, or one surrounded by prose (a
+    reasoning model's ``<think>...</think>`` is skipped). Keys match case- and punctuation-
+    insensitively ("breadth_and_depth", "Breadth & Depth"); values may be numbers, numeric
+    strings ("4", "4/5") or {"score": n}. The reply fails, with a reason, when it is empty, holds
+    no JSON object naming the dimensions, misses a dimension, or has a value outside [1, 5].
+    """
+    if not isinstance(text, str) or not text.strip():
+        return JudgeParse(None, "empty judge reply")
+    body = _THINK.sub("", text)
+    best: dict[str, Any] = {}
+    for obj in _candidates(body):
+        dims = _dims_of(obj)
+        if len(dims) > len(best):
+            best = dims
+        if len(best) == len(DIMENSIONS):
+            break
+    if not best:
+        return JudgeParse(None, "no JSON object with the judge dimensions in the reply")
+    missing = [d for d in DIMENSIONS if d not in best]
+    if missing:
+        return JudgeParse(None, "missing dimension(s): " + ", ".join(missing))
+    scores: dict[str, float] = {}
+    for dim in DIMENSIONS:
+        v = _value(best[dim])
+        if v is None or math.isnan(v):
+            return JudgeParse(None, f"{dim}: not a number ({best[dim]!r})")
+        if not 1.0 <= v <= 5.0:
+            return JudgeParse(None, f"{dim}: score {v:g} outside 1-5")
+        scores[dim] = int(v) if v.is_integer() else v
+    return JudgeParse(scores, None)
+
+
+@dataclass
+class JudgeRecord:
+    """One item's judgement, as stored in ``judgments.jsonl``.
+
+    ``S_q`` is None exactly when ``error`` says why; ``prompt_hash`` and ``judge_model`` tie the
+    score to the prompt and judge that produced it.
+    """
+
+    id: str
+    judge_model: str
+    prompt_version: str
+    prompt_hash: str
+    scores: dict[str, float] | None = None
+    S_q: float | None = None
+    error: str | None = None
+    attempts: int = 0
+    raw: str | None = None
+    cached: bool = False
+    history: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict of every field."""
+        return asdict(self)
+
+
+async def judge_answers(
+    client: Any,
+    items: Sequence[tuple[str, str, str]],
+    prompt: JudgePrompt | None = None,
+    *,
+    max_attempts: int = 3,
+    params: dict | None = None,
+    progress: bool | str = False,
+    on_record: Any = None,
+) -> list[JudgeRecord]:
+    """Rate each ``(id, request, answer)`` with the judge behind ``client``; order is kept.
+
+    ``client`` is a :class:`rollout.endpoint.EndpointClient` (concurrency, rate limits, HTTP
+    retries and the on-disk cache live there). A reply that cannot be parsed, or a request that
+    still failed after the client's own retries, is tried again up to ``max_attempts`` in all; a
+    malformed reply is followed by a correction turn, so the retry is a new request (not a
+    cache hit). ``params`` go to the chat call (default temperature 0, max_tokens 512).
+    ``on_record(record)`` is called as each item is settled, so callers can persist progressively.
+    """
+    from rollout.endpoint import ChatRequest
+
+    prompt = prompt or JudgePrompt.default()
+    params = {"temperature": 0.0, "max_tokens": 512, **(params or {})}
+    model = getattr(client, "model", "?")
+    records = [
+        JudgeRecord(id=i, judge_model=model, prompt_version=prompt.version, prompt_hash=prompt.hash)
+        for i, _, _ in items
+    ]
+    conversations = [[{"role": "user", "content": prompt.render(req, ans)}] for _, req, ans in items]
+    pending = list(range(len(items)))
+    for attempt in range(1, max(1, max_attempts) + 1):
+        if not pending:
+            break
+        requests = [
+            ChatRequest(messages=list(conversations[k]), params=dict(params), id=items[k][0]) for k in pending
+        ]
+        label = progress if isinstance(progress, str) else "judge"
+        if attempt > 1 and progress:
+            label = f"{label} (retry {attempt - 1})"
+        results = await client.chat_many(requests, progress=label if progress else False)
+        still = []
+        for k, res in zip(pending, results, strict=True):
+            rec = records[k]
+            rec.attempts = attempt
+            rec.cached = bool(getattr(res, "cached", False))
+            if res.error is not None:
+                rec.error = f"endpoint error: {res.error}"
+                rec.history.append(rec.error)
+                still.append(k)
+                continue
+            rec.raw = res.text
+            parsed = parse_judgement(res.text)
+            if parsed.ok:
+                rec.scores, rec.S_q, rec.error = parsed.scores, quality_score(parsed.scores), None
+                if on_record:
+                    on_record(rec)
+                continue
+            rec.error = f"unreadable judge reply: {parsed.error}"
+            rec.history.append(rec.error)
+            conversations[k] = conversations[k] + [
+                {"role": "assistant", "content": res.text or ""},
+                {"role": "user", "content": _CORRECTION.format(reason=parsed.error)},
+            ]
+            still.append(k)
+        pending = still
+    for k in pending:
+        if on_record:
+            on_record(records[k])
+    return records

@@ -1,0 +1,267 @@
+"""LongBench-Write for any model: predictions, judge, S_l / S_q / S̄, all in one run directory.
+
+A run directory holds::
+
+    run.json           what was evaluated and how (model, backend, template, sampling, data,
+                       judge model and prompt version/hash, evaluator version)
+    predictions.jsonl  one record per item: full response, plan, answer, answer length, finish
+                       reason, generation settings (append-only; resumable)
+    judgments.jsonl    one record per judged item: six scores, S_q, prompt hash, attempts, errors
+    judge_cache.jsonl  the judge client's response cache (re-runs cost nothing)
+    scores.json        the summary (overall, per bucket / language / type, judge dimensions,
+                       failures) and every item's scores
+
+Re-running on the same directory resumes: finished predictions and judgements are kept; failed
+ones are tried again. A directory made with another model, template or sampling is refused.
+Changing the judge (model or prompt) re-judges, keyed by the prompt hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eval.data import EvalItem, load_items
+from eval.generate import GenerationSettings, JsonlAppender, predict, read_jsonl_latest
+from eval.judge import JudgePrompt, JudgeRecord, judge_answers
+from eval.scoring import bucket_of, length_score, overall_score, summarize
+from rewards.text import count_words  # the project's one word counter (shared with the reward)
+
+__all__ = [
+    "EVALUATOR_VERSION",
+    "run_longbench_write",
+    "score_run",
+    "check_run_meta",
+    "judge_predictions",
+    "judgments_for",
+    "count_words",
+]
+
+# Bump when what a score means changes (scoring rules, answer extraction).
+EVALUATOR_VERSION = "lbw-1"
+
+# run.json fields that must match to resume a run directory (anything else may change).
+_IDENTITY = ("benchmark", "backend", "model", "endpoint", "settings")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def file_sha(path: str | Path) -> str:
+    """First 12 hex digits of a file's SHA-256 (recorded so a run names its exact data)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def check_run_meta(out_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``meta`` into ``out_dir/run.json``, refusing a directory that holds another run.
+
+    Raises ``ValueError`` naming the differing fields when the stored run has another model,
+    backend, endpoint or generation settings, so results are never silently mixed.
+    """
+    path = out_dir / "run.json"
+    old: dict[str, Any] = {}
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        diff = [k for k in _IDENTITY if k in old and old.get(k) != meta.get(k)]
+        if diff:
+            raise ValueError(
+                f"{out_dir} holds a run with other {', '.join(diff)} "
+                f"({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); use another --out"
+            )
+    merged = {**old, **meta, "created": old.get("created", _now()), "updated": _now()}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return merged
+
+
+def judge_predictions(
+    predictions: Sequence[dict],
+    client: Any,
+    prompt: JudgePrompt,
+    path: Path,
+    *,
+    max_attempts: int = 3,
+    params: dict | None = None,
+    progress: bool = True,
+) -> dict[str, dict]:
+    """Judge every successful prediction not yet judged with this judge and prompt.
+
+    Judgements are appended to ``path`` as they settle; earlier ones with the same judge model
+    and prompt hash are reused. Returns id -> judgement record for this judge and prompt.
+    """
+
+    stored = judgments_for(path, client.model, prompt.hash)
+    todo = [
+        (p["id"], p["prompt"], p["answer"])
+        for p in predictions
+        if p.get("error") is None and (p["id"] not in stored or stored[p["id"]].get("error"))
+    ]
+    if todo:
+        out = JsonlAppender(path)
+
+        def keep(rec: JudgeRecord) -> None:
+            d = rec.to_dict()
+            out(d)
+            stored[rec.id] = d
+
+        try:
+            asyncio.run(
+                _judge_and_close(
+                    client, todo, prompt, max_attempts, params, "judge" if progress else False, keep
+                )
+            )
+        finally:
+            out.close()
+    return stored
+
+
+async def _judge_and_close(client, todo, prompt, max_attempts, params, progress, keep) -> None:
+    try:
+        await judge_answers(
+            client, todo, prompt, max_attempts=max_attempts, params=params, progress=progress, on_record=keep
+        )
+    finally:
+        await client.aclose()
+
+
+def judgments_for(path: Path, judge_model: str | None, prompt_hash: str | None) -> dict[str, dict]:
+    """id -> latest judgement in ``path`` made by ``judge_model`` with the prompt ``prompt_hash``.
+
+    One file may hold several judges' or prompts' verdicts; only the matching ones count.
+    """
+    out: dict[str, dict] = {}
+    if not path.exists():
+        return out
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a torn last line from a killed run
+            if (
+                isinstance(rec, dict)
+                and rec.get("prompt_hash") == prompt_hash
+                and rec.get("judge_model") == judge_model
+            ):
+                out[str(rec.get("id"))] = rec
+    return out
+
+
+def score_run(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
+    """Compute ``scores.json`` for a run directory from its predictions and judgements.
+
+    Uses the judge and prompt hash named in ``run.json`` (when a judge was run). Every item of the
+    predictions file appears in ``items``; none is dropped or given a default score. ``write``
+    saves the result as ``scores.json`` in the run directory.
+    """
+    out_dir = Path(out_dir)
+    meta = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+    preds = read_jsonl_latest(out_dir / "predictions.jsonl")
+    judge = meta.get("judge") or {}
+    judged = (
+        judgments_for(out_dir / "judgments.jsonl", judge.get("model"), judge.get("prompt_hash"))
+        if judge
+        else {}
+    )
+    items = []
+    for pid, p in preds.items():
+        ok = p.get("error") is None
+        j = judged.get(pid)
+        s_l = length_score(int(p["required"]), int(p["answer_len"])) if ok else None
+        s_q = j.get("S_q") if j else None
+        rec = {
+            "id": pid,
+            "required": p["required"],
+            "produced": p.get("answer_len"),
+            "language": p.get("language"),
+            "type": p.get("type"),
+            "bucket": bucket_of(int(p["required"])),
+            "finish_reason": p.get("finish_reason"),
+            "well_formed": p.get("well_formed"),
+            "S_l": s_l,
+            "S_q": s_q,
+            "S_bar": overall_score(s_l, s_q),
+            "dimensions": (j or {}).get("scores"),
+            "judge_prompt_hash": (j or {}).get("prompt_hash"),
+            "generation_error": p.get("error"),
+            "judge_error": (j or {}).get("error") if ok and judge else None,
+        }
+        if ok and judge and j is None:
+            rec["judge_error"] = "not judged"
+        items.append(rec)
+    summary = summarize(items)
+    result = {"run": meta, **summary, "items": items}
+    if write:
+        (out_dir / "scores.json").write_text(
+            json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    return result
+
+
+def run_longbench_write(
+    data: str | Path,
+    out_dir: str | Path,
+    backend: Any,
+    settings: GenerationSettings,
+    *,
+    judge_client: Any | None = None,
+    judge_prompt: JudgePrompt | None = None,
+    judge_attempts: int = 3,
+    judge_params: dict | None = None,
+    limit: int | None = None,
+    name: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Evaluate one model on LongBench-Write into ``out_dir``; return the scores (see module doc).
+
+    ``backend`` is a :class:`eval.generate.CheckpointBackend` or
+    :class:`eval.generate.EndpointBackend`; ``judge_client`` an
+    :class:`rollout.endpoint.EndpointClient` for the judge (None: length score only).
+    """
+    out_dir = Path(out_dir)
+    items: list[EvalItem] = load_items(data, limit=limit)
+    judge_prompt = judge_prompt or JudgePrompt.default()
+    desc = backend.describe()
+    meta = {
+        "benchmark": "longbench-write",
+        "evaluator_version": EVALUATOR_VERSION,
+        "name": name or _default_name(desc, settings),
+        **desc,
+        "endpoint": desc.get("endpoint"),
+        "settings": settings.to_dict(),
+        "data": {"path": str(Path(data).resolve()), "sha256": file_sha(data), "items": len(items)},
+        "judge": None,
+    }
+    if judge_client is not None:
+        meta["judge"] = {
+            "model": judge_client.model,
+            "endpoint": judge_client.base_url,
+            "prompt_version": judge_prompt.version,
+            "prompt_hash": judge_prompt.hash,
+            "max_attempts": judge_attempts,
+            "params": {"temperature": 0.0, "max_tokens": 512, **(judge_params or {})},
+        }
+    check_run_meta(out_dir, meta)
+    preds = predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
+    if judge_client is not None:
+        judge_predictions(
+            preds,
+            judge_client,
+            judge_prompt,
+            out_dir / "judgments.jsonl",
+            max_attempts=judge_attempts,
+            params=judge_params,
+            progress=progress,
+        )
+    return score_run(out_dir)
+
+
+def _default_name(desc: dict, settings: GenerationSettings) -> str:
+    model = str(desc.get("model", "model")).rstrip("/")
+    return f"{Path(model).name or model} ({settings.template})"

@@ -1,0 +1,381 @@
+"""Comparative reports over evaluation runs: ``report.html`` (self-contained) and ``report.md``.
+
+Given run directories (LongBench-Write runs and LongWrite-Ruler runs of any models: base, SFT
+baseline, RL checkpoints, API models), :func:`build_report` writes
+
+* a leaderboard (S_l, S_q, S̄ overall, per length bucket and per language),
+* a log-log scatter of required against produced length per model,
+* ruler curves (median produced against required length) and each model's largest met length,
+* the mean judge score per dimension,
+* failure counts and the failed items with their reasons,
+* each run's metadata (model, backend, template, sampling, judge model, judge prompt version/hash).
+
+The HTML embeds its plots as base64 PNGs (one file to mail around); the Markdown links the same
+PNGs, written next to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval.ruler import DEFAULT_TOLERANCE, ruler_from_run
+from eval.scoring import BUCKETS, DIMENSIONS, OUT_OF_BUCKETS
+
+__all__ = ["RunData", "load_run", "build_report"]
+
+
+@dataclass
+class RunData:
+    """One run directory's metadata, scores (LongBench-Write runs), ruler summary and predictions."""
+
+    path: Path
+    meta: dict[str, Any]
+    scores: dict[str, Any] | None
+    ruler: dict[str, Any]
+    predictions: list[dict] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The run's display name (``run.json``'s ``name``, else the directory name)."""
+        return str(self.meta.get("name") or self.path.name)
+
+    @property
+    def benchmark(self) -> str:
+        """'longbench-write' or 'ruler'."""
+        return str(self.meta.get("benchmark", "longbench-write"))
+
+
+def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunData:
+    """Read a run directory; LongBench-Write scores are recomputed from its files (not trusted stale)."""
+    from eval.generate import read_jsonl_latest
+    from eval.longbench_write import score_run
+
+    path = Path(run_dir)
+    if not (path / "run.json").is_file():
+        raise FileNotFoundError(f"{path} is not a run directory (no run.json)")
+    meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    scores = (
+        score_run(path, write=False)
+        if meta.get("benchmark", "longbench-write") == "longbench-write"
+        else None
+    )
+    preds = list(read_jsonl_latest(path / "predictions.jsonl").values())
+    return RunData(path, meta, scores, ruler_from_run(path, tolerance), preds)
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers and tables
+# ---------------------------------------------------------------------------------------------
+
+
+def _f(v: Any, digits: int = 1) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def _cell(group: dict | None) -> str:
+    if not group:
+        return "–"
+    return f"{_f(group.get('S_bar'))} ({_f(group.get('S_l'))} / {_f(group.get('S_q'))})"
+
+
+@dataclass
+class _Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+def _tables(runs: Sequence[RunData]) -> list[_Table]:
+    lbw = [r for r in runs if r.scores is not None]
+    tables: list[_Table] = []
+    if lbw:
+        tables.append(
+            _Table(
+                "Leaderboard (LongBench-Write)",
+                ["model", "items", "S_l", "S_q", "S̄", "failed generation", "failed judge"],
+                [
+                    [
+                        r.name,
+                        str(r.scores["overall"]["n"]),
+                        _f(r.scores["overall"]["S_l"]),
+                        _f(r.scores["overall"]["S_q"]),
+                        _f(r.scores["overall"]["S_bar"]),
+                        str(r.scores["failures"]["generation"]),
+                        str(r.scores["failures"]["judge"]),
+                    ]
+                    for r in sorted(
+                        lbw, key=lambda r: -(r.scores["overall"]["S_bar"] or r.scores["overall"]["S_l"] or 0)
+                    )
+                ],
+                "S_l: length score, S_q: judge quality score, S̄ = (S_l + S_q) / 2; all 0-100. "
+                "Failed items are counted, never scored as 0.",
+            )
+        )
+        buckets = [b[0] for b in BUCKETS] + [OUT_OF_BUCKETS]
+        present = [b for b in buckets if any(b in r.scores["by_bucket"] for r in lbw)]
+        tables.append(
+            _Table(
+                "By required length (words / characters)",
+                ["model", *present],
+                [[r.name, *(_cell(r.scores["by_bucket"].get(b)) for b in present)] for r in lbw],
+                "Each cell: S̄ (S_l / S_q).",
+            )
+        )
+        langs = sorted({k for r in lbw for k in r.scores["by_language"]})
+        tables.append(
+            _Table(
+                "By language",
+                ["model", *langs],
+                [[r.name, *(_cell(r.scores["by_language"].get(lang)) for lang in langs)] for r in lbw],
+                "Each cell: S̄ (S_l / S_q).",
+            )
+        )
+        types = sorted({k for r in lbw for k in r.scores["by_type"]})
+        tables.append(
+            _Table(
+                "By type",
+                ["type", *(r.name for r in lbw)],
+                [[t, *(_cell(r.scores["by_type"].get(t)) for r in lbw)] for t in types],
+                "Each cell: S̄ (S_l / S_q); one column per model.",
+            )
+        )
+        tables.append(
+            _Table(
+                "Judge scores per dimension (1-5)",
+                ["model", *DIMENSIONS],
+                [[r.name, *(_f(r.scores["dimensions"].get(d), 2) for d in DIMENSIONS)] for r in lbw],
+            )
+        )
+    tables.append(
+        _Table(
+            "LongWrite-Ruler: largest required length met",
+            ["model", "run", "tolerance", "largest met length", "points"],
+            [
+                [
+                    r.name,
+                    r.benchmark,
+                    f"±{r.ruler['tolerance']:.0%}",
+                    str(r.ruler["max_met_length"] or "none"),
+                    ", ".join(f"{p['required']}→{_f(p['median'], 0)}" for p in r.ruler["curve"]),
+                ]
+                for r in runs
+            ],
+            "Met: the median produced length lies within the tolerance of the required length.",
+        )
+    )
+    fail_rows = []
+    for r in runs:
+        if r.scores is not None:
+            items = r.scores["failures"]["items"]
+            fails = [("generation", x) for x in items["generation"]] + [("judge", x) for x in items["judge"]]
+        else:
+            fails = [
+                ("generation", {"id": p["id"], "error": p["error"]}) for p in r.predictions if p.get("error")
+            ]
+        fail_rows += [[r.name, kind, x["id"], x["error"]] for kind, x in fails]
+    tables.append(
+        _Table(
+            f"Failures ({len(fail_rows)})",
+            ["model", "stage", "item", "reason"],
+            fail_rows,
+            "Every item that could not be scored, with the reason." if fail_rows else "No failures.",
+        )
+    )
+    tables.append(_Table("Runs", ["model", "metadata"], [[r.name, _meta_line(r)] for r in runs]))
+    return tables
+
+
+def _meta_line(r: RunData) -> str:
+    m = r.meta
+    s = m.get("settings") or {}
+    j = m.get("judge") or {}
+    parts = [
+        f"benchmark={r.benchmark}",
+        f"backend={m.get('backend')}",
+        f"model={m.get('model')}",
+        f"endpoint={m.get('endpoint')}" if m.get("endpoint") else "",
+        f"template={s.get('template')}",
+        f"sampling=temperature {s.get('temperature')}, top_p {s.get('top_p')}, max_tokens {s.get('max_tokens')}, seed {s.get('seed')}",
+        f"judge={j.get('model')} prompt {j.get('prompt_version')} #{j.get('prompt_hash')}"
+        if j
+        else "judge=none",
+        f"data={Path((m.get('data') or {}).get('path', '?')).name} #{(m.get('data') or {}).get('sha256')}",
+        f"evaluator={m.get('evaluator_version')}",
+        f"dir={r.path}",
+    ]
+    return "; ".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------------------------------------
+# plots
+# ---------------------------------------------------------------------------------------------
+
+
+def _png(fig: Any) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _plots(runs: Sequence[RunData], tolerance: float) -> dict[str, tuple[str, bytes]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plots: dict[str, tuple[str, bytes]] = {}
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+    # Required vs produced, every answer of every run, log-log.
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    lo, hi = 10.0, 100.0
+    for k, r in enumerate(runs):
+        pts = [
+            (p["required"], max(1, p["answer_len"])) for p in r.predictions if p.get("answer_len") is not None
+        ]
+        if not pts:
+            continue
+        xs, ys = zip(*pts, strict=True)
+        lo, hi = min(lo, *xs, *ys), max(hi, *xs, *ys)
+        ax.scatter(xs, ys, s=14, alpha=0.7, color=colors[k % len(colors)], label=f"{r.name} [{r.benchmark}]")
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="produced = required")
+    ax.set(xscale="log", yscale="log", xlabel="required length (words / chars)", ylabel="produced length")
+    ax.set_title("Required vs produced length")
+    ax.legend(fontsize=7)
+    plots["scatter"] = ("Required vs produced length (log-log; empty answers drawn at 1)", _png(fig))
+
+    # Ruler curves: median produced per required length, with the tolerance band.
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    reqs = sorted({p["required"] for r in runs for p in r.ruler["curve"]}) or [1, 10]
+    band_x = [min(reqs), max(reqs)]
+    ax.fill_between(
+        band_x, [x * (1 - tolerance) for x in band_x], [x * (1 + tolerance) for x in band_x], color="0.9"
+    )
+    ax.plot(band_x, band_x, "k--", lw=1, label=f"required (±{tolerance:.0%} shaded)")
+    for k, r in enumerate(runs):
+        pts = [(p["required"], max(1.0, p["median"])) for p in r.ruler["curve"] if p["median"] is not None]
+        if pts:
+            xs, ys = zip(*pts, strict=True)
+            style = "o-" if r.benchmark == "ruler" else "s:"
+            ax.plot(xs, ys, style, color=colors[k % len(colors)], label=f"{r.name} [{r.benchmark}]")
+    ax.set(xscale="log", yscale="log", xlabel="required length", ylabel="median produced length")
+    ax.set_title("LongWrite-Ruler curves")
+    ax.legend(fontsize=7)
+    plots["ruler"] = ("Median produced length per required length", _png(fig))
+
+    lbw = [r for r in runs if r.scores is not None]
+    if lbw:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        width = 0.8 / max(1, len(lbw))
+        for k, r in enumerate(lbw):
+            vals = [r.scores["dimensions"].get(d) or 0 for d in DIMENSIONS]
+            ax.bar(
+                [i + k * width for i in range(len(DIMENSIONS))],
+                vals,
+                width,
+                label=r.name,
+                color=colors[k % len(colors)],
+            )
+        ax.set_xticks([i + width * (len(lbw) - 1) / 2 for i in range(len(DIMENSIONS))])
+        ax.set_xticklabels(DIMENSIONS, rotation=15, fontsize=8)
+        ax.set(ylim=(0, 5), ylabel="mean judge score (1-5)")
+        ax.set_title("Judge scores per dimension")
+        ax.legend(fontsize=7)
+        plots["dimensions"] = ("Mean judge score per dimension", _png(fig))
+    return plots
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+# ---------------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#222;max-width:1200px}
+table{border-collapse:collapse;margin:8px 0 4px;font-size:13px}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0f0} td.num{text-align:right} .note{color:#666;font-size:12px;margin-bottom:18px}
+img{max-width:100%;border:1px solid #ddd;margin:6px 0}
+"""
+
+
+def _html(runs: Sequence[RunData], tables: list[_Table], plots: dict[str, tuple[str, bytes]]) -> str:
+    out = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>longwrite evaluation report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Evaluation report</h1><p class='note'>{len(runs)} run(s).</p>",
+    ]
+    for t in tables:
+        out.append(f"<h2>{html.escape(t.title)}</h2><table><thead><tr>")
+        out += [f"<th>{html.escape(h)}</th>" for h in t.header]
+        out.append("</tr></thead><tbody>")
+        for row in t.rows:
+            out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        out.append("</tbody></table>")
+        if t.note:
+            out.append(f"<p class='note'>{html.escape(t.note)}</p>")
+    out.append("<h2>Plots</h2>")
+    for key, (caption, png) in plots.items():
+        data = base64.b64encode(png).decode("ascii")
+        out.append(
+            f"<figure><img id='plot-{key}' alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>"
+        )
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(runs: Sequence[RunData], tables: list[_Table], plots: dict[str, tuple[str, bytes]]) -> str:
+    out = ["# Evaluation report", "", f"{len(runs)} run(s).", ""]
+    for t in tables:
+        out += [f"## {t.title}", "", "| " + " | ".join(map(_md_escape, t.header)) + " |"]
+        out.append("|" + "---|" * len(t.header))
+        out += ["| " + " | ".join(map(_md_escape, row)) + " |" for row in t.rows]
+        out += ["", t.note, ""] if t.note else [""]
+    out += ["## Plots", ""]
+    out += [f"![{caption}]({key}.png)\n" for key, (caption, _) in plots.items()]
+    return "\n".join(out)
+
+
+def build_report(
+    run_dirs: Sequence[str | Path], out_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE
+) -> dict[str, Path]:
+    """Write ``report.html``, ``report.md`` and the plot PNGs for ``run_dirs`` into ``out_dir``.
+
+    Returns the written paths by name ('html', 'md', and one per plot).
+    """
+    if not run_dirs:
+        raise ValueError("no run directories given")
+    runs = [load_run(d, tolerance) for d in run_dirs]
+    tables = _tables(runs)
+    plots = _plots(runs, tolerance)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for key, (_, png) in plots.items():
+        paths[key] = out / f"{key}.png"
+        paths[key].write_bytes(png)
+    paths["html"] = out / "report.html"
+    paths["html"].write_text(_html(runs, tables, plots), encoding="utf-8")
+    paths["md"] = out / "report.md"
+    paths["md"].write_text(_markdown(runs, tables, plots), encoding="utf-8")
+    return paths
+
+
+def leaderboard_rows(runs: Sequence[RunData]) -> list[list[str]]:
+    """The leaderboard table's rows (for the CLI's closing summary)."""
+    return next((t.rows for t in _tables(runs) if t.title.startswith("Leaderboard")), [])

@@ -1,0 +1,116 @@
+"""LongWrite-Ruler: how long can a model write when asked to?
+
+The ruler prompts ask for 1,000 to 30,000 words (Chinese: characters). For each required length
+we compare the produced answer lengths (words / CJK characters, :func:`rewards.text.count_words`)
+with the requirement, and report the largest required length the model still *meets*: the
+median produced length lies within ``tolerance`` (relative, default ±20%) of the requirement.
+
+Run directories have the LongBench-Write layout (``run.json``, ``predictions.jsonl``) plus
+``ruler.json``; the curve can also be drawn from a LongBench-Write run's predictions.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from eval.data import load_items
+from eval.generate import GenerationSettings, predict, read_jsonl_latest
+from eval.scoring import length_score
+
+__all__ = ["DEFAULT_TOLERANCE", "ruler_curve", "max_met_length", "ruler_from_run", "run_ruler"]
+
+DEFAULT_TOLERANCE = 0.2  # relative: a requirement of 1000 words is met by a median of 800..1200
+
+
+def ruler_curve(predictions: Sequence[Mapping[str, Any]], tolerance: float = DEFAULT_TOLERANCE) -> list[dict]:
+    """One point per required length: produced lengths' median / mean / min / max, mean S_l, the
+    share of answers within ``tolerance``, and ``met`` (the median within ``tolerance``).
+
+    Failed predictions (``error`` set) are counted in ``n_failed`` and not in the statistics.
+    """
+    if not 0 < tolerance < 1:
+        raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
+    groups: dict[int, list[Mapping[str, Any]]] = {}
+    for p in predictions:
+        groups.setdefault(int(p["required"]), []).append(p)
+    curve = []
+    for req in sorted(groups):
+        ok = [p for p in groups[req] if p.get("error") is None and p.get("answer_len") is not None]
+        lens = [int(p["answer_len"]) for p in ok]
+        point: dict[str, Any] = {
+            "required": req,
+            "n": len(ok),
+            "n_failed": len(groups[req]) - len(ok),
+        }
+        if lens:
+            med = float(statistics.median(lens))
+            point.update(
+                median=med,
+                mean=sum(lens) / len(lens),
+                min=min(lens),
+                max=max(lens),
+                S_l=sum(length_score(req, n) for n in lens) / len(lens),
+                within=sum(abs(n / req - 1) <= tolerance for n in lens) / len(lens),
+                met=abs(med / req - 1) <= tolerance,
+            )
+        else:
+            point.update(median=None, mean=None, min=None, max=None, S_l=None, within=None, met=False)
+        curve.append(point)
+    return curve
+
+
+def max_met_length(curve: Sequence[Mapping[str, Any]]) -> int | None:
+    """The largest required length whose median answer is within tolerance (None: none is)."""
+    met = [int(p["required"]) for p in curve if p.get("met")]
+    return max(met) if met else None
+
+
+def ruler_from_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
+    """The ruler summary of any run directory's predictions (a ruler run or a LongBench-Write run)."""
+    preds = list(read_jsonl_latest(Path(run_dir) / "predictions.jsonl").values())
+    curve = ruler_curve(preds, tolerance)
+    return {"tolerance": tolerance, "max_met_length": max_met_length(curve), "curve": curve}
+
+
+def run_ruler(
+    data: str | Path,
+    out_dir: str | Path,
+    backend: Any,
+    settings: GenerationSettings,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    limit: int | None = None,
+    name: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run LongWrite-Ruler for one model into ``out_dir`` (resumable); return ``ruler.json``'s dict."""
+    from eval.longbench_write import EVALUATOR_VERSION, _default_name, check_run_meta, file_sha
+
+    if not 0 < tolerance < 1:
+        raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
+    out_dir = Path(out_dir)
+    items = load_items(data, limit=limit)
+    desc = backend.describe()
+    meta = check_run_meta(
+        out_dir,
+        {
+            "benchmark": "ruler",
+            "evaluator_version": EVALUATOR_VERSION,
+            "name": name or _default_name(desc, settings),
+            **desc,
+            "endpoint": desc.get("endpoint"),
+            "settings": settings.to_dict(),
+            "data": {"path": str(Path(data).resolve()), "sha256": file_sha(data), "items": len(items)},
+            "judge": None,
+        },
+    )
+    predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
+    result = {"run": meta, **ruler_from_run(out_dir, tolerance)}
+    (out_dir / "ruler.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return result

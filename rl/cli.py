@@ -1,0 +1,94 @@
+"""``longwrite prepare-rl``: writing requests (jsonl) -> verl RL parquet. Data preparation only.
+
+The training commands (``train``, ``submit``) live in their own CLI module; this one only adds
+``prepare-rl``. Nothing heavy is imported until the handler runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``prepare-rl`` subcommand to ``longwrite``."""
+    p = subparsers.add_parser(
+        "prepare-rl",
+        help="turn writing requests (jsonl) into verl RL parquet (train/val)",
+        description=(
+            "Turn writing requests (one JSON object per line: id, prompt, optional type, optional "
+            "explicit target {lower, upper}) into verl's RL parquet files OUT/train.parquet and "
+            "OUT/val.parquet, with the plan-then-write chat messages, the target length range of "
+            "each request (explicit, predicted by an endpoint, or the deterministic fallback) and "
+            "OUT/manifest.json listing the verl settings to use. A bad row fails with its file "
+            "and line."
+        ),
+    )
+    p.add_argument(
+        "--prompts",
+        metavar="FILE",
+        default=None,
+        help="request jsonl (default: the bundled prompt set rl/data/prompts.jsonl)",
+    )
+    p.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.05,
+        help="share of requests held out for validation, in [0, 1) (default: 0.05)",
+    )
+    p.add_argument(
+        "--style",
+        choices=("base", "chat"),
+        default="chat",
+        help="chat: the model's own chat template; base: a raw-text frame for base models, "
+        "shipped as OUT/chat_template.jinja and listed in the manifest's verl overrides "
+        "(default: chat)",
+    )
+    p.add_argument(
+        "--template",
+        choices=("plan_write", "direct", "none"),
+        default="plan_write",
+        help="instruction template: plan in <think> then write in <answer> (default), answer "
+        "only, or the bare request",
+    )
+    p.add_argument(
+        "--length-endpoint",
+        metavar="URL",
+        default=None,
+        help="OpenAI-compatible base URL that predicts a length range for requests without one "
+        "(otherwise a deterministic fallback applies); API key from $OPENAI_API_KEY; replies are "
+        "cached in OUT/length_cache.jsonl",
+    )
+    p.add_argument("--length-model", metavar="NAME", default=None, help="model name at --length-endpoint")
+    p.add_argument("--seed", type=int, default=0, help="seed of the train/validation split (default: 0)")
+    p.add_argument(
+        "--data-source",
+        default="longwriter_rl",
+        help="the rows' data_source, as verl reports it in metrics (default: longwriter_rl)",
+    )
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rl.data import BUNDLED_PROMPTS, prepare_rl_data
+
+    data = prepare_rl_data(
+        args.prompts or BUNDLED_PROMPTS,
+        args.out,
+        val_fraction=args.val_fraction,
+        style=args.style,
+        template=args.template,
+        length_endpoint=args.length_endpoint,
+        length_model=args.length_model,
+        seed=args.seed,
+        data_source=args.data_source,
+        progress=True,
+    )
+    sources = ", ".join(f"{k} {v}" for k, v in data.target_sources.items())
+    print(f"train: {data.train} ({data.n_train} rows)")
+    print(f"val:   {data.val} ({data.n_val} rows)")
+    print(f"target ranges: {sources}")
+    if data.chat_template is not None:
+        print(f"base chat template: {data.chat_template} (see {data.manifest} for the verl settings)")
+    print(f"manifest: {data.manifest}")
+    return 0

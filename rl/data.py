@@ -1,0 +1,435 @@
+"""Writing requests (jsonl) -> verl's RL parquet (train.parquet, val.parquet).
+
+Input, one JSON object per line (blank lines are skipped)::
+
+    {"id": "en-001", "prompt": "Write a 2,000-word story ...", "type": "fiction",
+     "target": {"lower": 1800, "upper": 2200}, "language": "en"}
+
+``prompt`` is required; ``id`` (default: a hash of the prompt), ``type``, ``language`` (default:
+:func:`rewards.text.language_of`) and an explicit ``target`` range (``lower``/``upper`` in the
+language's unit: English words or Chinese characters, as :func:`rewards.text.count_words` counts)
+are optional. Any other key, a bad value or a duplicate id fails with the file and line.
+
+Each output row is what verl's ``RLHFDataset`` and reward loop read (see :data:`PARQUET_SCHEMA`):
+``prompt`` as chat messages from :func:`rollout.format.chat_messages` (system = the template's
+instructions, user = the request); ``data_source``; ``ability``; ``reward_model`` =
+``{"style": "rule", "ground_truth": <the target range as JSON>}``; and ``extra_info`` with the
+id, index, split, language, type, the request text (verl does not pass the prompt to a reward
+function, so the reward entry point reads it here) and the target range with its ``source``:
+``explicit`` (given in the row or stated in the request), ``predicted`` (an endpoint's guess)
+or ``fallback`` (the deterministic rule of :func:`rewards.length.predict_ranges`).
+
+Base models: the messages render to the raw-text frame of :func:`rollout.format.base_prompt`
+when the tokenizer's chat template is :data:`rollout.format.BASE_CHAT_TEMPLATE`. verl 0.9.1 takes
+a replacement template in two places, and :func:`verl_overrides` fills both:
+``actor_rollout_ref.model.custom_chat_template`` (the rollout tokenizer, set by verl's
+``HFModelConfig`` and the agent loop) and ``data.apply_chat_template_kwargs.chat_template``
+(forwarded to ``apply_chat_template`` by the dataset's prompt-length filter and the agent loop's
+tokenisation). ``prepare_rl_data`` also writes the template to ``chat_template.jinja`` and the
+overrides to ``manifest.json`` next to the parquet files.
+
+The train/validation split is a deterministic function of (ids, seed, fraction): rows are ranked
+by a hash of ``seed:id``, so it does not depend on the input order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rewards.text import language_of, unit_of
+from rollout.format import BASE_CHAT_TEMPLATE, STYLES, TEMPLATES, chat_messages
+
+__all__ = [
+    "DATA_SOURCE",
+    "ABILITY",
+    "BUNDLED_PROMPTS",
+    "PromptRow",
+    "RLData",
+    "read_prompts",
+    "resolve_targets",
+    "build_records",
+    "split_train_val",
+    "write_parquet",
+    "prepare_rl_data",
+    "verl_overrides",
+    "parquet_schema",
+]
+
+log = logging.getLogger(__name__)
+
+DATA_SOURCE = "longwriter_rl"
+ABILITY = "long_writing"
+BUNDLED_PROMPTS = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
+_ALLOWED_KEYS = ("id", "prompt", "type", "target", "language")
+_LANGUAGES = ("en", "zh")
+_UNITS = ("words", "chars")
+
+
+@dataclass(frozen=True)
+class PromptRow:
+    """One validated writing request; ``line`` is its 1-based line in ``path`` (for errors)."""
+
+    id: str
+    prompt: str
+    language: str
+    type: str | None = None
+    target: dict | None = None  # explicit {"lower", "upper", "unit"} from the row, if any
+    path: str = ""
+    line: int = 0
+
+
+@dataclass
+class RLData:
+    """What :func:`prepare_rl_data` wrote: paths, row counts and the target sources used."""
+
+    train: Path
+    val: Path
+    manifest: Path
+    chat_template: Path | None
+    n_train: int
+    n_val: int
+    target_sources: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> tuple[Path, Path]:
+        """(train.parquet, val.parquet)."""
+        return self.train, self.val
+
+
+def _row_error(path: Path | str, line: int, message: str) -> ValueError:
+    return ValueError(f"{path}:{line}: {message}")
+
+
+def _parse_target(value: Any, language: str, where: tuple[Path | str, int]) -> dict:
+    path, line = where
+    if not isinstance(value, dict):
+        raise _row_error(path, line, f"'target' must be an object {{lower, upper}}, got {value!r}")
+    extra = set(value) - {"lower", "upper", "unit"}
+    if extra:
+        raise _row_error(
+            path, line, f"'target' has unknown key(s) {sorted(extra)}; allowed: lower, upper, unit"
+        )
+    bounds = []
+    for key in ("lower", "upper"):
+        v = value.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < 0:
+            raise _row_error(path, line, f"'target.{key}' must be a non-negative integer, got {v!r}")
+        bounds.append(int(v))
+    lower, upper = bounds
+    if upper < lower or upper == 0:
+        raise _row_error(
+            path, line, f"'target' needs 0 <= lower <= upper and upper > 0, got {lower}..{upper}"
+        )
+    unit = value.get("unit", unit_of(language))
+    if unit not in _UNITS:
+        raise _row_error(path, line, f"'target.unit' must be one of {_UNITS}, got {unit!r}")
+    return {"lower": lower, "upper": upper, "unit": unit}
+
+
+def read_prompts(path: str | Path) -> list[PromptRow]:
+    """Read and validate a request jsonl; a bad row raises ValueError naming ``path:line``.
+
+    Checks: valid JSON object, a non-empty string ``prompt``, string ``id``/``type`` (an integer
+    id is accepted and stringified), ``language`` in en/zh, a well-formed ``target``, no unknown
+    keys, no duplicate ids. An empty file is an error too (nothing to train on).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"prompts file not found: {path}")
+    rows: list[PromptRow] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise _row_error(path, line_no, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(obj, dict):
+                raise _row_error(path, line_no, f"expected a JSON object, got {type(obj).__name__}")
+            unknown = sorted(set(obj) - set(_ALLOWED_KEYS))
+            if unknown:
+                raise _row_error(
+                    path, line_no, f"unknown key(s) {unknown}; allowed: {', '.join(_ALLOWED_KEYS)}"
+                )
+            prompt = obj.get("prompt")
+            if not isinstance(prompt, str) or not prompt.strip():
+                raise _row_error(path, line_no, "'prompt' must be a non-empty string")
+            rid = obj.get("id")
+            if rid is None:
+                rid = "p-" + hashlib.sha1(prompt.encode("utf-8")).hexdigest()[:12]
+            elif isinstance(rid, bool) or not isinstance(rid, (str, int)) or not str(rid).strip():
+                raise _row_error(path, line_no, f"'id' must be a non-empty string, got {rid!r}")
+            rid = str(rid)
+            if rid in seen:
+                raise _row_error(path, line_no, f"duplicate id {rid!r} (first on line {seen[rid]})")
+            seen[rid] = line_no
+            rtype = obj.get("type")
+            if rtype is not None and not isinstance(rtype, str):
+                raise _row_error(path, line_no, f"'type' must be a string, got {rtype!r}")
+            language = obj.get("language") or language_of(prompt)
+            if language not in _LANGUAGES:
+                raise _row_error(path, line_no, f"'language' must be one of {_LANGUAGES}, got {language!r}")
+            target = obj.get("target")
+            if target is not None:
+                target = _parse_target(target, language, (path, line_no))
+            rows.append(PromptRow(rid, prompt, language, rtype, target, str(path), line_no))
+    if not rows:
+        raise ValueError(f"{path}: no requests found (the file is empty)")
+    return rows
+
+
+def _as_target_dict(target: Any) -> dict | None:
+    """A TargetRange (or a dict) as ``{"lower", "upper", "unit", "source"}`` of plain types."""
+    if target is None:
+        return None
+    get = target.get if isinstance(target, dict) else lambda k, d=None: getattr(target, k, d)
+    return {
+        "lower": int(get("lower")),
+        "upper": int(get("upper")),
+        "unit": str(get("unit")),
+        "source": str(get("source")),
+    }
+
+
+def resolve_targets(
+    rows: Sequence[PromptRow],
+    endpoint: Any | None = None,
+    cache_path: str | Path | None = None,
+    progress: bool = False,
+) -> list[dict | None]:
+    """The target length range of each row, as ``{"lower", "upper", "unit", "source"}``.
+
+    The row's own ``target`` wins (source ``explicit``); the others go to
+    :func:`rewards.length.predict_ranges`: a length stated in the request (``explicit``), else the
+    endpoint's prediction (``predicted``, cached in ``cache_path``), else its deterministic
+    fallback (``fallback``). A request the endpoint judges unanswerable gets None (its length
+    reward is then missing), with a warning. Units: English words / Chinese characters.
+    """
+    from rewards.length import predict_ranges
+
+    out: list[dict | None] = [None] * len(rows)
+    pending = [i for i, row in enumerate(rows) if row.target is None]
+    for i, row in enumerate(rows):
+        if row.target is not None:
+            out[i] = {**row.target, "source": "explicit"}
+    if pending:
+        predicted = predict_ranges(
+            [rows[i].prompt for i in pending], endpoint=endpoint, cache_path=cache_path, progress=progress
+        )
+        for i, target in zip(pending, predicted, strict=True):
+            out[i] = _as_target_dict(target)
+            if target is None:
+                log.warning(
+                    "%s:%d: no target length range for request %r", rows[i].path, rows[i].line, rows[i].id
+                )
+    return out
+
+
+def split_train_val(ids: Sequence[str], val_fraction: float, seed: int = 0) -> list[str]:
+    """``"train"``/``"val"`` for each id: the ``round(n * val_fraction)`` ids ranked first by a
+    hash of ``seed:id`` go to validation (at least one when the fraction is > 0 and n >= 2, and
+    never all of them). Deterministic and independent of the input order.
+    """
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    n = len(ids)
+    n_val = round(n * val_fraction)
+    n_val = min(max(n_val, 1), n - 1) if val_fraction > 0 and n >= 2 else 0
+    ranked = sorted(range(n), key=lambda i: hashlib.sha256(f"{seed}:{ids[i]}".encode()).hexdigest())
+    val = set(ranked[:n_val])
+    return ["val" if i in val else "train" for i in range(n)]
+
+
+def build_records(
+    rows: Sequence[PromptRow],
+    targets: Sequence[dict | None],
+    splits: Sequence[str],
+    template: str = "plan_write",
+    style: str = "chat",
+    data_source: str = DATA_SOURCE,
+    progress: bool = False,
+) -> list[dict]:
+    """verl RL rows (see :func:`parquet_schema`) for ``rows`` with their targets and splits."""
+    from tqdm import tqdm
+
+    records = []
+    items = zip(rows, targets, splits, strict=True)
+    for index, (row, target, split) in enumerate(
+        tqdm(items, total=len(rows), desc="rows", disable=not progress)
+    ):
+        records.append(
+            {
+                "data_source": data_source,
+                "prompt": chat_messages(row.prompt, template, row.language),
+                "ability": ABILITY,
+                "reward_model": {"style": "rule", "ground_truth": json.dumps(target, ensure_ascii=False)},
+                "extra_info": {
+                    "index": index,
+                    "id": row.id,
+                    "split": split,
+                    "language": row.language,
+                    "type": row.type,
+                    "request": row.prompt,
+                    "template": template,
+                    "style": style,
+                    "target": target,
+                },
+            }
+        )
+    return records
+
+
+def parquet_schema():
+    """The pyarrow schema of the RL parquet files (documented in README and the module doc)."""
+    import pyarrow as pa
+
+    message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    target = pa.struct(
+        [("lower", pa.int64()), ("upper", pa.int64()), ("unit", pa.string()), ("source", pa.string())]
+    )
+    return pa.schema(
+        [
+            ("data_source", pa.string()),
+            ("prompt", pa.list_(message)),
+            ("ability", pa.string()),
+            ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+            (
+                "extra_info",
+                pa.struct(
+                    [
+                        ("index", pa.int64()),
+                        ("id", pa.string()),
+                        ("split", pa.string()),
+                        ("language", pa.string()),
+                        ("type", pa.string()),
+                        ("request", pa.string()),
+                        ("template", pa.string()),
+                        ("style", pa.string()),
+                        ("target", target),
+                    ]
+                ),
+            ),
+        ]
+    )
+
+
+def write_parquet(records: Sequence[dict], path: str | Path) -> Path:
+    """Write ``records`` with :func:`parquet_schema` to ``path`` atomically (tmp file + rename)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    table = pa.Table.from_pylist(list(records), schema=parquet_schema())
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+    return path
+
+
+def verl_overrides(data: RLData, style: str = "chat") -> dict[str, Any]:
+    """verl config values that use ``data``: file paths, and for ``style='base'`` the base frame's
+    chat template in both places verl 0.9.1 reads one (see the module doc).
+
+    Keys are verl's dotted config paths. ``data.apply_chat_template_kwargs`` exists in verl's
+    tree (a dict), so its new ``chat_template`` key needs a leading ``+`` on a Hydra command line.
+    """
+    out: dict[str, Any] = {"data.train_files": str(data.train), "data.val_files": str(data.val)}
+    if style == "base":
+        out["actor_rollout_ref.model.custom_chat_template"] = BASE_CHAT_TEMPLATE
+        out["data.apply_chat_template_kwargs.chat_template"] = BASE_CHAT_TEMPLATE
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def prepare_rl_data(
+    prompts_file: str | Path,
+    out_dir: str | Path,
+    *,
+    val_fraction: float = 0.05,
+    style: str = "chat",
+    template: str = "plan_write",
+    length_endpoint: str | None = None,
+    length_model: str | None = None,
+    seed: int = 0,
+    data_source: str = DATA_SOURCE,
+    progress: bool = False,
+) -> RLData:
+    """Turn a request jsonl into ``out_dir/train.parquet`` and ``out_dir/val.parquet``.
+
+    Also writes ``manifest.json`` (settings, counts, target sources, input hash, the verl
+    overrides) and, for ``style='base'``, ``chat_template.jinja``. ``length_endpoint`` +
+    ``length_model`` name an OpenAI-compatible endpoint that predicts ranges for requests without
+    an explicit length (cached in ``out_dir/length_cache.jsonl``, so a re-run asks only for new
+    requests). Returns the paths and counts. Bad input raises ValueError / FileNotFoundError with
+    the file and line before anything is written.
+    """
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown template {template!r}; choose one of {', '.join(TEMPLATES)}")
+    if (length_endpoint is None) != (length_model is None):
+        raise ValueError("--length-endpoint and --length-model go together (give both or neither)")
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    prompts_file = Path(prompts_file)
+    rows = read_prompts(prompts_file)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    endpoint = None
+    if length_endpoint is not None:
+        from rollout.endpoint import EndpointClient
+
+        endpoint = EndpointClient(length_endpoint, length_model)
+    targets = resolve_targets(rows, endpoint, out_dir / "length_cache.jsonl", progress)
+    splits = split_train_val([r.id for r in rows], val_fraction, seed)
+    records = build_records(rows, targets, splits, template, style, data_source, progress)
+
+    train = write_parquet(
+        [r for r in records if r["extra_info"]["split"] == "train"], out_dir / "train.parquet"
+    )
+    val = write_parquet([r for r in records if r["extra_info"]["split"] == "val"], out_dir / "val.parquet")
+    chat_template = None
+    if style == "base":
+        chat_template = out_dir / "chat_template.jinja"
+        chat_template.write_text(BASE_CHAT_TEMPLATE, encoding="utf-8")
+    sources = Counter((t or {}).get("source", "none") for t in targets)
+    data = RLData(
+        train=train,
+        val=val,
+        manifest=out_dir / "manifest.json",
+        chat_template=chat_template,
+        n_train=splits.count("train"),
+        n_val=splits.count("val"),
+        target_sources=dict(sorted(sources.items())),
+    )
+    manifest = {
+        "prompts_file": str(prompts_file.resolve()),
+        "prompts_sha256": _sha256(prompts_file),
+        "data_source": data_source,
+        "style": style,
+        "template": template,
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "n_train": data.n_train,
+        "n_val": data.n_val,
+        "languages": dict(sorted(Counter(r.language for r in rows).items())),
+        "target_sources": data.target_sources,
+        "length_endpoint": length_endpoint,
+        "length_model": length_model,
+        "verl_overrides": verl_overrides(data, style),
+    }
+    data.manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return data

@@ -1,0 +1,300 @@
+"""The verl V1 trainer mode ``longwriter_balanced``: GRPO with LongWriter-Zero's balanced advantage.
+
+verl's advantage estimators (``register_adv_est``) only see the scalar ``rm_scores``; the
+balanced advantage needs every reward component. A V1 trainer mode sees them: the reward
+function's dict keys reach TransferQueue as ``extra_fields["reward_extra_info"][key]``, which
+:meth:`LongWriterTrainer._compute_advantage` fetches the way verl's replay buffer does
+(``kv_batch_get(select_fields=["extra_fields"])``) and hands to
+:func:`rl.advantage.compute_advantage`.
+
+Select it with ``trainer.v1.trainer_mode=longwriter_balanced`` and load this module in every Ray
+process with ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` (``rl.launch`` does both). Settings live in
+the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*`` overrides)::
+
+    longwriter:
+      advantage_mode: balanced     # balanced | weighted_sum | gdpo (rl.advantage.MODES)
+      eps: 1.0e-6
+      poll_interval_s: 0.2         # replay-buffer poll (verl hard-codes 2 s)
+
+The reward names and weights come from the reward function's own config
+(``reward.custom_reward_function.reward_kwargs.reward_config.rewards``), so one place names them.
+
+Fragile points of verl 0.9.1 handled here:
+
+* ``trainer_base.py`` compares the mode name with ``"sync"`` in several places (replay buffer,
+  generation batch size, checkpoint save/load, prompt storage); ``trainer_mode`` is therefore
+  reported as ``"sync"`` to the base class while :attr:`mode_name` keeps the registered name.
+* Batch balancing appends padding samples (deep copies of a real sample's extra fields, zero
+  ``rm_scores``, tag ``is_padding``): they are masked out of the advantage and every metric.
+* ``rm_scores`` keeps the reward function's raw ``score``, so verl's ``critic/score/mean`` is the
+  raw weighted total; our combined (advantage) values are logged under ``longwriter/advantage``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from verl.trainer.ppo.v1.trainer_base import register_trainer
+from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
+
+logger = logging.getLogger(__name__)
+
+MODE_NAME = "longwriter_balanced"
+DEFAULT_COMPONENTS: dict[str, float] = {"length": 1.0, "quality": 1.0, "format": 1.0}
+#: reward_extra_info keys holding lengths in count_words units (English words / CJK characters).
+LENGTH_KEYS: tuple[str, ...] = ("answer_len", "think_len")
+METRIC_PREFIX = "longwriter"
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers (tested without verl running)
+# --------------------------------------------------------------------------------------------
+
+
+def reward_weights(config: Any) -> dict[str, float]:
+    """Reward component name -> weight from the run's reward config (default: length/quality/format)."""
+    kwargs = _get(config, "reward", "custom_reward_function", "reward_kwargs") or {}
+    reward_config = kwargs.get("reward_config") if hasattr(kwargs, "get") else None
+    rewards = (
+        reward_config.get("rewards") if reward_config is not None and hasattr(reward_config, "get") else None
+    )
+    if not rewards:
+        path = kwargs.get("reward_config_path") if hasattr(kwargs, "get") else None
+        if path:
+            from rewards import RewardConfig
+
+            rewards = RewardConfig.from_yaml(path).rewards
+    return {str(k): float(v) for k, v in (rewards or DEFAULT_COMPONENTS).items()}
+
+
+def _get(config: Any, *path: str) -> Any:
+    node = config
+    for key in path:
+        if node is None:
+            return None
+        node = node.get(key) if hasattr(node, "get") else getattr(node, key, None)
+    return node
+
+
+def extra_info_of(extra_field: Any) -> dict[str, Any]:
+    """The ``reward_extra_info`` dict inside one sample's TransferQueue ``extra_fields`` value."""
+    value = getattr(extra_field, "data", extra_field)  # NonTensorData wraps the dict
+    if not isinstance(value, Mapping):
+        return {}
+    info = value.get("reward_extra_info", {})
+    return dict(info) if isinstance(info, Mapping) else {}
+
+
+def _as_float(value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out
+
+
+def component_scores(infos: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[float]]:
+    """Per-component score lists from per-sample ``reward_extra_info`` dicts (NaN = missing)."""
+    return {name: [_as_float(info.get(name, math.nan)) for info in infos] for name in names}
+
+
+def distribution(values: Sequence[float]) -> dict[str, float]:
+    """mean, p50, p90 and max of ``values`` (NaNs ignored); empty dict when nothing is left."""
+    import numpy as np
+
+    arr = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    if arr.size == 0:
+        return {}
+    return {
+        "mean": float(arr.mean()),
+        "p50": float(np.percentile(arr, 50)),
+        "p90": float(np.percentile(arr, 90)),
+        "max": float(arr.max()),
+    }
+
+
+def step_metrics(
+    scores: Mapping[str, Sequence[float]],
+    group_ids: Sequence[Any],
+    advantages: Sequence[float],
+    infos: Sequence[Mapping[str, Any]],
+    response_lens: Sequence[int],
+    max_response_len: int,
+    weights: Mapping[str, float],
+) -> dict[str, float]:
+    """The per-step metrics of our mode, over real (non-padding) samples only.
+
+    Raw values (each component's mean/std, the reward function's own ``score``, answer/plan
+    lengths in count_words units) are logged apart from the combined ones (the advantage), so
+    writing one never hides the other. ``truncated_ratio`` is the share of responses that hit
+    ``max_response_len`` tokens (vLLM's ``finish_reason == "length"``, which verl's agent loop
+    folds into "completed").
+    """
+    import numpy as np
+
+    p = METRIC_PREFIX
+    out: dict[str, float] = {}
+    n = len(group_ids)
+    if n == 0:
+        return out
+    groups: dict[Any, list[int]] = {}
+    for i, g in enumerate(group_ids):
+        groups.setdefault(g, []).append(i)
+
+    all_constant = np.ones(len(groups), dtype=bool)
+    for name, values in scores.items():
+        arr = np.asarray(values, dtype=float)
+        ok = ~np.isnan(arr)
+        out[f"{p}/reward/{name}/mean"] = float(arr[ok].mean()) if ok.any() else math.nan
+        out[f"{p}/reward/{name}/std"] = float(arr[ok].std()) if ok.any() else math.nan
+        out[f"{p}/reward/{name}/missing_ratio"] = float(1.0 - ok.mean())
+        constant = []
+        for members in groups.values():
+            vals = arr[members]
+            vals = vals[~np.isnan(vals)]
+            constant.append(vals.size < 2 or float(vals.max() - vals.min()) == 0.0)
+        constant = np.asarray(constant, dtype=bool)
+        out[f"{p}/groups/{name}/zero_var_ratio"] = float(constant.mean())
+        all_constant &= constant
+    out[f"{p}/groups/zero_var_ratio"] = float(all_constant.mean()) if len(groups) else 0.0
+    out[f"{p}/groups/count"] = float(len(groups))
+
+    raw_total = [_as_float(info.get("score", math.nan)) for info in infos]
+    dist = distribution(raw_total)
+    if dist:
+        out[f"{p}/reward/score/mean"] = dist["mean"]
+    # The weighted mean of the components, as verl's GRPO would have combined them.
+    wsum = sum(weights.get(k, 0.0) for k in scores)
+    if wsum > 0:
+        combined = np.zeros(n)
+        for name, values in scores.items():
+            combined += weights.get(name, 0.0) * np.nan_to_num(np.asarray(values, dtype=float))
+        out[f"{p}/reward/weighted_mean/mean"] = float((combined / wsum).mean())
+
+    adv = np.asarray(advantages, dtype=float)
+    out[f"{p}/advantage/mean"] = float(adv.mean())
+    out[f"{p}/advantage/std"] = float(adv.std())
+    out[f"{p}/advantage/min"] = float(adv.min())
+    out[f"{p}/advantage/max"] = float(adv.max())
+    out[f"{p}/advantage/abs_mean"] = float(np.abs(adv).mean())
+    out[f"{p}/advantage/zero_ratio"] = float((adv == 0).mean())
+
+    for key, label in (("answer_len", "answer"), ("think_len", "plan")):
+        for stat, value in distribution([_as_float(info.get(key, math.nan)) for info in infos]).items():
+            out[f"{p}/length/{label}/{stat}"] = value
+    lens = np.asarray(response_lens, dtype=float)
+    out[f"{p}/response_tokens/mean"] = float(lens.mean())
+    out[f"{p}/truncated_ratio"] = float((lens >= max_response_len).mean()) if max_response_len > 0 else 0.0
+    out[f"{p}/samples"] = float(n)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The trainer mode
+# --------------------------------------------------------------------------------------------
+
+
+@register_trainer(MODE_NAME)
+class LongWriterTrainer(PPOTrainerSync):
+    """verl's synchronous PPO trainer with the advantage computed from every reward component."""
+
+    mode_name: str = MODE_NAME
+
+    # trainer_base.py compares ``self.trainer_mode`` with "sync" to pick the replay buffer, the
+    # generation batch size, checkpoint contents and prompt storage; any other name silently gets
+    # the async code paths. Report "sync" to it and keep our registered name apart.
+    @property
+    def trainer_mode(self) -> str:
+        return "sync"
+
+    @trainer_mode.setter
+    def trainer_mode(self, value: str) -> None:
+        self.mode_name = value
+
+    def __init__(self, config):
+        super().__init__(config)
+        lw = config.get("longwriter", None) or {}
+        self.advantage_mode = str(lw.get("advantage_mode", "balanced"))
+        self.advantage_eps = float(lw.get("eps", 1e-6))
+        self.weights = reward_weights(config)
+        # verl's sync replay buffer polls TransferQueue every 2 s (a constructor default), which
+        # rounds every short CPU step up; a shorter poll costs only a cheap metadata listing.
+        poll = lw.get("poll_interval_s", 0.2)
+        if poll is not None and hasattr(self.replay_buffer, "poll_interval"):
+            self.replay_buffer.poll_interval = float(poll)
+        if self.config.algorithm.use_kl_in_reward:
+            raise ValueError(f"trainer mode {MODE_NAME!r} does not support algorithm.use_kl_in_reward")
+        from rl.advantage import MODES
+
+        if self.advantage_mode not in MODES:
+            raise ValueError(f"longwriter.advantage_mode={self.advantage_mode!r}; valid: {', '.join(MODES)}")
+
+    def _compute_advantage(self, batch, metrics: dict):
+        """Balanced advantage from per-component scores; padding samples get 0 and no say."""
+        import numpy as np
+        import torch
+        import transfer_queue as tq
+        from tensordict import TensorDict
+        from verl.workers.utils.padding import response_to_nested
+
+        from rl.advantage import compute_advantage
+
+        fields = ["response_mask", "extra_fields"]
+        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=fields)
+        response_mask_nested = data["response_mask"]
+        response_mask = response_mask_nested.to_padded_tensor(padding=0)
+        # Keys are "{uid}_{session}_{index}": the uid is the GRPO group (the prompt).
+        uids = [key.split("_")[0] for key in batch.keys]
+        tags = list(batch.tags)
+        infos = [extra_info_of(v) for v in list(data["extra_fields"])]
+        valid_list = [not tag.get("is_padding", False) for tag in tags]
+        valid = torch.tensor(valid_list, dtype=torch.bool)
+
+        names = list(self.weights)
+        real_infos = [info for info, ok in zip(infos, valid_list, strict=True) if ok]
+        missing = [n for n in names if real_infos and all(n not in info for info in real_infos)]
+        if missing:
+            raise KeyError(
+                f"reward components {missing} are not in reward_extra_info (keys: "
+                f"{sorted(real_infos[0]) if real_infos else []}); the reward function must return them"
+            )
+        scores = component_scores(infos, names)
+        score_tensors = {k: torch.tensor(v, dtype=torch.float32) for k, v in scores.items()}
+        adv = compute_advantage(
+            score_tensors,
+            uids,
+            mode=self.advantage_mode,
+            weights=self.weights,
+            eps=self.advantage_eps,
+            valid=valid,
+            norm_by_std=bool(self.config.algorithm.get("norm_adv_by_std_in_grpo", True)),
+        )
+        adv = torch.where(valid, adv, torch.zeros_like(adv))
+        token_adv = adv.unsqueeze(-1) * response_mask.to(torch.float32)
+
+        output = TensorDict(
+            {
+                "advantages": response_to_nested(token_adv, response_mask_nested),
+                "returns": response_to_nested(token_adv.clone(), response_mask_nested),
+            },
+            batch_size=len(batch),
+        )
+        batch = tq.kv_batch_put(keys=batch.keys, partition_id=batch.partition_id, fields=output)
+
+        keep = np.asarray(valid_list, dtype=bool)
+        metrics.update(
+            step_metrics(
+                scores={k: [v for v, ok in zip(vals, keep, strict=True) if ok] for k, vals in scores.items()},
+                group_ids=[u for u, ok in zip(uids, keep, strict=True) if ok],
+                advantages=adv[valid].tolist(),
+                infos=real_infos,
+                response_lens=[tag.get("response_len", 0) for tag, ok in zip(tags, keep, strict=True) if ok],
+                max_response_len=int(self.config.data.max_response_length),
+                weights=self.weights,
+            )
+        )
+        metrics[f"{METRIC_PREFIX}/padding_samples"] = float((~keep).sum())
+        return batch

@@ -1,0 +1,91 @@
+"""Responders that make tests/helpers/fake_openai.py's real HTTP server act as a judge or a writer.
+
+A hosted judge (GPT-4o, ...) is not reachable here, so a loopback server speaking OpenAI's
+chat/completions protocol stands in for it. What it answers is scripted per request so tests can
+check every path of the evaluator: well-formed scores in several JSON dressings, an unreadable
+reply that a correction turn fixes, a judge that never answers readably, and HTTP errors.
+
+    from fake_judge import judge_responder
+    server = fake_openai(judge_responder(always_bad={"kettle"}, bad_once={"river"}))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+from fake_openai import Reply, last_user_content
+
+DIMS = ("Relevance", "Accuracy", "Coherence", "Clarity", "Breadth and Depth", "Reading Experience")
+CORRECTION_MARK = "could not be read"
+
+
+def judge_scores(content: str) -> dict[str, int]:
+    """Deterministic 1-5 scores for a judge prompt (a function of its text, so tests can recompute)."""
+    h = hashlib.sha256(content.encode("utf-8")).digest()
+    return {d: 1 + h[i] % 5 for i, d in enumerate(DIMS)}
+
+
+def _first_prompt(body: dict) -> str:
+    for m in body.get("messages") or []:
+        if m.get("role") == "user":
+            return m.get("content") or ""
+    return ""
+
+
+def judge_responder(
+    *,
+    always_bad: Iterable[str] = (),
+    bad_once: Iterable[str] = (),
+    error_once: Iterable[str] = (),
+    always_error: Iterable[str] = (),
+):
+    """A judge: for a prompt containing a marker of ``always_bad`` it replies prose without JSON
+    every time; ``bad_once``: an out-of-range score first, then (after the correction turn) good
+    JSON; ``error_once``: HTTP 500 on the first try; ``always_error``: HTTP 500 every time.
+    Otherwise good scores (:func:`judge_scores` of the first user message), dressed as clean,
+    fenced or prose-wrapped JSON in turn."""
+    always_bad, bad_once = tuple(always_bad), tuple(bad_once)
+    error_once, always_error = tuple(error_once), tuple(always_error)
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        first = _first_prompt(body)
+        corrected = CORRECTION_MARK in last_user_content(body)
+        if any(m in first for m in always_error):
+            return Reply.error(500, "judge overloaded")
+        if any(m in first for m in error_once) and attempt == 0:
+            return Reply.error(500, "transient")
+        if any(m in first for m in always_bad):
+            return "I liked this piece a lot; solid work overall."
+        scores = judge_scores(first)
+        if any(m in first for m in bad_once) and not corrected:
+            return json.dumps({**scores, "Clarity": 7})
+        dress = int(hashlib.sha256(first.encode()).hexdigest(), 16) % 3
+        text = json.dumps(scores)
+        if dress == 1:
+            return f"```json\n{text}\n```"
+        if dress == 2:
+            return f"Here is my assessment.\n{text}\nThanks."
+        return text
+
+    return respond
+
+
+def writer_responder(
+    words_per_request: dict[str, int] | None = None, default_words: int = 50, fail: Iterable[str] = ()
+):
+    """A writer model: replies ``<think>plan</think><answer>N words</answer>``, N taken from
+    ``words_per_request`` by marker in the request (else ``default_words``); HTTP 400 for a
+    request containing a marker of ``fail`` (a non-retryable failure)."""
+    words_per_request = dict(words_per_request or {})
+    fail = tuple(fail)
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        request = last_user_content(body)
+        if any(m in request for m in fail):
+            return Reply.error(400, "content policy")
+        n = next((v for k, v in words_per_request.items() if k in request), default_words)
+        return "<think>a plan in three parts</think><answer>" + " ".join(["word"] * n) + "</answer>"
+
+    return respond
