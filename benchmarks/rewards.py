@@ -52,8 +52,8 @@ def _response(rng: random.Random, words: int) -> str:
     return f"<think>\n{plan}\n</think>\n<answer>\n{_answer(rng, words)}\n</answer>"
 
 
-def rule_based_ms(prompt: str, response: str, repeats: int = 20) -> float:
-    """Median CPU milliseconds (this process, one thread) for the rule-based parts on one response.
+def rule_based_ms(prompt: str, response: str, repeats: int = 30) -> tuple[float, float]:
+    """(min, median) CPU milliseconds (this process, one thread) for the rule-based parts on one response.
 
     CPU time rather than wall time: the benchmark machine is shared, and CPU time is what one
     core spends, which is the quantity the goal is stated in.
@@ -70,7 +70,7 @@ def rule_based_ms(prompt: str, response: str, repeats: int = 20) -> float:
         t0 = time.process_time()
         score_batch(sample, cfg)
         times.append(time.process_time() - t0)
-    return 1000 * statistics.median(times)
+    return 1000 * min(times), 1000 * statistics.median(times)
 
 
 def main() -> None:
@@ -86,12 +86,13 @@ def main() -> None:
         for i in range(N_BATCH)
     ]
 
-    long_ms = rule_based_ms(long_prompt, long_resp)
-    short_ms = statistics.median(rule_based_ms(s["prompt"], s["response"], repeats=3) for s in batch)
+    long_min, long_med = rule_based_ms(long_prompt, long_resp)
+    short = [rule_based_ms(s["prompt"], s["response"], repeats=3) for s in batch]
+    short_min, short_med = min(m for m, _ in short), statistics.median(m for _, m in short)
     print("\nRule-based parts (parse, counts, length, n-gram repetition, paragraphs), one thread:")
-    print("| answer | CPU time per answer | goal |\n|---|---|---|")
-    print(f"| 1 x {WORDS_LONG:,} words | {long_ms:.2f} ms | < 10 ms |")
-    print(f"| {N_BATCH} x {WORDS_SHORT:,} words (median) | {short_ms:.2f} ms | |")
+    print("| answer | CPU time per answer, min | median | goal |\n|---|---|---|---|")
+    print(f"| 1 x {WORDS_LONG:,} words | {long_min:.2f} ms | {long_med:.2f} ms | < 10 ms |")
+    print(f"| {N_BATCH} x {WORDS_SHORT:,} words | {short_min:.2f} ms | {short_med:.2f} ms | |")
 
     load_minilm()  # load outside the timings
     cfg = {"rewards": {"format": 1.0, "quality": 1.0}}
@@ -105,24 +106,27 @@ def main() -> None:
         (f"{N_BATCH} x {WORDS_TINY} words", tiny),
     ):
         score_batch(samples[:2], cfg)  # warm-up
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         batched = score_batch(samples, cfg)
-        t_batched = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t_batched, c_batched = time.perf_counter() - t0, time.process_time() - c0
+        t0, c0 = time.perf_counter(), time.process_time()
         single = [score_batch([s], cfg)[0] for s in samples]
-        t_single = time.perf_counter() - t0
+        t_single, c_single = time.perf_counter() - t0, time.process_time() - c0
         drift = max(abs(a.total - b.total) for a, b in zip(batched, single, strict=True))
-        rows.append((label, len(samples), t_batched, t_single, drift))
+        rows.append((label, len(samples), t_batched, t_single, c_batched, c_single, drift))
     t0 = time.perf_counter()
     score_batch([{"prompt": long_prompt, "response": long_resp}], cfg)
     t_long = time.perf_counter() - t0
 
-    print("\nEmbedding parts (format semantic + quality embedding), wall time:")
-    print("| batch | one batched score_batch | sample by sample (baseline) | speed-up | max total diff |")
+    print("\nEmbedding parts (format semantic + quality embedding); wall time, and CPU time of all threads:")
+    print(
+        "| batch | one batched score_batch | sample by sample (baseline) | speed-up wall / CPU | max total diff |"
+    )
     print("|---|---|---|---|---|")
-    for label, n, tb, ts, drift in rows:
+    for label, n, tb, ts, cb, cs, drift in rows:
         print(
-            f"| {label} | {tb:.2f} s ({1000 * tb / n:.0f} ms/answer) | {ts:.2f} s ({1000 * ts / n:.0f} ms/answer)"
-            f" | {ts / tb:.2f}x | {drift:.1e} |"
+            f"| {label} | {tb:.2f} s wall, {cb:.2f} s CPU ({1000 * tb / n:.0f} ms/answer) "
+            f"| {ts:.2f} s wall, {cs:.2f} s CPU ({1000 * ts / n:.0f} ms/answer) "
+            f"| {ts / tb:.2f}x / {cs / cb:.2f}x | {drift:.1e} |"
         )
-    print(f"| 1 x {WORDS_LONG:,} words | {t_long:.2f} s | | | |")
+    print(f"| 1 x {WORDS_LONG:,} words | {t_long:.2f} s wall | | | |")

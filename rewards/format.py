@@ -137,6 +137,8 @@ def _format_component(batch: Batch, options: dict) -> list[ComponentScore]:
     out = []
     for i, parsed in enumerate(batch.parsed):
         structure, reasons = structure_score(parsed.well_formed, parsed.problems)
+        if batch.samples[i].metadata.get("finish_reason") == "length":
+            reasons.append("format: generation stopped at the token limit (finish_reason=length)")
         share = repeated_ngram_share(parsed.answer, options["ngram_words"], options["ngram_chars"])
         lexical = lexical_score(share, options["lexical_free"], options["lexical_max"])
         details = {"structure": structure, "lexical_repetition": share, "lexical": lexical}

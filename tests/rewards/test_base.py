@@ -22,6 +22,16 @@ def test_import_rewards_is_light(repo_root):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.parametrize("first", ["rollout.format", "rollout.endpoint", "rewards.length", "longwrite.cli"])
+def test_any_import_order_works(repo_root, first):
+    # rollout.format imports rewards.text, and rewards uses rollout.format: no cycle may bite.
+    code = f"import {first}, rewards, rollout.format; rewards.score_batch([], None)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_builtins_registered():
     assert {"length", "quality", "format"} <= set(list_rewards())
 

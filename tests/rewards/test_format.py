@@ -67,6 +67,7 @@ def test_unclosed_answer_scores_zero(writing):
     b = fmt(writing.en_prompt, text, finish_reason="length")
     assert b.components["format"] == 0.0
     assert any("unclosed_answer" in r for r in b.reasons)
+    assert any("token limit" in r for r in b.reasons)
 
 
 def test_text_after_answer_scores_zero(writing):

@@ -297,3 +297,44 @@ def test_predict_ranges_against_an_http_endpoint(fake_openai, tmp_path):
     assert sorted(new) == sorted(
         ["Write a sonnet", "Write a saga", "Write a manual", "Write an ode to servers"]
     )
+
+
+def test_length_component_hand_cases(writing):
+    from rewards import score_batch
+
+    L = {"rewards": {"length": 1.0}}
+    en = writing.en_paragraphs  # 107 words in all
+    t100 = {"target": {"lower": 90, "upper": 110, "unit": "words", "source": "explicit"}}
+    cases = {
+        "on_length": (writing.response(writing.en_plan, en), t100),
+        "too_short": (writing.response(writing.en_plan, en[:1]), t100),
+        "too_long": (writing.response(writing.en_plan, en * 2), t100),
+        "no_plan": ("<answer>" + "\n\n".join(en) + "</answer>", t100),
+        "unclosed": (writing.response(writing.en_plan, en).replace("</answer>", ""), t100),
+        "plan_only_long": ("<think>" + " ".join(en * 3) + "</think><answer>" + en[0] + "</answer>", t100),
+        "zh": (writing.response(writing.zh_plan, writing.zh_paragraphs), {}),  # 120字左右 -> [108, 132]
+        "mixed": (writing.response(writing.en_plan, en[:3] + writing.zh_paragraphs[:1]), t100),
+    }
+    prompts = {k: (writing.zh_prompt if k == "zh" else writing.en_prompt) for k in cases}
+    out = score_batch(
+        [{"prompt": prompts[k], "response": r, "metadata": m} for k, (r, m) in cases.items()], L
+    )
+    v = {k: b.components["length"] for k, b in zip(cases, out, strict=True)}
+    lens = {k: b.answer_len for k, b in zip(cases, out, strict=True)}
+    assert v["on_length"] == 1.0 and lens["on_length"] == 107
+    assert v["too_short"] == pytest.approx(lens["too_short"] / 90) and v["too_short"] < 0.5
+    assert lens["too_long"] == 214 and v["too_long"] == 0.0  # beyond 1.5 x 110 = 165
+    assert v["no_plan"] == 1.0  # length counts the answer whatever the format says
+    assert v["unclosed"] == 1.0
+    # the plan is excluded: a long plan does not buy length
+    assert v["plan_only_long"] == pytest.approx(lens["plan_only_long"] / 90) and v["plan_only_long"] < 0.5
+    assert v["zh"] == 1.0 and lens["zh"] == 125
+    # mixed: English words plus CJK characters, 3 paragraphs (~80 words) + 40-odd characters
+    assert lens["mixed"] == sum(
+        __import__("rewards.text").text.count_words(p) for p in en[:3] + writing.zh_paragraphs[:1]
+    )
+    assert v["mixed"] == 1.0 or v["mixed"] == pytest.approx(
+        length_reward(lens["mixed"], TargetRange(90, 110))
+    )
+    assert any("above the target" in r for r in out[2].reasons)
+    assert any("below the target" in r for r in out[1].reasons)
