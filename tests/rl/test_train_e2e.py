@@ -74,7 +74,7 @@ def ray_head(tmp_path_factory):
     ]  # fmt: skip
     env = dict(os.environ)
     env.pop("RAY_ADDRESS", None)
-    log = open(tmp_path_factory.mktemp("ray") / "head.log", "w")
+    log = open(tmp_path_factory.mktemp("ray") / "head.log", "w")  # noqa: SIM115 - outlives the fixture body
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     address = f"http://127.0.0.1:{dash}"
     try:
