@@ -39,7 +39,7 @@ def format_table(rows: Sequence[dict]) -> str:
     lines = [header]
     for row in rows:
         cells = []
-        for key, label, fmt in COLUMNS:
+        for key, _label, fmt in COLUMNS:
             value = row.get(key)
             width = len(fmt.format(0)) if "f" in fmt else 4
             cells.append(fmt.format(value) if isinstance(value, (int, float)) else f"{'-':>{width}}")
@@ -47,7 +47,9 @@ def format_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def run(steps: int = 3, output_dir: str | Path | None = None, timeout_s: float = 900.0, echo: bool = False) -> int:
+def run(
+    steps: int = 3, output_dir: str | Path | None = None, timeout_s: float = 900.0, echo: bool = False
+) -> int:
     """Prepare the bundled prompts, train ``steps`` tiny-cpu steps, print the table; return the exit code."""
     from rl.data import prepare_rl_data
     from rl.launch import build_plan, latest_checkpoint_step, read_metrics, train
@@ -57,7 +59,11 @@ def run(steps: int = 3, output_dir: str | Path | None = None, timeout_s: float =
     print(f"data: {data.train} ({data.n_train} rows), {data.val} ({data.n_val} rows)")
     plan = build_plan(
         "tiny-cpu",
-        [f"trainer.total_training_steps={steps}", f"trainer.save_freq={steps}", "trainer.resume_mode=disable"],
+        [
+            f"trainer.total_training_steps={steps}",
+            f"trainer.save_freq={steps}",
+            "trainer.resume_mode=disable",
+        ],
         output_dir=out / "run",
         data_dir=out / "data",
     )
