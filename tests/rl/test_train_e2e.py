@@ -11,6 +11,7 @@ Two verl runs in all (each a few minutes on 2 cores), sharing one run directory:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -57,8 +58,12 @@ def data_dir(run_dir):
 
 
 @pytest.fixture
-def ray_head(tmp_path_factory):
-    """A Ray head on 127.0.0.1 with one logical GPU, in its own process group (killed after)."""
+def ray_head(tmp_path_factory, monkeypatch):
+    """A Ray head on 127.0.0.1 with one logical GPU, in its own process group (killed after).
+
+    Token authentication is off on this throwaway loopback cluster (head and client agree).
+    """
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     gcs, dash, client, agent_grpc, agent_http, metrics, rtenv, node_mgr, obj_mgr = _free_ports(9)
     temp_dir = tempfile.mkdtemp(prefix="lwray", dir="/tmp")  # short: Ray's socket paths are limited
     ray_bin = str(Path(sys.executable).parent / "ray")
@@ -74,6 +79,7 @@ def ray_head(tmp_path_factory):
     ]  # fmt: skip
     env = dict(os.environ)
     env.pop("RAY_ADDRESS", None)
+    env["RAY_AUTH_MODE"] = "disabled"
     log = open(tmp_path_factory.mktemp("ray") / "head.log", "w")  # noqa: SIM115 - outlives the fixture body
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     address = f"http://127.0.0.1:{dash}"
@@ -92,13 +98,15 @@ def ray_head(tmp_path_factory):
                 time.sleep(2)
         yield address
     finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        # SIGTERM lets `ray start --block` stop its daemons; SIGKILL then takes whatever is left
+        # of this cluster's process group (never `ray stop`: it would stop other people's Ray).
+        for sig, wait_s in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
             try:
                 os.killpg(proc.pid, sig)
-                proc.wait(timeout=30)
+            except ProcessLookupError:
                 break
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                continue
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=wait_s)
         log.close()
         shutil.rmtree(temp_dir, ignore_errors=True)
 
