@@ -9,11 +9,14 @@ Runs ``longwrite train --preset tiny-cpu`` for a few steps (verl V1 trainer, mod
 * update = ``timing_s/old_log_prob`` + ``timing_s/update_actor`` + ``timing_s/update_weights``,
 * step = ``timing_s/step``.
 
-Reward scoring's share: verl logs no reward timing on this path, so the benchmark re-scores each
-step's dumped responses (``trainer.rollout_data_dir``) with the same reward config in one batch,
-the way ``rl.verl_reward`` batches them, and times that (after one warm-up call that loads
-MiniLM). Rollout alone is then gen minus that reward time. Step 1 (engine warm-up, first
-compilation of every path) is left out; the baseline column is step 1 itself.
+Reward scoring's share: verl's timing metrics have no reward entry on this path (each response
+is scored in the agent loop as soon as it finishes, inside ``gen``). Our trainer mode logs the
+per-sample reward latency verl's agent loop records (``longwriter/timing/reward_s/max``: the
+slowest sample's scoring, i.e. the reward's share of the generation critical path); rollout is
+``gen`` minus that. As a cross-check the benchmark also re-scores each step's dumped responses
+(``trainer.rollout_data_dir``) in this process, in one batch like ``rl.verl_reward`` does, after
+a warm-up call that loads MiniLM ("re-score" column). Step 1 (engine warm-up, first use of every
+path) is left out of the means; the baseline column is step 1 itself.
 """
 
 from __future__ import annotations
@@ -80,13 +83,15 @@ def run(steps: int = STEPS, out: Path | None = None, timeout_s: float = 1500.0) 
             r.get(k, 0.0)
             for k in ("timing_s/old_log_prob", "timing_s/update_actor", "timing_s/update_weights")
         )
+        in_run = r.get("longwriter/timing/reward_s/max", float("nan"))
         per_step.append(
             {
                 "step": step,
                 "step_s": r["timing_s/step"],
                 "gen_s": r["timing_s/gen"],
-                "reward_s": reward_s,
-                "rollout_s": max(0.0, r["timing_s/gen"] - reward_s),
+                "reward_s": in_run,
+                "rescore_s": reward_s,
+                "rollout_s": max(0.0, r["timing_s/gen"] - in_run),
                 "adv_s": r.get("timing_s/adv", 0.0),
                 "update_s": update,
                 "samples": n,
@@ -100,7 +105,7 @@ def main() -> None:
     res = run()
     steps = res["per_step"]
     warm, rest = steps[0], steps[1:]
-    keys = ("step_s", "rollout_s", "reward_s", "adv_s", "update_s")
+    keys = ("step_s", "rollout_s", "reward_s", "adv_s", "update_s", "rescore_s")
     mean = {k: statistics.mean(s[k] for s in rest) for k in keys}
     print(
         f"GRPO tiny-cpu: {len(steps)} steps, {steps[0]['samples']} samples/step, total wall {res['wall_s']:.0f} s"
@@ -109,11 +114,14 @@ def main() -> None:
     for k in keys:
         ratio = warm[k] / mean[k] if mean[k] > 0 else float("nan")
         print(f"{k[:-2]:<10} {mean[k]:>24.3f} {warm[k]:>18.3f} {ratio:>6.1f}x")
+    print(
+        "(reward = slowest sample's in-run scoring latency; rescore = this step's responses re-scored in one batch)"
+    )
     share = mean["reward_s"] / mean["step_s"] if mean["step_s"] else float("nan")
     print(f"reward scoring share of a step (after warm-up): {share:.1%}")
     for s in steps:
         print(
-            "  step {step}: step {step_s:.2f} s, gen {gen_s:.2f} s, reward {reward_s:.2f} s, adv {adv_s:.3f} s, update {update_s:.2f} s".format(
+            "  step {step}: step {step_s:.2f} s, gen {gen_s:.2f} s, reward {reward_s:.2f} s, re-score {rescore_s:.2f} s, adv {adv_s:.3f} s, update {update_s:.2f} s".format(
                 **s
             )
         )
