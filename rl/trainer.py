@@ -233,6 +233,12 @@ class LongWriterTrainer(PPOTrainerSync):
 
         if self.advantage_mode not in MODES:
             raise ValueError(f"longwriter.advantage_mode={self.advantage_mode!r}; valid: {', '.join(MODES)}")
+        print(
+            f"[{MODE_NAME}] advantage={self.advantage_mode} weights={self.weights} "
+            f"replay-buffer poll={getattr(self.replay_buffer, 'poll_interval', None)} s "
+            f"({type(self.replay_buffer).__name__})",
+            flush=True,
+        )
 
     def _compute_advantage(self, batch, metrics: dict):
         """Balanced advantage from per-component scores; padding samples get 0 and no say."""
