@@ -2,17 +2,16 @@
 
 ``import rewards`` is light (no torch / sentence-transformers); the embedding model loads on the
 first batch that needs it.
+
+The public names are loaded on first use (PEP 562): ``rollout.format`` imports ``rewards.text``
+and ``rewards.base`` imports ``rollout.format``, so an eager import here would make
+``import rollout.format`` (as the first import of a process) fail with a circular import.
 """
 
-from rewards.base import (
-    RewardBreakdown,
-    RewardConfig,
-    RewardSample,
-    get_reward,
-    list_rewards,
-    register_reward,
-    score_batch,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = [
     "RewardSample",
@@ -23,3 +22,13 @@ __all__ = [
     "list_rewards",
     "score_batch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(importlib.import_module("rewards.base"), name)
+    raise AttributeError(f"module 'rewards' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -56,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="URL",
         default=None,
         help="OpenAI-compatible base URL that predicts a length range for requests without one "
-        "(otherwise a deterministic fallback applies); replies are cached in OUT/length_cache.jsonl",
+        "(otherwise a deterministic fallback applies); API key from $OPENAI_API_KEY; replies are "
+        "cached in OUT/length_cache.jsonl",
     )
     p.add_argument("--length-model", metavar="NAME", default=None, help="model name at --length-endpoint")
     p.add_argument("--seed", type=int, default=0, help="seed of the train/validation split (default: 0)")

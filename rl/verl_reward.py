@@ -49,6 +49,7 @@ Result keys (fixed for a given reward config; :func:`result_keys` lists them):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -68,6 +69,7 @@ __all__ = [
     "result_keys",
     "build_sample",
     "to_result",
+    "process_stats",
 ]
 
 log = logging.getLogger(__name__)
@@ -234,8 +236,11 @@ def _get_executor() -> ThreadPoolExecutor:
 class _Batcher:
     """Collects the samples of concurrent calls in one event loop and scores them together.
 
-    A batch closes ``window_s`` after its first sample arrives or when it holds ``max_size``
-    samples, whichever comes first. ``batches`` records each batch's size (tests and logging).
+    One consumer task per loop takes batches in turn: it waits up to ``window_s`` for more
+    samples (less once ``max_size`` are waiting), scores the batch, and repeats while samples
+    are waiting. Samples that arrive while a batch is being scored (verl's streaming reward path
+    sends them as rollouts finish) therefore join the next batch instead of queueing one by one.
+    ``batches`` records each batch's size (tests and logging).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, window_s: float, max_size: int):
@@ -243,29 +248,28 @@ class _Batcher:
         self.window_s = window_s
         self.max_size = max(1, int(max_size))
         self.pending: list[tuple[Any, Any, asyncio.Future]] = []
-        self.timer: asyncio.TimerHandle | None = None
+        self.full = asyncio.Event()
+        self.consumer: asyncio.Task | None = None
         self.batches: list[int] = []
-        self.tasks: set[asyncio.Task] = set()  # strong references: the loop keeps only weak ones
 
     def submit(self, sample: Any, config: Any) -> asyncio.Future:
         fut = self.loop.create_future()
         self.pending.append((sample, config, fut))
         if len(self.pending) >= self.max_size:
-            self._close()
-        elif self.timer is None:
-            self.timer = self.loop.call_later(self.window_s, self._close)
+            self.full.set()
+        if self.consumer is None or self.consumer.done():
+            self.consumer = self.loop.create_task(self._consume())
         return fut
 
-    def _close(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        batch, self.pending = self.pending, []
-        if batch:
+    async def _consume(self) -> None:
+        while self.pending:
+            if len(self.pending) < self.max_size:
+                self.full.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.full.wait(), self.window_s)
+            batch, self.pending = self.pending[: self.max_size], self.pending[self.max_size :]
             self.batches.append(len(batch))
-            task = self.loop.create_task(self._run(batch))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            await self._run(batch)
 
     async def _run(self, batch: list[tuple[Any, Any, asyncio.Future]]) -> None:
         groups: dict[int, list[tuple[Any, Any, asyncio.Future]]] = {}
@@ -370,3 +374,19 @@ def compute_score_batch(
         build_sample(s, g, e) for s, g, e in zip(solution_strs, ground_truths, extra_infos, strict=True)
     ]
     return _score(samples, config) if samples else []
+
+
+def process_stats(_actor: Any = None) -> dict[str, Any]:
+    """This process's reward state: pid, the sizes of the batches scored so far (per event loop)
+    and the ids of the loaded MiniLM encoders. For logging and for checking, inside a Ray reward
+    worker (``actor.__ray_call__.remote(process_stats)``), that the encoder loaded once and that
+    concurrent calls were batched.
+    """
+    from rewards import embedding
+
+    models = getattr(embedding, "_models", {})
+    return {
+        "pid": os.getpid(),
+        "batch_sizes": [size for b in _batchers.values() for size in b.batches],
+        "encoders": [id(m) for m in models.values()],
+    }

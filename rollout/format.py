@@ -83,15 +83,13 @@ _INSTRUCTIONS: dict[str, dict[str, str]] = {
 # and one frame keeps the base-model prompt identical across languages. Used as the tokenizer's
 # chat template when training a base model through verl (which expects chat messages).
 BASE_CHAT_TEMPLATE = (
-    # The separators are emitted inside {{ }} expressions: Jinja's whitespace control ("{%-")
-    # strips literal template text before a tag, which would silently eat a literal "\n\n".
-    "{%- for message in messages %}"
-    "{%- if message['role'] == 'system' %}{{ message['content'] + '\\n\\n' }}"
-    "{%- elif message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\\n\\n' }}"
-    "{%- elif message['role'] == 'assistant' %}{{ 'Assistant: ' + message['content'] + '\\n\\n' }}"
-    "{%- endif %}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{ 'Assistant:' }}{%- endif %}"
+    "{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{{ message['content'] }}\n\n"
+    "{% elif message['role'] == 'user' %}User: {{ message['content'] }}\n\n"
+    "{% elif message['role'] == 'assistant' %}Assistant: {{ message['content'] }}\n\n"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}Assistant:{% endif %}"
 )
 
 
@@ -223,22 +221,19 @@ def _coerce(text: Any) -> str:
 def _blocks(tags: Sequence[_Tag], text_len: int, kind: str) -> list[tuple[int, int, bool]]:
     """(content start, content end, closed) for each opening tag of ``kind``.
 
-    A block ends at the next closing tag of its kind when that comes before the next opening tag
-    of its kind; otherwise it is unclosed and ends at the next tag of any kind (or the end).
+    Content runs to the next tag of any kind, so a block never swallows a nested block. It is
+    closed when a closing tag of its kind comes before the next opening tag of its kind.
     """
     blocks = []
     for i, tag in enumerate(tags):
         if tag.kind != kind or tag.closing:
             continue
-        end, closed = text_len, False
+        end = tags[i + 1].start if i + 1 < len(tags) else text_len
+        closed = False
         for later in tags[i + 1 :]:
             if later.kind == kind:
-                if later.closing:
-                    end, closed = later.start, True
+                closed = later.closing
                 break
-        if not closed:
-            nxt = tags[i + 1].start if i + 1 < len(tags) else text_len
-            end = nxt
         blocks.append((tag.end, end, closed))
     return blocks
 
@@ -273,7 +268,7 @@ def parse_response(text: Any) -> ParsedResponse:
         start, end, closed = blocks[0]
         think = text[start:end].strip()
         if closed:
-            think_end = next(t.end for t in think_close if t.start >= end)
+            think_end = next(t.end for t in think_close if t.start >= start)
         else:
             add("unclosed_think")
         if len(think_open) > 1 or len(think_close) > 1:

@@ -16,7 +16,7 @@ from rewards.text import count_words, language_of, unit_of
         ("don't stop", 3),  # the apostrophe splits "don" and "t"
         ("café au lait", 2),  # "café" is one Unicode word that is not all ASCII: not counted
         ("中文写作", 4),
-        ("写一篇1000字的文章", 8),
+        ("写一篇1000字的文章", 7),
         ("AI写作", 2),  # "AI" touches a CJK character: no word boundary, so only the 2 chars
         ("AI 写作", 3),
         ("Привет мир", 0),  # other scripts count for nothing

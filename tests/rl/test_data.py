@@ -236,3 +236,37 @@ def test_cli_help(capsys):
         "--seed",
     ):
         assert flag in text
+
+
+def test_predicted_ranges_from_an_endpoint_are_cached(tmp_path, fake_openai, capsys):
+    """`--length-endpoint`: a real OpenAI-compatible HTTP server on 127.0.0.1 predicts ranges for
+    requests without a stated length; a second run reuses the cache and asks nothing."""
+
+    def responder(body, attempt):
+        request = body["messages"][-1]["content"]
+        if "volunteers" in request:
+            return '{"lower": 300, "upper": 500}'
+        if "早餐" in request:
+            return "I think about 1000 to 1600 characters"  # no JSON: the fallback applies
+        return '{"lower": 700, "upper": 900}'
+
+    server = fake_openai(responder)
+    prompts = write_jsonl(tmp_path / "p.jsonl", ROWS)
+    out = tmp_path / "out"
+    argv = ["prepare-rl", "--prompts", str(prompts), "--out", str(out)]
+    argv += ["--length-endpoint", server.url, "--length-model", server.model]
+    assert longwrite_main(argv) == 0
+    rows = pq.read_table(out / "train.parquet").to_pylist() + pq.read_table(out / "val.parquet").to_pylist()
+    target = {r["extra_info"]["id"]: r["extra_info"]["target"] for r in rows}
+    assert target["d"] == {"lower": 300, "upper": 500, "unit": "words", "source": "predicted"}
+    assert target["5"]["source"] == "fallback" and target["5"]["unit"] == "chars"
+    assert target["a"]["source"] == "explicit" and target["c"]["source"] == "explicit"
+    asked = len(server.snapshot())
+    assert asked == 2  # only the two requests without any stated or given length
+    assert "predicted 1" in capsys.readouterr().out
+
+    assert longwrite_main(argv) == 0
+    assert len(server.snapshot()) == asked + 1  # the cached answer is reused; the invalid one is asked again
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["length_endpoint"] == server.url
+    assert manifest["target_sources"] == {"explicit": 4, "fallback": 1, "predicted": 1}
