@@ -34,8 +34,10 @@ $(STAMP): requirements/cpu.lock pyproject.toml
 	  && { echo "pip check found unexplained problems (above)"; exit 1; } || true
 	touch $(STAMP)
 
+# GRPO end to end on this CPU host: prepare the bundled prompts, train the tiny-cpu preset for 3
+# steps (verl V1 trainer, vLLM CPU rollouts, our rewards), print a per-step table of the rewards.
 demo: venv
-	$(PY) -m longwrite.demo
+	$(PY) -m rl.demo --steps 3
 
 test: venv system-deps
 	$(VENV)/bin/ruff check .

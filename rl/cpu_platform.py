@@ -24,7 +24,14 @@ Blockers and what this module does about each (one test per blocker in
 8. ``VLLM_TARGET_DEVICE=cpu`` for vLLM.
 9. vLLM-CPU's weight prepacking replaces each Linear weight by an empty placeholder, so verl's
    in-place weight sync has nothing to write into: inside vLLM workers the plain weights are kept
-   and used through ``torch.nn.functional.linear``.
+   and used through ``torch.nn.functional.linear``. In the V1 trainer vLLM runs as an HTTP server
+   actor whose engine workers are separate (spawned) processes; they import verl through its
+   worker extension, so this module is loaded there too, and a ``sys.meta_path`` hook patches
+   vLLM's layer utilities as they are imported (no vLLM import in processes that never use it).
+10. The silent hang: TransferQueue's storage units, the task runner, the colocated worker bundle
+   (``{"CPU": 3, "GPU": 1}``), the agent-loop and reward workers and the vLLM server each hold
+   Ray CPUs. ``CPU_OVERRIDES`` keeps one storage unit and ``rl.launch`` tells Ray of 16 logical
+   CPUs (with 4 the V1 run hangs without an error after "colocated worker base class").
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -334,36 +335,29 @@ def train(
             errors="replace",
             start_new_session=True,
         )
-        deadline = start + timeout_s
-        rc: int | None = None
+        assert proc.stdout is not None
+
+        def pump() -> None:  # a thread, so the timeout below never waits on a silent pipe
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                if echo:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
         try:
-            assert proc.stdout is not None
-            os.set_blocking(proc.stdout.fileno(), False)
-            while True:
-                chunk = proc.stdout.read()
-                if chunk:
-                    log.write(chunk)
-                    log.flush()
-                    if echo:
-                        sys.stdout.write(chunk)
-                        sys.stdout.flush()
-                rc = proc.poll()
-                if rc is not None:
-                    rest = proc.stdout.read()
-                    if rest:
-                        log.write(rest)
-                        if echo:
-                            sys.stdout.write(rest)
-                    break
-                if time.monotonic() > deadline:
-                    log.write(f"\n[longwrite] timeout after {timeout_s:.0f} s: killing the run\n")
-                    _kill_group(proc)
-                    rc = 124
-                    break
-                time.sleep(0.2)
+            rc = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            rc = 124
+            log.write(f"\n[longwrite] timeout after {timeout_s:.0f} s: killed the run\n")
         except BaseException:
             _kill_group(proc)
             raise
+        finally:
+            reader.join(timeout=30)
     return TrainResult(
         returncode=int(rc if rc is not None else 1),
         seconds=time.monotonic() - start,

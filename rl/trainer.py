@@ -208,10 +208,12 @@ class LongWriterTrainer(PPOTrainerSync):
     # the async code paths. Report "sync" to it and keep our registered name apart.
     @property
     def trainer_mode(self) -> str:
+        """Always ``"sync"``: what verl's base class compares against (see the class comment)."""
         return "sync"
 
     @trainer_mode.setter
     def trainer_mode(self, value: str) -> None:
+        """verl assigns the configured mode name here; keep it as :attr:`mode_name`."""
         self.mode_name = value
 
     def __init__(self, config):
@@ -231,6 +233,12 @@ class LongWriterTrainer(PPOTrainerSync):
 
         if self.advantage_mode not in MODES:
             raise ValueError(f"longwriter.advantage_mode={self.advantage_mode!r}; valid: {', '.join(MODES)}")
+        print(
+            f"[{MODE_NAME}] advantage={self.advantage_mode} weights={self.weights} "
+            f"replay-buffer poll={getattr(self.replay_buffer, 'poll_interval', None)} s "
+            f"({type(self.replay_buffer).__name__})",
+            flush=True,
+        )
 
     def _compute_advantage(self, batch, metrics: dict):
         """Balanced advantage from per-component scores; padding samples get 0 and no say."""
@@ -297,4 +305,37 @@ class LongWriterTrainer(PPOTrainerSync):
             )
         )
         metrics[f"{METRIC_PREFIX}/padding_samples"] = float((~keep).sum())
+        metrics.update(self._agent_loop_timing(batch.keys, batch.partition_id, keep))
         return batch
+
+    @staticmethod
+    def _agent_loop_timing(keys, partition_id, keep) -> dict[str, float]:
+        """Per-sample generation and reward latencies (seconds) that verl's agent loop recorded.
+
+        verl's V1 path scores each response inside the generation span and logs no reward
+        timing of its own; the per-sample ``metrics`` field of TransferQueue holds it. Timing is
+        best effort: a layout change in verl must never fail a training step, so errors are logged
+        and the metrics left out.
+        """
+        import numpy as np
+        import transfer_queue as tq
+
+        try:
+            data = tq.kv_batch_get(keys=list(keys), partition_id=partition_id, select_fields=["metrics"])
+            values = [getattr(v, "data", v) for v in list(data["metrics"])]
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            logger.warning("agent-loop timing unavailable: %s", exc)
+            return {}
+        out: dict[str, float] = {}
+        for name, label in (("compute_score", "reward"), ("generate_sequences", "generate")):
+            secs = []
+            for value, ok in zip(values, keep, strict=True):
+                item = value.get(name) if hasattr(value, "get") else None
+                item = getattr(item, "item", lambda i=item: i)()
+                if ok and isinstance(item, (int, float)):
+                    secs.append(float(item))
+            if secs:
+                arr = np.asarray(secs)
+                out[f"{METRIC_PREFIX}/timing/{label}_s/mean"] = float(arr.mean())
+                out[f"{METRIC_PREFIX}/timing/{label}_s/max"] = float(arr.max())
+        return out

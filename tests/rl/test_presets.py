@@ -1,0 +1,80 @@
+"""Every shipped RL preset composes against verl's own config tree (unknown keys fail)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rl.launch import build_plan, compose, list_presets, load_preset
+
+PRESETS = ("tiny-cpu", "qwen2.5-7b", "qwen2.5-32b")
+
+
+def test_bundled_presets_listed():
+    assert set(PRESETS) <= set(list_presets())
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_composes_against_verl(name):
+    plan = build_plan(name)
+    cfg = compose(plan)  # raises on any unknown or misspelled key
+    assert cfg.trainer.v1.trainer_mode == "longwriter_balanced"
+    assert cfg.algorithm.adv_estimator == "grpo"
+    rewards = cfg.reward.custom_reward_function.reward_kwargs.reward_config.rewards
+    assert dict(rewards) == load_preset(name)["rewards"]  # the preset names the rewards and weights
+    assert cfg.longwriter.advantage_mode == "balanced"
+    assert cfg.trainer.resume_mode == "auto"
+
+
+def test_preset_32b_follows_longwriter_zero():
+    cfg = compose(build_plan("qwen2.5-32b"))
+    rollout, actor = cfg.actor_rollout_ref.rollout, cfg.actor_rollout_ref.actor
+    assert rollout.n == 32
+    assert rollout.temperature == 0.8 and rollout.top_p == 1.0
+    assert cfg.data.max_response_length == 14000
+    assert actor.clip_ratio == 0.2
+    assert actor.use_kl_loss is False and cfg.algorithm.use_kl_in_reward is False
+    assert cfg.trainer.nnodes == 8 and cfg.trainer.n_gpus_per_node == 8
+    assert actor.use_dynamic_bsz and cfg.actor_rollout_ref.model.use_remove_padding
+    assert actor.ulysses_sequence_parallel_size > 1
+    assert cfg.actor_rollout_ref.model.enable_gradient_checkpointing
+    assert cfg.trainer.save_freq > 0
+
+
+def test_misspelled_override_fails():
+    with pytest.raises(Exception, match="total_trainig_steps"):
+        compose(build_plan("tiny-cpu", ["trainer.total_trainig_steps=3"]))
+
+
+def test_user_override_replaces_preset_value():
+    plan = build_plan("tiny-cpu", ["trainer.total_training_steps=7", "actor_rollout_ref.rollout.n=2"])
+    cfg = compose(plan)
+    assert cfg.trainer.total_training_steps == 7 and cfg.actor_rollout_ref.rollout.n == 2
+    assert sum(o.split("=")[0] == "trainer.total_training_steps" for o in plan.overrides) == 1
+
+
+def test_cpu_preset_sets_plugin_env_and_gpu_preset_does_not():
+    cpu, gpu = build_plan("tiny-cpu"), build_plan("qwen2.5-32b")
+    assert cpu.env["VERL_USE_EXTERNAL_MODULES"] == "rl.cpu_platform,rl.trainer"
+    assert cpu.env["VERL_PLATFORM"] == "cpu"
+    assert gpu.env["VERL_USE_EXTERNAL_MODULES"] == "rl.trainer"
+    assert "VERL_PLATFORM" not in gpu.env
+
+
+def test_job_plan_leaves_out_local_ray_resources():
+    local, job = build_plan("tiny-cpu"), build_plan("tiny-cpu", for_job=True, nodes=2, gpus_per_node=4)
+    assert any(o.startswith("+ray_kwargs.ray_init.num_gpus") for o in local.overrides)
+    assert not any("ray_init.num_gpus" in o for o in job.overrides)
+    cfg = compose(job)
+    assert cfg.trainer.nnodes == 2 and cfg.trainer.n_gpus_per_node == 4
+
+
+def test_unknown_preset_lists_valid_names():
+    with pytest.raises(FileNotFoundError, match="tiny-cpu"):
+        load_preset("no-such-preset")
+
+
+def test_bad_preset_key_fails(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("platform: cpu\nrewardz: {length: 1.0}\n")
+    with pytest.raises(ValueError, match="rewardz"):
+        load_preset(bad)

@@ -1,0 +1,169 @@
+"""End to end: GRPO on the tiny preset through verl, as a Ray job and locally with resume.
+
+Two verl runs in all (each a few minutes on 2 cores), sharing one run directory:
+
+1. ``longwrite submit`` to a Ray head this test starts on 127.0.0.1 (free, non-default ports):
+   2 steps; the job must end SUCCEEDED, our trainer mode's per-component metrics must be logged
+   for both steps and the step-2 checkpoint written.
+2. ``longwrite train`` locally on the same directory with 4 steps and ``resume_mode=auto``: it
+   must load the step-2 checkpoint and log steps 3 and 4 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+COMPONENTS = ("length", "quality", "format")
+
+
+def _free_ports(n: int) -> list[int]:
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+@pytest.fixture(scope="module")
+def run_dir():
+    path = Path(tempfile.mkdtemp(prefix="lw-e2e-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def data_dir(run_dir):
+    from rl.data import prepare_rl_data
+
+    out = run_dir / "data"
+    prepare_rl_data(Path(__file__).resolve().parents[2] / "rl" / "data" / "prompts.jsonl", out)
+    return out
+
+
+@pytest.fixture
+def ray_head(tmp_path_factory, monkeypatch):
+    """A Ray head on 127.0.0.1 with one logical GPU, in its own process group (killed after).
+
+    Token authentication is off on this throwaway loopback cluster (head and client agree).
+    """
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    gcs, dash, client, agent_grpc, agent_http, metrics, rtenv, node_mgr, obj_mgr = _free_ports(9)
+    temp_dir = tempfile.mkdtemp(prefix="lwray", dir="/tmp")  # short: Ray's socket paths are limited
+    ray_bin = str(Path(sys.executable).parent / "ray")
+    cmd = [
+        ray_bin, "start", "--head", "--block",
+        "--node-ip-address=127.0.0.1", f"--port={gcs}",
+        "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}",
+        f"--ray-client-server-port={client}", f"--dashboard-agent-grpc-port={agent_grpc}",
+        f"--dashboard-agent-listen-port={agent_http}", f"--metrics-export-port={metrics}",
+        f"--runtime-env-agent-port={rtenv}", f"--node-manager-port={node_mgr}",
+        f"--object-manager-port={obj_mgr}",
+        "--num-cpus=16", "--num-gpus=1", "--object-store-memory=300000000", f"--temp-dir={temp_dir}",
+    ]  # fmt: skip
+    env = dict(os.environ)
+    env.pop("RAY_ADDRESS", None)
+    env["RAY_AUTH_MODE"] = "disabled"
+    log = open(tmp_path_factory.mktemp("ray") / "head.log", "w")  # noqa: SIM115 - outlives the fixture body
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    address = f"http://127.0.0.1:{dash}"
+    try:
+        from ray.job_submission import JobSubmissionClient
+
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, f"ray head exited early, see {log.name}"
+            try:
+                JobSubmissionClient(address).list_jobs()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
+        yield address
+    finally:
+        # SIGTERM lets `ray start --block` stop its daemons; SIGKILL then takes whatever is left
+        # of this cluster's process group (never `ray stop`: it would stop other people's Ray).
+        for sig, wait_s in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=wait_s)
+        log.close()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _our_metrics(rows: list[dict]) -> dict[int, dict]:
+    return {row["step"]: row for row in rows if any(k.startswith("longwriter/") for k in row)}
+
+
+def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir):
+    from longwrite.cli import main
+    from rl.launch import latest_checkpoint_step, read_metrics
+
+    out = run_dir / "run"
+    rc = main(
+        [
+            "submit", "--address", ray_head, "--preset", "tiny-cpu", "--python", sys.executable,
+            "--data-dir", str(data_dir), "--output-dir", str(out), "--timeout", "900",
+            "trainer.total_training_steps=2", "trainer.save_freq=2",
+        ]
+    )  # fmt: skip
+    assert rc == 0, "the Ray job did not end SUCCEEDED"
+
+    # Our trainer mode ran: its per-component metrics are there for both steps.
+    steps = _our_metrics(read_metrics(out))
+    assert sorted(steps) == [1, 2]
+    for row in steps.values():
+        for name in COMPONENTS:
+            assert 0.0 <= row[f"longwriter/reward/{name}/mean"] <= 1.0
+            assert row[f"longwriter/reward/{name}/std"] >= 0.0
+            assert 0.0 <= row[f"longwriter/groups/{name}/zero_var_ratio"] <= 1.0
+        assert 0.0 <= row["longwriter/groups/zero_var_ratio"] <= 1.0
+        assert 0.0 <= row["longwriter/truncated_ratio"] <= 1.0
+        for stat in ("mean", "p50", "p90", "max"):
+            assert row[f"longwriter/length/answer/{stat}"] >= 0.0
+            assert row[f"longwriter/length/plan/{stat}"] >= 0.0
+        assert row["longwriter/length/answer/p50"] <= row["longwriter/length/answer/max"]
+        # The balanced advantage is centred per group: its batch mean is ~0.
+        assert abs(row["longwriter/advantage/mean"]) < 1e-4
+        assert row["longwriter/samples"] == 16  # 4 prompts x 4 samples, padding excluded
+    assert latest_checkpoint_step(out / "checkpoints") == 2
+    assert (out / "checkpoints" / "global_step_2" / "actor").is_dir()
+
+    # Resume locally to 4 steps: the step counter continues from the checkpoint.
+    rc = main(
+        [
+            "train", "--preset", "tiny-cpu", "--data-dir", str(data_dir), "--output-dir", str(out),
+            "--timeout", "900", "--quiet",
+            "trainer.total_training_steps=4", "trainer.save_freq=2", "trainer.resume_mode=auto",
+        ]
+    )  # fmt: skip
+    assert rc == 0
+    rows = read_metrics(out)
+    files = sorted({row["_file"] for row in rows})
+    assert len(files) == 2, files  # one metrics file per launch
+    resumed = _our_metrics([row for row in rows if row["_file"] == files[-1]])
+    assert sorted(resumed) == [3, 4]  # continued, not restarted
+    log = sorted((out / "logs").glob("train-*.log"))[-1].read_text(errors="replace")
+    assert "global_step_2" in log  # the checkpoint it loaded
+    assert latest_checkpoint_step(out / "checkpoints") == 4
+    assert (out / "checkpoints" / "global_step_4" / "actor").is_dir()
