@@ -106,7 +106,10 @@ def test_judge_backend_with_injected_faults(fake_openai):
     # the empty answer is the writer's fault: 0, and the judge was not asked about it
     assert out[-1].components["quality"] == 0.0
     assert all(answer_of(b) for b in server.snapshot())
-    assert server.max_inflight <= 3
+    # The client never has more than 3 requests open. The server may see up to 2 more: a timed-out
+    # "too-slow" attempt is abandoned by the client (freeing its slot) while the server still
+    # sleeps on it (3 s reply, 1 s timeout, so at most 2 abandoned attempts overlap).
+    assert server.max_inflight <= 3 + 2
     assert elapsed < 30
 
 
