@@ -316,25 +316,6 @@ class JsonlAppender:
         self.f.write(json.dumps(rec, ensure_ascii=False) + "\n")
         self.f.flush()
 
-    def _generate_chunk(
-        self, chunk: list, sampling: Any, by_id: dict, settings: GenerationSettings
-    ) -> list[dict]:
-        """Generate one chunk; if the engine rejects it (a prompt too long for the context, say),
-        retry item by item so only the bad items fail, each with the engine's reason."""
-        try:
-            return [self._record(by_id[r.id], r, settings) for r in self._engine.generate(chunk, sampling)]
-        except ValueError:
-            pass
-        out = []
-        for req in chunk:
-            try:
-                out += [
-                    self._record(by_id[r.id], r, settings) for r in self._engine.generate([req], sampling)
-                ]
-            except ValueError as exc:
-                out.append(prediction_record(by_id[req.id], None, settings, error=f"engine error: {exc}"))
-        return out
-
     def close(self) -> None:
         self.f.close()
 
