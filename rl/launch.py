@@ -415,27 +415,69 @@ def latest_checkpoint_step(checkpoint_dir: str | os.PathLike) -> int | None:
 # --------------------------------------------------------------------------------------------
 
 
-def job_runtime_env(plan: RunPlan, working_dir: str | os.PathLike | None = None) -> dict[str, Any]:
-    """The Ray ``runtime_env`` that ships this project and sets the plugin variables.
+def project_runtime_env(
+    env_vars: dict[str, str] | None = None, working_dir: str | os.PathLike | None = None
+) -> dict[str, Any]:
+    """A Ray ``runtime_env`` that ships this project (``working_dir``, default its root) to the job.
 
-    ``working_dir`` (default: this project's root) is uploaded without ``.venv``, ``outputs``,
-    ``.git`` and data files (:data:`RUNTIME_ENV_EXCLUDES`); Ray puts it on every worker's
-    ``sys.path``, which is how ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` resolves on the cluster.
+    ``.venv``, ``outputs``, ``.git`` and data files (:data:`RUNTIME_ENV_EXCLUDES`) stay behind; Ray
+    puts the upload on every worker's ``sys.path``, so our packages import on the cluster.
     """
-    metrics = plan.metrics_dir / f"metrics-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-    env_vars = dict(plan.env)
-    env_vars["VERL_FILE_LOGGER_PATH"] = str(metrics)
-    env_vars.setdefault("PYTHONUNBUFFERED", "1")
+    env = dict(env_vars or {})
+    env.setdefault("PYTHONUNBUFFERED", "1")
     return {
         "working_dir": str(Path(working_dir or PROJECT_ROOT).resolve()),
         "excludes": list(RUNTIME_ENV_EXCLUDES),
-        "env_vars": env_vars,
+        "env_vars": env,
     }
+
+
+def job_runtime_env(plan: RunPlan, working_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The ``runtime_env`` of a GRPO job: the project plus the plugin variables of ``plan``.
+
+    ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` resolves on the cluster because the project is on
+    every worker's ``sys.path`` (:func:`project_runtime_env`).
+    """
+    metrics = plan.metrics_dir / f"metrics-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
+    return project_runtime_env({**plan.env, "VERL_FILE_LOGGER_PATH": str(metrics)}, working_dir)
 
 
 def job_entrypoint(plan: RunPlan, python: str = "python") -> str:
     """The shell command a Ray job runs: verl's entry point with every override, quoted."""
     return shlex.join(plan.command(python))
+
+
+def sft_preset_gpus(preset: str) -> int:
+    """Processes per node (one per GPU) an SFT preset launches: its ``launch.nproc_per_node``.
+
+    Read from the YAML itself (``configs/sft/NAME.yaml`` or a path): ``rl`` never imports
+    ``sft_baseline``. An unknown preset is an error naming the shipped ones.
+    """
+    import yaml
+
+    path = Path(preset)
+    if not (path.suffix in (".yaml", ".yml") and path.exists()):
+        path = PROJECT_ROOT / "configs" / "sft" / f"{preset}.yaml"
+    if not path.exists():
+        names = ", ".join(sorted(p.stem for p in (PROJECT_ROOT / "configs" / "sft").glob("*.yaml")))
+        raise ValueError(f"unknown SFT preset {preset!r}; choose one of {names} or a yaml path")
+    launch = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("launch") or {}
+    return int(launch.get("nproc_per_node", 1))
+
+
+def sft_job_entrypoint(
+    preset: str, overrides: Sequence[str] = (), python: str = "python", nproc_per_node: int | None = None
+) -> str:
+    """The shell command of an SFT job: ``longwrite sft`` for an SFT preset (``configs/sft/``).
+
+    Only a command line is built here (``rl`` never imports ``sft_baseline``); the job composes
+    and checks the preset itself, so a bad key fails at the job's start. The job runs torchrun on
+    the node that takes it: one node, ``nproc_per_node`` processes.
+    """
+    argv = [python, "-m", "longwrite.cli", "sft", "--preset", preset]
+    if nproc_per_node:
+        argv.append(f"--nproc-per-node={nproc_per_node}")
+    return shlex.join([*argv, *overrides])
 
 
 @dataclass
@@ -465,26 +507,57 @@ def submit(
     echo: bool = True,
     poll_s: float = 2.0,
 ) -> JobResult:
-    """Submit ``plan`` to the Ray cluster at ``address`` (``http://HOST:8265``) and follow its logs.
+    """Submit the GRPO run ``plan`` to the Ray cluster at ``address`` (``http://HOST:8265``).
 
-    With ``wait``, log lines are echoed as they arrive until the job ends (or ``timeout_s``
-    seconds pass, when the job is stopped); otherwise the job id is returned at once.
-    ``python`` is the interpreter on the cluster nodes.
+    See :func:`submit_job` for ``wait``, ``timeout_s`` and log following; ``python`` is the
+    interpreter on the cluster nodes.
+    """
+    plan.metrics_dir.mkdir(parents=True, exist_ok=True)
+    return submit_job(
+        job_entrypoint(plan, python),
+        address,
+        runtime_env=job_runtime_env(plan, working_dir),
+        metadata={"preset": plan.preset, "output_dir": str(plan.output_dir)},
+        output_dir=plan.output_dir,
+        wait=wait,
+        timeout_s=timeout_s,
+        echo=echo,
+        poll_s=poll_s,
+    )
+
+
+def submit_job(
+    entrypoint: str,
+    address: str,
+    *,
+    runtime_env: dict[str, Any],
+    output_dir: Path,
+    metadata: dict[str, str] | None = None,
+    entrypoint_num_gpus: float | None = None,
+    wait: bool = True,
+    timeout_s: float = 3600.0,
+    echo: bool = True,
+    poll_s: float = 2.0,
+) -> JobResult:
+    """Submit ``entrypoint`` as a Ray job at ``address`` and follow its logs.
+
+    ``entrypoint_num_gpus`` reserves GPUs for the entrypoint process itself (jobs that train in
+    the driver, like torchrun SFT); Ray then schedules it on a GPU node and sets its visible
+    devices. With ``wait``, log lines are echoed as they arrive until the job ends (or
+    ``timeout_s`` seconds pass, when the job is stopped); otherwise the job id is returned at once.
     """
     from ray.job_submission import JobStatus, JobSubmissionClient
 
-    plan.metrics_dir.mkdir(parents=True, exist_ok=True)
     client = JobSubmissionClient(address)
     start = time.monotonic()
+    extra = {"entrypoint_num_gpus": entrypoint_num_gpus} if entrypoint_num_gpus else {}
     job_id = client.submit_job(
-        entrypoint=job_entrypoint(plan, python),
-        runtime_env=job_runtime_env(plan, working_dir),
-        metadata={"preset": plan.preset, "output_dir": str(plan.output_dir)},
+        entrypoint=entrypoint, runtime_env=runtime_env, metadata=metadata or {}, **extra
     )
     if echo:
-        print(f"submitted job {job_id} to {address} (preset {plan.preset}); outputs: {plan.output_dir}")
+        print(f"submitted job {job_id} to {address}; outputs: {output_dir}")
     if not wait:
-        return JobResult(job_id, None, time.monotonic() - start, plan.output_dir)
+        return JobResult(job_id, None, time.monotonic() - start, output_dir)
     terminal = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED}
     seen = 0
     status = client.get_job_status(job_id)
@@ -511,6 +584,6 @@ def submit(
         job_id,
         str(status.value if hasattr(status, "value") else status),
         time.monotonic() - start,
-        plan.output_dir,
+        output_dir,
         logs,
     )

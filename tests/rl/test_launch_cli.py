@@ -47,3 +47,22 @@ def test_train_missing_data_is_a_clear_error(tmp_path, capsys):
 def test_submit_bad_address(capsys):
     assert main(["submit", "--preset", "tiny-cpu", "--address", "127.0.0.1:8265"]) == 2
     assert "http://" in capsys.readouterr().err
+
+
+def test_submit_sft_dry_run(capsys):
+    rc = main(
+        ["submit", "--sft", "--preset", "longwriter-llama3.1-8b", "--dry-run", "data.train_files=/d/train.parquet"]
+    )
+    assert rc == 0
+    entry, env = capsys.readouterr().out.split("runtime_env:\n")
+    # The preset's 8 processes per node become the GPUs the entrypoint holds.
+    assert "entrypoint_num_gpus=8" in entry
+    assert "-m longwrite.cli sft --preset longwriter-llama3.1-8b data.train_files=/d/train.parquet" in entry
+    assert ".venv" in json.loads(env)["excludes"]
+
+
+def test_submit_sft_bad_input(capsys):
+    assert main(["submit", "--sft", "--preset", "nope", "--dry-run"]) == 2
+    assert "unknown SFT preset 'nope'" in capsys.readouterr().err
+    assert main(["submit", "--sft", "--preset", "tiny-cpu", "--nodes", "2", "--dry-run"]) == 2
+    assert "one node" in capsys.readouterr().err

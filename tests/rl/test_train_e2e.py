@@ -7,6 +7,9 @@ Two verl runs in all (each a few minutes on 2 cores), sharing one run directory:
    for both steps and the step-2 checkpoint written.
 2. ``longwrite train`` locally on the same directory with 4 steps and ``resume_mode=auto``: it
    must load the step-2 checkpoint and log steps 3 and 4 only.
+
+And ``longwrite submit --sft``: the SFT baseline's trainer (torchrun inside the job's entrypoint)
+as a Ray job on a head of the same kind, 2 steps.
 """
 
 from __future__ import annotations
@@ -167,3 +170,39 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir):
     assert "global_step_2" in log  # the checkpoint it loaded
     assert latest_checkpoint_step(out / "checkpoints") == 4
     assert (out / "checkpoints" / "global_step_4" / "actor").is_dir()
+
+
+def test_submit_sft_job(ray_head, run_dir, tiny_model):
+    """`longwrite submit --sft`: the SFT baseline's trainer as a Ray job on the same kind of head."""
+    import json
+
+    from longwrite.cli import main
+    from sft_baseline.data import prepare_sft
+
+    rows = run_dir / "sft.jsonl"
+    texts = [
+        "Rivers shape the cities built beside them.",
+        "秋天的图书馆很安静。",
+        "A lighthouse keeper's last night.",
+    ]
+    with rows.open("w") as f:
+        for i in range(8):
+            text = texts[i % len(texts)]
+            msgs = [
+                {"role": "user", "content": f"Write about item {i}."},
+                {"role": "assistant", "content": text * 5},
+            ]
+            f.write(json.dumps({"messages": msgs}, ensure_ascii=False) + "\n")
+    data = prepare_sft(rows, run_dir / "sft-data", tiny_model, max_length=1024, progress=False)
+    train = data.paths["train"]
+    out = run_dir / "sft-run"
+    rc = main(
+        [
+            "submit", "--sft", "--address", ray_head, "--preset", "tiny-cpu", "--python", sys.executable,
+            "--output-dir", str(out), "--timeout", "600",
+            f"data.train_files={train}", "trainer.total_training_steps=2",
+        ]
+    )  # fmt: skip
+    assert rc == 0, "the SFT Ray job did not end SUCCEEDED"
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    assert [m["step"] for m in metrics if "train/loss" in m["data"]] == [1, 2]
