@@ -51,7 +51,14 @@ def test_submit_bad_address(capsys):
 
 def test_submit_sft_dry_run(capsys):
     rc = main(
-        ["submit", "--sft", "--preset", "longwriter-llama3.1-8b", "--dry-run", "data.train_files=/d/train.parquet"]
+        [
+            "submit",
+            "--sft",
+            "--preset",
+            "longwriter-llama3.1-8b",
+            "--dry-run",
+            "data.train_files=/d/train.parquet",
+        ]
     )
     assert rc == 0
     entry, env = capsys.readouterr().out.split("runtime_env:\n")
