@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+from rewards.text import UNIT_RE as _UNIT
+
 __all__ = ["paragraphs", "units", "joined_units", "MAX_PARAGRAPHS"]
 
 # Enough for a 10,000-word answer in paragraphs of ~80 words; longer answers are grouped so the
 # embedding pass stays bounded (and every paragraph pairwise check stays small).
 MAX_PARAGRAPHS = 128
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
-_UNIT = re.compile(r"[\u4e00-\u9fff]|\b[a-zA-Z]+\b")
 
 
 def paragraphs(text: str, max_paragraphs: int = MAX_PARAGRAPHS) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["count_words", "count_cjk", "count_english_words", "language_of", "unit_of"]
+__all__ = ["count_words", "count_cjk", "count_english_words", "language_of", "unit_of", "UNIT_RE"]
 
 # LongBench-Write's counting rule: English words are runs of ASCII letters between word
 # boundaries; every CJK Unified Ideograph (U+4E00..U+9FFF) counts as one word. Digits, other
@@ -16,6 +16,9 @@ __all__ = ["count_words", "count_cjk", "count_english_words", "language_of", "un
 # reference implementation, so "café" and "abc中" contribute no English word.
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ENGLISH_WORD = re.compile(r"\b[a-zA-Z]+\b")
+# Both kinds of counted unit in one pattern, in text order; len(UNIT_RE.findall(t)) equals
+# count_words(t) (tested). Used where the units themselves are needed (repetition n-grams).
+UNIT_RE = re.compile(f"{_CJK.pattern}|{_ENGLISH_WORD.pattern}")
 
 
 def count_cjk(text: str) -> int:

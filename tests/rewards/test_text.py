@@ -68,3 +68,10 @@ def test_count_words_never_raises_and_is_additive(text):
 def test_non_string_input_counts_zero():
     assert count_words(None) == 0  # type: ignore[arg-type]
     assert count_words(b"bytes") == 0  # type: ignore[arg-type]
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab Z中文\n-'é1")), max_size=60) | st.text())
+def test_unit_pattern_counts_like_count_words(text):
+    from rewards.text import UNIT_RE
+
+    assert len(UNIT_RE.findall(text)) == count_words(text)
