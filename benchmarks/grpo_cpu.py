@@ -49,7 +49,9 @@ def _rescore_seconds(rollout_dir: Path, step: int, reward_config: dict) -> tuple
 def run(steps: int = STEPS, out: Path | None = None, timeout_s: float = 1500.0) -> dict:
     """Train ``steps`` tiny-cpu steps and return per-stage seconds per step (after warm-up)."""
     from rl.data import prepare_rl_data
-    from rl.launch import PROJECT_ROOT, build_plan, read_metrics, train
+    from rl.local_run import train
+    from rl.metrics import read_metrics
+    from rl.presets import PROJECT_ROOT, build_plan
     from rl.verl_reward import compute_score_batch
 
     out = (out or PROJECT_ROOT / "outputs" / "bench" / "grpo_cpu").resolve()

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rewards.text import language_of
+from rollout.text import language_of
 
 __all__ = ["EvalItem", "load_items"]
 

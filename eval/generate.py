@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem
-from rewards.text import count_words
 from rollout.format import TEMPLATES, chat_messages, parse_response
+from rollout.text import count_words
 
 __all__ = [
     "GenerationSettings",

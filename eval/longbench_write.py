@@ -30,7 +30,7 @@ from eval.data import EvalItem, load_items
 from eval.generate import GenerationSettings, JsonlAppender, predict, read_jsonl_latest
 from eval.judge import JudgePrompt, JudgeRecord, judge_answers
 from eval.scoring import bucket_of, length_score, overall_score, summarize
-from rewards.text import count_words  # the project's one word counter (shared with the reward)
+from rollout.text import count_words  # the project's one word counter (shared with the reward)
 
 __all__ = [
     "EVALUATOR_VERSION",

@@ -1,7 +1,7 @@
 """LongWrite-Ruler: how long can a model write when asked to?
 
 The ruler prompts ask for 1,000 to 30,000 words (Chinese: characters). For each required length
-we compare the produced answer lengths (words / CJK characters, :func:`rewards.text.count_words`)
+we compare the produced answer lengths (words / CJK characters, :func:`rollout.text.count_words`)
 with the requirement, and report the largest required length the model still *meets*: the
 median produced length lies within ``tolerance`` (relative, default ±20%) of the requirement.
 

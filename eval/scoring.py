@@ -1,6 +1,6 @@
 """LongBench-Write scores: the length score S_l, the quality score S_q, S̄ and their breakdowns.
 
-Lengths are in LongBench-Write's unit (:func:`rewards.text.count_words`: English words plus CJK
+Lengths are in LongBench-Write's unit (:func:`rollout.text.count_words`: English words plus CJK
 characters), so the number the evaluator reports is the number the length reward saw in training.
 Scores are on LongBench-Write's 0-100 scale. Items whose generation or judgement failed are never
 given a default: they are left out of that score's mean and counted in ``failures``.

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rewards.cli",
     "rl.cli",
     "rl.train_cli",
+    "longwrite.submit_cli",
     "sft_baseline.cli",
     "eval.cli",
 )

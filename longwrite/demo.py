@@ -25,8 +25,8 @@ def run_demo(n: int = 2, max_tokens: int = 256, seed: int = 0) -> list[dict]:
     """Generate ``n`` samples per demo request; return one summary dict per sample."""
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rewards.text import count_words, language_of
     from rollout.engine import Engine, GenerationRequest, SamplingSettings
+    from rollout.text import count_words, language_of
     from rollout.tiny import tiny_model_path
 
     engine = Engine(str(tiny_model_path(seed=0)), max_model_len=4096, seed=seed)

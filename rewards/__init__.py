@@ -3,9 +3,9 @@
 ``import rewards`` is light (no torch / sentence-transformers); the embedding model loads on the
 first batch that needs it.
 
-The public names are loaded on first use (PEP 562): ``rollout.format`` imports ``rewards.text``
-and ``rewards.base`` imports ``rollout.format``, so an eager import here would make
-``import rollout.format`` (as the first import of a process) fail with a circular import.
+The public names are loaded on first use (PEP 562), so ``import rewards.length`` (or any one
+reward module) does not pay for the others. ``rewards`` imports ``rollout`` (the format parser and
+the text measures), never the other way round.
 """
 
 from __future__ import annotations

@@ -24,15 +24,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rewards.text import count_words
-
-if TYPE_CHECKING:  # pragma: no cover
-    from rollout.format import ParsedResponse
-
-# rollout.format imports rewards.text, which runs this package's __init__: importing
-# rollout.format here at module level would be circular, so Batch imports it when first used.
+from rollout.format import ParsedResponse, parse_response
+from rollout.text import count_words
 
 __all__ = [
     "RewardSample",
@@ -132,7 +127,7 @@ class RewardBreakdown:
     ``total`` is the weighted mean of the available (non-None) components with weight > 0, in
     [0, 1] (0.0 when none is available, with a reason). ``components`` maps every configured
     reward name to its value in [0, 1] or None (missing). ``answer_len`` and ``think_len`` are in
-    :func:`rewards.text.count_words` units (English words + CJK characters).
+    :func:`rollout.text.count_words` units (English words + CJK characters).
     """
 
     total: float
@@ -179,8 +174,6 @@ class Batch:
             s = RewardSample.coerce(s)
             meta = s.metadata if isinstance(s.metadata, Mapping) else {}
             self.samples.append(RewardSample(clean_text(s.prompt), clean_text(s.response), dict(meta)))
-        from rollout.format import parse_response
-
         self.parsed: list[ParsedResponse] = [parse_response(s.response) for s in self.samples]
         self.answer_lens: list[int] = [count_words(p.answer) for p in self.parsed]
         self.think_lens: list[int] = [count_words(p.think) for p in self.parsed]

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from rewards.base import Batch, ComponentScore, register_reward
 from rewards.segment import joined_units, paragraphs
-from rewards.text import count_words
+from rollout.format import PROBLEM_CODES
+from rollout.text import count_words
 
 __all__ = ["structure_score", "repeated_ngram_share", "lexical_score", "duplicate_paragraph_share"]
 
@@ -39,17 +40,15 @@ def structure_score(well_formed: bool, problems: list[str]) -> tuple[float, list
     """(1.0, []) for a well-formed response, else (0.0, one reason per parser problem code)."""
     if well_formed:
         return 1.0, []
-    from rollout.format import PROBLEM_CODES
-
     return 0.0, [f"format: {code} ({PROBLEM_CODES.get(code, code)})" for code in problems]
 
 
 def repeated_ngram_share(text: str, n_words: int = 4, n_chars: int = 8) -> float:
     """Share in [0, 1] of the answer's n-grams that repeat an earlier n-gram.
 
-    Units are those :func:`rewards.text.count_words` counts (lower-cased English words, single
+    Units are those :func:`rollout.text.count_words` counts (lower-cased English words, single
     CJK characters); n is ``n_words`` for English text and ``n_chars`` for Chinese text (CJK
-    characters outnumber English words, as in :func:`rewards.text.language_of`). Text with fewer
+    characters outnumber English words, as in :func:`rollout.text.language_of`). Text with fewer
     than n units has share 0. One regex pass and one set: linear time.
     """
     joined = joined_units(text)

@@ -1,7 +1,7 @@
 """The length reward: target ranges from the request, predicted ranges, and the piecewise score.
 
 Lengths are measured on the answer only (the plan is excluded) with
-:func:`rewards.text.count_words`: English in words, Chinese in characters.
+:func:`rollout.text.count_words`: English in words, Chinese in characters.
 
 Target ranges follow LongWriter-Zero's rules:
 
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rewards.base import Batch, ComponentScore, register_reward
-from rewards.text import language_of, unit_of
+from rollout.text import language_of, unit_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from rollout.endpoint import EndpointClient

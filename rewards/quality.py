@@ -52,7 +52,7 @@ _BULLET = re.compile(r"^\s*(?:[-*+•·]|\d+[.)、]|[一二三四五六七八九
 
 def plan_sections(plan: str, max_sections: int = _MAX_SECTIONS) -> list[str]:
     """The plan's sections: its non-empty lines with bullets/numbering stripped (>= 3 units each)."""
-    from rewards.text import count_words
+    from rollout.text import count_words
 
     out = []
     for line in plan.split("\n"):

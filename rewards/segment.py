@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rewards.text import UNIT_RE as _UNIT
+from rollout.text import UNIT_RE as _UNIT
 
 __all__ = ["paragraphs", "units", "joined_units", "MAX_PARAGRAPHS"]
 
@@ -39,7 +39,7 @@ def paragraphs(text: str, max_paragraphs: int = MAX_PARAGRAPHS) -> list[str]:
 def units(text: str) -> list[str]:
     """The counted units of ``text`` in order: lower-cased English words and single CJK characters.
 
-    The same units :func:`rewards.text.count_words` counts, so n-gram shares are shares of the
+    The same units :func:`rollout.text.count_words` counts, so n-gram shares are shares of the
     length the length reward sees.
     """
     return joined_units(text).split()

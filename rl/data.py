@@ -6,8 +6,8 @@ Input, one JSON object per line (blank lines are skipped)::
      "target": {"lower": 1800, "upper": 2200}, "language": "en"}
 
 ``prompt`` is required; ``id`` (default: a hash of the prompt), ``type``, ``language`` (default:
-:func:`rewards.text.language_of`) and an explicit ``target`` range (``lower``/``upper`` in the
-language's unit: English words or Chinese characters, as :func:`rewards.text.count_words` counts)
+:func:`rollout.text.language_of`) and an explicit ``target`` range (``lower``/``upper`` in the
+language's unit: English words or Chinese characters, as :func:`rollout.text.count_words` counts)
 are optional. Any other key, a bad value or a duplicate id fails with the file and line.
 
 Each output row is what verl's ``RLHFDataset`` and reward loop read (see :data:`PARQUET_SCHEMA`):
@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rewards.text import language_of, unit_of
 from rollout.format import BASE_CHAT_TEMPLATE, STYLES, TEMPLATES, chat_messages
+from rollout.text import language_of, unit_of
 
 __all__ = [
     "DATA_SOURCE",

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rl.launch import PROJECT_ROOT
+from rl.presets import PROJECT_ROOT
 
 COLUMNS = (
     ("step", "step", "{:>4}"),
@@ -52,7 +52,9 @@ def run(
 ) -> int:
     """Prepare the bundled prompts, train ``steps`` tiny-cpu steps, print the table; return the exit code."""
     from rl.data import prepare_rl_data
-    from rl.launch import build_plan, latest_checkpoint_step, read_metrics, train
+    from rl.local_run import train
+    from rl.metrics import latest_checkpoint_step, read_metrics
+    from rl.presets import build_plan
 
     out = Path(output_dir or PROJECT_ROOT / "outputs" / "rl" / "demo").resolve()
     data = prepare_rl_data(PROJECT_ROOT / "rl" / "data" / "prompts.jsonl", out / "data", progress=True)

@@ -8,7 +8,7 @@ function's dict keys reach TransferQueue as ``extra_fields["reward_extra_info"][
 :func:`rl.advantage.compute_advantage`.
 
 Select it with ``trainer.v1.trainer_mode=longwriter_balanced`` and load this module in every Ray
-process with ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` (``rl.launch`` does both). Settings live in
+process with ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` (``rl.presets`` does both). Settings live in
 the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*`` overrides)::
 
     longwriter:

@@ -39,7 +39,7 @@ Result keys (fixed for a given reward config; :func:`result_keys` lists them):
   ``rl.advantage.compute_advantage`` treats NaN as missing;
 * ``<name>_missing``: 1.0 when that component is missing, else 0.0 (for counting and logging);
 * ``answer_len`` / ``think_len``: lengths of the answer and the plan in
-  :func:`rewards.text.count_words` units (English words + CJK characters), as floats;
+  :func:`rollout.text.count_words` units (English words + CJK characters), as floats;
 * ``target_lower`` / ``target_upper``: the target range used (NaN without a target);
 * ``well_formed``: 1.0 when the response is ``<think>..</think><answer>..</answer>`` exactly;
 * ``reasons``: the breakdown's reasons joined with ``"; "`` - the one string-valued key (verl's

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rewards.text import language_of
+from rollout.text import language_of
 
 __all__ = [
     "TEMPLATES",
@@ -111,7 +111,7 @@ def chat_messages(
 ) -> list[dict[str, str]]:
     """Chat messages for ``request``: the template's system prompt (if any) and the user turn.
 
-    The language defaults to the request's own (:func:`rewards.text.language_of`). These
+    The language defaults to the request's own (:func:`rollout.text.language_of`). These
     messages work with any chat template; with :data:`BASE_CHAT_TEMPLATE` they render to the
     base model's raw-text frame.
     """

@@ -17,7 +17,7 @@ failed after the client's retries (that one is retried on the next run).
 Outputs in the folder: ``agentwrite.jsonl`` (kept items: instruction, plan, sections, final text,
 word counts), ``dropped.jsonl`` (items with their reason), ``sft.parquet`` (verl's multi-turn SFT
 format: a ``messages`` column of user/assistant turns) and ``summary.json``.
-Lengths are :func:`rewards.text.count_words` units: English words or Chinese characters.
+Lengths are :func:`rollout.text.count_words` units: English words or Chinese characters.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from rewards.text import count_words, language_of
+from rollout.text import count_words, language_of
 from sft_baseline.prompts import (
     PlanStep,
     clean_section,

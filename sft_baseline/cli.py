@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sys
 from pathlib import Path
 
 
@@ -188,7 +187,7 @@ def _cmd_pairs(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add the SFT-baseline subcommands."""
-    from sft_baseline import agentwrite as _aw  # light: stdlib + rewards.text
+    from sft_baseline import agentwrite as _aw  # light: stdlib + rollout.text
     from sft_baseline import data as _data
 
     p = subparsers.add_parser(
@@ -301,9 +300,3 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=int, default=0, help="only the first N instructions")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_pairs)
-
-
-if __name__ == "__main__":
-    from longwrite.cli import main
-
-    sys.exit(main(sys.argv[1:]))

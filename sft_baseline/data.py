@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rewards.text import count_words, language_of
+from rollout.text import count_words, language_of
 
 __all__ = ["ChatRow", "RowError", "read_chat_jsonl", "validate_row", "prepare_sft", "format_stats"]
 

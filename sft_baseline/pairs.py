@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rewards.text import language_of
+from rollout.text import language_of
 from sft_baseline.agentwrite import Instruction
 
 __all__ = ["Sample", "sample_with_endpoint", "sample_with_engine", "build_pairs", "write_pairs"]

@@ -40,11 +40,11 @@ def test_length_score_bounded_and_peaks_at_target(x, y):
 
 
 def test_count_words_is_the_rewards_counter():
-    # One counter for the reward and the evaluator (not a copy): eval imports rewards.text's.
+    # One counter for the reward and the evaluator (not a copy): eval imports rollout.text's.
     import eval.longbench_write as lbw
-    import rewards.text
+    import rollout.text
 
-    assert lbw.count_words is rewards.text.count_words
+    assert lbw.count_words is rollout.text.count_words
 
 
 def test_quality_score_scale():

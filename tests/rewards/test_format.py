@@ -122,7 +122,7 @@ def test_mixed_language_answer(writing):
     paras = [writing.en_paragraphs[0], writing.zh_paragraphs[0], writing.en_paragraphs[2]]
     b = fmt(writing.en_prompt, writing.response(writing.en_plan + "\n" + writing.zh_plan, paras))
     assert b.components["format"] == pytest.approx(1.0)
-    assert b.answer_len == sum(__import__("rewards.text").text.count_words(p) for p in paras)
+    assert b.answer_len == sum(__import__("rollout.text").text.count_words(p) for p in paras)
 
 
 def test_repetitive_single_paragraph_penalised_lexically():

@@ -331,7 +331,7 @@ def test_length_component_hand_cases(writing):
     assert v["zh"] == 1.0 and lens["zh"] == 125
     # mixed: English words plus CJK characters, 3 paragraphs (~80 words) + 40-odd characters
     assert lens["mixed"] == sum(
-        __import__("rewards.text").text.count_words(p) for p in en[:3] + writing.zh_paragraphs[:1]
+        __import__("rollout.text").text.count_words(p) for p in en[:3] + writing.zh_paragraphs[:1]
     )
     assert v["mixed"] == 1.0 or v["mixed"] == pytest.approx(
         length_reward(lens["mixed"], TargetRange(90, 110))

@@ -147,7 +147,7 @@ def test_blocker3_fsdp_engine_found(report):
 
 def test_blocker4_config_overrides_compose_against_verl():
     from rl.cpu_platform import CPU_OVERRIDES
-    from rl.launch import compose
+    from rl.presets import compose
 
     cfg = compose(list(CPU_OVERRIDES) + ["actor_rollout_ref.rollout.name=vllm"])
     assert cfg.actor_rollout_ref.model.override_config.attn_implementation == "sdpa"
@@ -188,7 +188,7 @@ def test_blocker9_vllm_keeps_plain_weights_for_weight_sync(report):
 
 def test_blocker10_transfer_queue_single_storage_unit():
     from rl.cpu_platform import CPU_OVERRIDES
-    from rl.launch import compose
+    from rl.presets import compose
 
     cfg = compose(list(CPU_OVERRIDES))
     assert cfg.transfer_queue.backend.SimpleStorage.num_data_storage_units == 1

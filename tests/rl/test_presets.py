@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rl.launch import build_plan, compose, list_presets, load_preset
+from rl.presets import build_plan, compose, list_presets, load_preset
 
 PRESETS = ("tiny-cpu", "qwen2.5-7b", "qwen2.5-32b")
 

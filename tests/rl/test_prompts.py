@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from rewards.text import language_of
 from rl.data import BUNDLED_PROMPTS, read_prompts, resolve_targets
+from rollout.text import language_of
 
 
 @pytest.fixture(scope="module")

@@ -120,7 +120,7 @@ def _our_metrics(rows: list[dict]) -> dict[int, dict]:
 
 def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir):
     from longwrite.cli import main
-    from rl.launch import latest_checkpoint_step, read_metrics
+    from rl.metrics import latest_checkpoint_step, read_metrics
 
     out = run_dir / "run"
     rc = main(

@@ -14,9 +14,9 @@ import pytest
 import torch
 
 import rl.verl_reward as vr
-from rewards.text import count_cjk, count_words
 from rl.advantage import compute_advantage
 from rl.data import prepare_rl_data
+from rollout.text import count_cjk, count_words
 
 REQUESTS = [
     {"id": "en-ok", "prompt": "Write a poem about a harbour.", "target": {"lower": 10, "upper": 40}},

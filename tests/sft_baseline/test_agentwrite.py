@@ -15,7 +15,7 @@ import pytest
 from agentwrite_writer import agentwrite_responder
 from fake_openai import FakeOpenAIServer
 
-from rewards.text import count_words
+from rollout.text import count_words
 from sft_baseline.agentwrite import CallJournal, load_instructions, request_sha, run_agentwrite
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rewards.text import count_words, language_of, unit_of
+from rollout.text import count_words, language_of, unit_of
 
 
 @pytest.mark.parametrize(
@@ -72,6 +72,6 @@ def test_non_string_input_counts_zero():
 
 @given(st.text(alphabet=st.sampled_from(list("ab Z中文\n-'é1")), max_size=60) | st.text())
 def test_unit_pattern_counts_like_count_words(text):
-    from rewards.text import UNIT_RE
+    from rollout.text import UNIT_RE
 
     assert len(UNIT_RE.findall(text)) == count_words(text)

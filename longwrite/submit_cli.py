@@ -1,0 +1,128 @@
+"""``longwrite submit``: a GRPO or SFT preset as a Ray job on a cluster, following its logs.
+
+It lives with the CLI (not in ``rl``) because it dispatches to every training kind: GRPO plans come
+from ``rl.presets``, SFT entrypoints from ``sft_baseline.jobs``; all run through ``rl.jobs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rl.train_cli import add_run_arguments
+
+
+def _cmd_submit_sft(args: argparse.Namespace) -> int:
+    """``longwrite submit --sft``: ``longwrite sft`` for an SFT preset as a one-node Ray job."""
+    from pathlib import Path
+
+    from rl.jobs import project_runtime_env, submit_job
+    from sft_baseline.jobs import sft_job_entrypoint, sft_preset_gpus
+
+    if args.data_dir:
+        raise ValueError("--data-dir is for GRPO presets; give an SFT job data.train_files=/abs/path.parquet")
+    if args.nodes and args.nodes > 1:
+        raise ValueError(
+            "an SFT job runs torchrun on one node; for several nodes start torchrun on each node "
+            "(see the README's SFT section)"
+        )
+    overrides = list(args.overrides)
+    if args.gpus_per_node:
+        overrides.append(f"trainer.n_gpus_per_node={args.gpus_per_node}")
+    if args.output_dir:
+        overrides.append(f"trainer.default_local_dir={Path(args.output_dir).resolve()}")
+    # torchrun trains inside the job's entrypoint process: it must hold the node's GPUs itself
+    # (otherwise Ray leaves it no visible devices, or all of them, and verl's worker set-up fails).
+    gpus = args.gpus_per_node or sft_preset_gpus(args.preset)
+    entrypoint = sft_job_entrypoint(args.preset, overrides, args.python, args.gpus_per_node)
+    runtime_env = project_runtime_env()
+    if args.dry_run:
+        print(f"entrypoint (entrypoint_num_gpus={gpus}):\n  " + entrypoint)
+        print("runtime_env:\n" + json.dumps(runtime_env, indent=2))
+        return 0
+    _check_address(args.address)
+    result = submit_job(
+        entrypoint,
+        args.address,
+        runtime_env=runtime_env,
+        metadata={"sft_preset": args.preset},
+        entrypoint_num_gpus=gpus,
+        output_dir=Path(args.output_dir or "(the preset's trainer.default_local_dir)"),
+        wait=not args.no_wait,
+        timeout_s=args.timeout,
+    )
+    return _report_job(args, result)
+
+
+def _check_address(address: str) -> None:
+    if not address.startswith(("http://", "https://")):
+        raise ValueError(f"--address must be the Ray dashboard URL, e.g. http://HOST:8265 (got {address!r})")
+
+
+def _report_job(args: argparse.Namespace, result) -> int:
+    if args.no_wait:
+        print(f"job id: {result.job_id}  (follow: ray job logs --address {args.address} -f {result.job_id})")
+        return 0
+    print(f"\nlongwrite submit: job {result.job_id} ended {result.status} after {result.seconds:.0f} s")
+    return 0 if result.ok else 1
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from rl.jobs import job_entrypoint, job_runtime_env, submit
+    from rl.presets import build_plan
+
+    if args.sft:
+        return _cmd_submit_sft(args)
+    plan = build_plan(
+        args.preset,
+        args.overrides,
+        output_dir=args.output_dir,
+        data_dir=args.data_dir,
+        for_job=True,
+        nodes=args.nodes,
+        gpus_per_node=args.gpus_per_node,
+    )
+    if args.dry_run:
+        print("entrypoint:\n  " + job_entrypoint(plan, args.python))
+        print("runtime_env:\n" + json.dumps(job_runtime_env(plan), indent=2))
+        return 0
+    _check_address(args.address)
+    result = submit(plan, args.address, wait=not args.no_wait, timeout_s=args.timeout, python=args.python)
+    return _report_job(args, result)
+
+
+def register(subparsers) -> None:
+    """Add ``longwrite submit``."""
+    s = subparsers.add_parser(
+        "submit",
+        help="submit a preset as a Ray job to a cluster and follow its logs",
+        description=(
+            "Submit verl's trainer for a preset through Ray's job submission API, shipping this "
+            "project as the working_dir and setting the plugin variables. Example: longwrite submit "
+            "--address http://HEAD:8265 --preset qwen2.5-32b --nodes 8 --gpus-per-node 8. "
+            "With --sft, PRESET is an SFT preset (configs/sft/) and the job runs `longwrite sft` "
+            "on one node: longwrite submit --sft --preset longwriter-llama3.1-8b "
+            "data.train_files=/data/sft/train.parquet"
+        ),
+    )
+    add_run_arguments(s)
+    s.add_argument(
+        "--sft",
+        action="store_true",
+        help="submit an SFT preset (configs/sft/) as a one-node job running `longwrite sft`",
+    )
+    s.add_argument("--address", default="http://127.0.0.1:8265", help="Ray dashboard URL (http://HOST:8265)")
+    s.add_argument("--nodes", type=int, default=None, help="trainer.nnodes (default: the preset's)")
+    s.add_argument(
+        "--gpus-per-node", type=int, default=None, help="trainer.n_gpus_per_node (default: the preset's)"
+    )
+    s.add_argument(
+        "--no-wait", action="store_true", help="return after submitting instead of following the logs"
+    )
+    s.add_argument(
+        "--timeout", type=float, default=86400.0, help="stop the job after this many seconds of waiting"
+    )
+    s.add_argument(
+        "--python", default="python", help="Python interpreter on the cluster nodes (default: python)"
+    )
+    s.set_defaults(func=_cmd_submit)

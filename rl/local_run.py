@@ -1,0 +1,139 @@
+"""Run a :class:`rl.presets.RunPlan` on this machine: verl's own entry point in a child process group.
+
+:func:`train` runs ``python -m verl.trainer.main_ppo`` with a hard timeout (a hang, e.g.
+TransferQueue waiting for CPUs Ray does not have, never outlives the call), writes a log per
+launch and points verl's file logger at a fresh ``metrics-<time>.jsonl``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rl.presets import PROJECT_ROOT, RunPlan, _key_of
+
+
+def _check_data(plan: RunPlan) -> None:
+    for override in plan.overrides:
+        key, value = _key_of(override), override.split("=", 1)[1]
+        if (
+            key in ("data.train_files", "data.val_files")
+            and value.startswith("/")
+            and not Path(value).exists()
+        ):
+            raise FileNotFoundError(
+                f"{key}: {value} does not exist; run `longwrite prepare-rl --prompts FILE --out "
+                f"{Path(value).parent}` first (or pass {key}=PATH)"
+            )
+
+
+@dataclass
+class TrainResult:
+    """What a local run left behind."""
+
+    returncode: int
+    seconds: float
+    output_dir: Path
+    checkpoint_dir: Path
+    metrics_file: Path
+    log_file: Path
+
+    @property
+    def ok(self) -> bool:
+        """True when verl exited 0."""
+        return self.returncode == 0
+
+
+def train(
+    plan: RunPlan,
+    *,
+    timeout_s: float = 3600.0,
+    log_file: str | os.PathLike | None = None,
+    echo: bool = True,
+) -> TrainResult:
+    """Run verl's trainer for ``plan`` on a local Ray (started and stopped by verl's driver).
+
+    The driver and everything it starts run in a new process group that is killed after
+    ``timeout_s`` seconds, so a hang (e.g. TransferQueue waiting for CPUs Ray does not have) can
+    never outlive the call. Output is written to ``log_file`` (default
+    ``<output_dir>/logs/train-<time>.log``) and echoed when ``echo``.
+    """
+    _check_data(plan)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    plan.metrics_dir.mkdir(parents=True, exist_ok=True)
+    metrics_file = plan.metrics_dir / f"metrics-{stamp}.jsonl"
+    log_path = Path(log_file) if log_file else plan.output_dir / "logs" / f"train-{stamp}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(plan.env)
+    env["VERL_FILE_LOGGER_PATH"] = str(metrics_file)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("RAY_DEDUP_LOGS", "0")
+    start = time.monotonic()
+    with open(log_path, "w", encoding="utf-8") as log:
+        log.write("$ " + shlex.join(plan.command()) + "\n")
+        log.flush()
+        proc = subprocess.Popen(
+            plan.command(),
+            cwd=str(plan.output_dir if plan.output_dir.exists() else PROJECT_ROOT),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+        assert proc.stdout is not None
+
+        def pump() -> None:  # a thread, so the timeout below never waits on a silent pipe
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                if echo:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            rc = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            rc = 124
+            log.write(f"\n[longwrite] timeout after {timeout_s:.0f} s: killed the run\n")
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            reader.join(timeout=30)
+    return TrainResult(
+        returncode=int(rc if rc is not None else 1),
+        seconds=time.monotonic() - start,
+        output_dir=plan.output_dir,
+        checkpoint_dir=plan.checkpoint_dir,
+        metrics_file=metrics_file,
+        log_file=log_path,
+    )
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the run's process group, then SIGKILL what is left after 15 s."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
