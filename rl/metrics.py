@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
+
+from rollout.jsonl import read_jsonl
 
 
 def read_metrics(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
@@ -16,10 +17,9 @@ def read_metrics(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """
     rows = []
     for path in sorted((Path(output_dir) / "metrics").glob("metrics-*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                rows.append({"step": row.get("step"), **row.get("data", {}), "_file": path.name})
+        # A run killed mid-step can leave a torn last line; it is skipped with a warning.
+        for _, row in read_jsonl(path).records:
+            rows.append({"step": row.get("step"), **row.get("data", {}), "_file": path.name})
     return rows
 
 
