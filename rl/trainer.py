@@ -15,6 +15,8 @@ the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*
       advantage_mode: balanced     # balanced | weighted_sum | gdpo (rl.advantage.MODES)
       eps: 1.0e-6
       poll_interval_s: 0.2         # replay-buffer poll (verl hard-codes 2 s)
+      monitors: true               # reward-hacking monitors every step (rewards.monitors)
+      monitor_thresholds: {}       # override rewards.monitors.DEFAULT_THRESHOLDS (warnings)
 
 The reward names and weights come from the reward function's own config
 (``reward.custom_reward_function.reward_kwargs.reward_config.rewards``), so one place names them.
@@ -192,6 +194,32 @@ def step_metrics(
     return out
 
 
+def monitor_metrics(
+    answers: Sequence[str],
+    group_ids: Sequence[Any],
+    lengths: Sequence[float],
+    quality: Sequence[float] | None,
+    reference: Any,
+) -> dict[str, float]:
+    """``longwriter/monitor/*`` for one step: :func:`rewards.monitors.step_monitors` over the answers.
+
+    ``lengths`` are answer lengths in count_words units, ``quality`` the quality reward per sample
+    (NaN = missing; None when the run has no quality reward), ``reference`` the n-gram distribution
+    over-use is measured against (the first step of this launch). A monitor that cannot be computed
+    is left out of the metrics (never logged as 0).
+    """
+    from rewards.monitors import step_monitors
+
+    values = step_monitors(
+        answers,
+        group_ids=group_ids,
+        lengths=lengths,
+        quality=quality,
+        reference=reference,
+    )
+    return {f"{METRIC_PREFIX}/monitor/{k}": float(v) for k, v in values.items() if v is not None}
+
+
 # --------------------------------------------------------------------------------------------
 # The trainer mode
 # --------------------------------------------------------------------------------------------
@@ -222,6 +250,11 @@ class LongWriterTrainer(PPOTrainerSync):
         self.advantage_mode = str(lw.get("advantage_mode", "balanced"))
         self.advantage_eps = float(lw.get("eps", 1e-6))
         self.weights = reward_weights(config)
+        self.monitors = bool(lw.get("monitors", True))
+        from rewards.monitors import HackingWatch
+
+        self._watch = HackingWatch(thresholds=dict(lw.get("monitor_thresholds", None) or {}))
+        self._monitor_reference = None  # the first step's answers (see monitor_metrics)
         # verl's sync replay buffer polls TransferQueue every 2 s (a constructor default), which
         # rounds every short CPU step up; a shorter poll costs only a cheap metadata listing.
         poll = lw.get("poll_interval_s", 0.2)
@@ -250,7 +283,7 @@ class LongWriterTrainer(PPOTrainerSync):
 
         from rl.advantage import compute_advantage
 
-        fields = ["response_mask", "extra_fields"]
+        fields = ["response_mask", "extra_fields"] + (["responses"] if self.monitors else [])
         data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=fields)
         response_mask_nested = data["response_mask"]
         response_mask = response_mask_nested.to_padded_tensor(padding=0)
@@ -305,8 +338,45 @@ class LongWriterTrainer(PPOTrainerSync):
             )
         )
         metrics[f"{METRIC_PREFIX}/padding_samples"] = float((~keep).sum())
+        if self.monitors:
+            metrics.update(self._monitors(data["responses"], keep, uids, real_infos, scores))
         metrics.update(self._agent_loop_timing(batch.keys, batch.partition_id, keep))
         return batch
+
+    def _monitors(self, responses, keep, uids, real_infos, scores) -> dict[str, float]:
+        """Decode this step's real responses and compute the reward-hacking monitors; log warnings.
+
+        Runs on the driver over every real sample (no subsampling): about 10-30 ms of CPU per
+        10,000-word answer (``benchmarks/monitors.py``). The first step of a launch is the
+        reference distribution for over-used n-grams.
+        """
+        from rewards.monitors import NgramReference
+        from rollout.format import parse_response
+
+        ids = responses.to_padded_tensor(padding=self.tokenizer.pad_token_id)
+        answers = [
+            parse_response(self.tokenizer.decode(row, skip_special_tokens=True)).answer
+            for row, ok in zip(ids, keep, strict=True)
+            if ok
+        ]
+        group_ids = [u for u, ok in zip(uids, keep, strict=True) if ok]
+        lengths = [_as_float(info.get("answer_len", math.nan)) for info in real_infos]
+        quality = None
+        if "quality" in scores:
+            quality = [v for v, ok in zip(scores["quality"], keep, strict=True) if ok]
+        if self._monitor_reference is None:
+            self._monitor_reference = NgramReference.from_texts(answers)
+        out = monitor_metrics(answers, group_ids, lengths, quality, self._monitor_reference)
+        step_values = {k.rsplit("/", 1)[1]: v for k, v in out.items()}
+        step_values["answer_len"] = distribution(lengths).get("mean")
+        if quality is not None:
+            step_values["quality"] = distribution(quality).get("mean")
+        warnings = self._watch.update(int(getattr(self, "global_steps", 0)), step_values)
+        for w in warnings:
+            logger.warning("[%s] reward-hacking monitor: %s", MODE_NAME, w)
+            print(f"[{MODE_NAME}] WARNING reward-hacking monitor: {w}", flush=True)
+        out[f"{METRIC_PREFIX}/monitor/warnings"] = float(len(warnings))
+        return out
 
     @staticmethod
     def _agent_loop_timing(keys, partition_id, keep) -> dict[str, float]:

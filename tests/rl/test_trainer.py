@@ -89,3 +89,21 @@ def test_reward_weights_from_config():
     )
     assert T.reward_weights(cfg) == {"length": 2.0}
     assert T.reward_weights(OmegaConf.create({})) == T.DEFAULT_COMPONENTS
+
+
+def test_monitor_metrics_prefix_and_missing_left_out():
+    from rewards.monitors import NgramReference
+
+    para = "The harbour town traded copper nails and salt fish with every passing ship."
+    padded = "\n\n".join([para] * 4)
+    varied = "Rain fell on the valley.\n\nFarmers waited for the river to rise and the grain to ripen."
+    ref = NgramReference.from_texts([varied])
+    m = T.monitor_metrics([padded, varied], ["g", "g"], [52.0, 16.0], None, ref)
+    assert m[f"{T.METRIC_PREFIX}/monitor/near_duplicate_share"] == pytest.approx(0.75 / 2)
+    # No quality reward: no correlation is logged (never a 0 standing in for "unknown").
+    assert f"{T.METRIC_PREFIX}/monitor/length_quality_corr" not in m
+    # The two answers share no word bigram: their group is as varied as it gets.
+    assert m[f"{T.METRIC_PREFIX}/monitor/intra_group_similarity"] == 0.0
+    m = T.monitor_metrics([padded, varied, varied], ["a", "b", "b"], [52, 16, 17], [0.2, 0.9, 0.8], ref)
+    assert m[f"{T.METRIC_PREFIX}/monitor/length_quality_corr"] < -0.9
+    assert m[f"{T.METRIC_PREFIX}/monitor/intra_group_similarity"] == pytest.approx(1.0)  # group b: twins
