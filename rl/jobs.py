@@ -51,16 +51,30 @@ def project_runtime_env(
 def job_runtime_env(plan: RunPlan, working_dir: str | os.PathLike | None = None) -> dict[str, Any]:
     """The ``runtime_env`` of a GRPO job: the project plus the plugin variables of ``plan``.
 
+    The plan's ``py_modules`` (a user reward's module file or package folder, ``--py-module``)
+    become Ray's ``py_modules``: uploaded with the job and importable by their own name in the
+    entrypoint and every worker.
+
     ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` resolves on the cluster because the project is on
     every worker's ``sys.path`` (:func:`project_runtime_env`).
     """
     metrics = plan.metrics_dir / f"metrics-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-    return project_runtime_env({**plan.env, "VERL_FILE_LOGGER_PATH": str(metrics)}, working_dir)
+    env = project_runtime_env({**plan.env, "VERL_FILE_LOGGER_PATH": str(metrics)}, working_dir)
+    if plan.py_modules:
+        env["py_modules"] = [str(m) for m in plan.py_modules]
+    return env
 
 
 def job_entrypoint(plan: RunPlan, python: str = "python") -> str:
-    """The shell command a Ray job runs: verl's entry point with every override, quoted."""
-    return shlex.join(plan.command(python))
+    """The shell command a Ray job runs: the reward check, then verl's entry point, quoted.
+
+    ``python -m rl.reward_source check`` builds the reward config on the cluster first (with the
+    job's runtime_env: the project and its ``py_modules``), so a user reward module the cluster
+    cannot import fails the job at start with the module's name, before verl starts a worker.
+    """
+    from rl.reward_source import check_command
+
+    return shlex.join(check_command(plan.reward_config, python)) + " && " + shlex.join(plan.command(python))
 
 
 @dataclass
