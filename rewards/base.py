@@ -475,6 +475,9 @@ class RewardConfig:
                     f"{', '.join(self.rewards)}"
                 )
             get_reward(name).resolve_options(opts)
+        for name in self.rewards:  # a required option (no default) that was not given
+            if name not in self.options:
+                get_reward(name).resolve_options({})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> RewardConfig:
