@@ -104,10 +104,8 @@ def train(
     """
     _check_data(plan)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    plan.metrics_dir.mkdir(parents=True, exist_ok=True)
     metrics_file = plan.metrics_dir / f"metrics-{stamp}.jsonl"
     log_path = Path(log_file) if log_file else plan.output_dir / "logs" / f"train-{stamp}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(plan.env)
     env["VERL_FILE_LOGGER_PATH"] = str(metrics_file)
@@ -116,7 +114,9 @@ def train(
     )
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("RAY_DEDUP_LOGS", "0")
-    check_rewards(plan, env)
+    print(f"longwrite train: {check_rewards(plan, env)}", flush=True)
+    plan.metrics_dir.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + shlex.join(plan.command()) + "\n")
