@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -195,7 +196,9 @@ def test_train_and_submit_with_a_broken_py_module(tmp_path, capsys):
     assert main(["submit", *args, "--dry-run", "rewards.lw_rs_broken2:f=1"]) == 0
     out = capsys.readouterr().out
     entry, env = out.split("entrypoint:\n")[1].split("runtime_env:\n")
-    assert json.loads(env)["py_modules"] == [str(module)]
+    [shipped] = json.loads(env)["py_modules"]  # a single file goes as a package of the same name
+    assert shipped.endswith("py_modules/lw_rs_broken2")
+    assert (Path(shipped) / "__init__.py").read_text() == module.read_text()
     assert entry.strip().startswith("python -m rl.reward_source check")
     assert entry.index("rl.reward_source check") < entry.index("verl.trainer.main_ppo")
     assert "py-module " + str(module) in out

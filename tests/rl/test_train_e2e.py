@@ -156,8 +156,9 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
             "--py-module", str(user_rewards / "broken" / "lw_e2e_broken.py"), "rewards.lw_e2e_broken:score=1",
         ]
     )  # fmt: skip
-    logs = capsys.readouterr().out
-    assert rc == 1 and "ended FAILED" in logs
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err
+    assert rc == 1 and "ended FAILED" in logs, logs[-3000:]
     assert (
         "reward config check failed" in logs
         and "lw_e2e_broken" in logs
@@ -177,9 +178,12 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
             "trainer.total_training_steps=2", "trainer.save_freq=2",
         ]
     )  # fmt: skip
-    logs = capsys.readouterr().out
-    assert rc == 0, "the Ray job did not end SUCCEEDED"
-    assert "reward config OK" in logs and "lw_e2e_brevity.py" in logs  # imported from the shipped copy
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err
+    assert rc == 0, "the Ray job did not end SUCCEEDED:\n" + logs[-3000:]
+    ok_line = next(line for line in logs.splitlines() if "reward config OK" in line)
+    assert "lw_e2e_brevity:brevity (weight 1) from " in ok_line
+    assert str(user_rewards) not in ok_line  # imported on the cluster from the shipped copy
 
     # Our trainer mode ran: its per-component metrics are there for both steps.
     steps = _our_metrics(read_metrics(out))
