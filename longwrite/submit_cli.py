@@ -104,6 +104,8 @@ def register(subparsers) -> None:
             "Submit verl's trainer for a preset through Ray's job submission API, shipping this "
             "project as the working_dir and setting the plugin variables. Example: longwrite submit "
             "--address http://HEAD:8265 --preset qwen2.5-32b --nodes 8 --gpus-per-node 8. "
+            "A reward of your own: --py-module my_rewards rewards.my_rewards.mod:fn=1 (the module "
+            "is shipped as Ray py_modules and import-checked on the cluster before verl starts). "
             "With --sft, PRESET is an SFT preset (configs/sft/) and the job runs `longwrite sft` "
             "on one node: longwrite submit --sft --preset longwriter-llama3.1-8b "
             "data.train_files=/data/sft/train.parquet"
