@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from rl.train_cli import add_run_arguments
+from rl.train_cli import add_run_arguments, print_plan_notes
 
 
 def _cmd_submit_sft(args: argparse.Namespace) -> int:
@@ -21,6 +21,8 @@ def _cmd_submit_sft(args: argparse.Namespace) -> int:
 
     if args.data_dir:
         raise ValueError("--data-dir is for GRPO presets; give an SFT job data.train_files=/abs/path.parquet")
+    if args.py_modules:
+        raise ValueError("--py-module is for GRPO presets (a user reward); an SFT job has no reward")
     if args.nodes and args.nodes > 1:
         raise ValueError(
             "an SFT job runs torchrun on one node; for several nodes start torchrun on each node "
@@ -81,7 +83,9 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         for_job=True,
         nodes=args.nodes,
         gpus_per_node=args.gpus_per_node,
+        py_modules=args.py_modules,
     )
+    print_plan_notes(plan, "longwrite submit")
     if args.dry_run:
         print("entrypoint:\n  " + job_entrypoint(plan, args.python))
         print("runtime_env:\n" + json.dumps(job_runtime_env(plan), indent=2))
@@ -100,6 +104,8 @@ def register(subparsers) -> None:
             "Submit verl's trainer for a preset through Ray's job submission API, shipping this "
             "project as the working_dir and setting the plugin variables. Example: longwrite submit "
             "--address http://HEAD:8265 --preset qwen2.5-32b --nodes 8 --gpus-per-node 8. "
+            "A reward of your own: --py-module my_rewards rewards.my_rewards.mod:fn=1 (the module "
+            "is shipped as Ray py_modules and import-checked on the cluster before verl starts). "
             "With --sft, PRESET is an SFT preset (configs/sft/) and the job runs `longwrite sft` "
             "on one node: longwrite submit --sft --preset longwriter-llama3.1-8b "
             "data.train_files=/data/sft/train.parquet"

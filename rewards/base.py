@@ -41,6 +41,8 @@ __all__ = [
     "list_rewards",
     "score_batch",
     "DEFAULT_REWARDS",
+    "REQUIRED",
+    "declared_options",
 ]
 
 log = logging.getLogger(__name__)
@@ -244,7 +246,7 @@ class Reward:
     def resolve_options(self, options: Mapping[str, Any] | None) -> dict[str, Any]:
         """Defaults updated with ``options``; an unknown option key is a clear ValueError."""
         options = dict(options or {})
-        if self.defaults is None:  # a user function: it takes whatever options it declares
+        if self.defaults is None:  # a function with **kwargs: it takes any option
             return options
         unknown = sorted(set(options) - set(self.defaults))
         if unknown:
@@ -253,10 +255,16 @@ class Reward:
                 f"valid options: {', '.join(sorted(self.defaults)) or '(none)'}"
             )
         resolved = {**self.defaults, **options}
+        required = sorted(k for k, v in resolved.items() if v is REQUIRED)
+        if required:
+            raise ValueError(f"reward {self.name!r} needs option(s) {', '.join(required)} (no default)")
         if self.check is not None:
             self.check(resolved)
         return resolved
 
+
+#: Marks an option a user function declares without a default: it must be given.
+REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "<required>"})()
 
 _REGISTRY: dict[str, Reward] = {}
 _builtins_loaded = False
@@ -323,7 +331,9 @@ def register_reward(
     one sample and returns a number in [0, 1], None (missing), ``(number, reasons)`` or a
     :class:`ComponentScore`. With ``batched=True`` ``fn(batch, options)`` returns one
     ComponentScore per sample and may declare ``texts(batch, options)`` for the shared encode.
-    ``defaults`` lists the accepted options (None: accept any); ``check`` validates them.
+    ``defaults`` lists the accepted options (None: accept any; a value :data:`REQUIRED`: must be
+    given); ``check`` validates them. A dotted-path function gets ``defaults`` from its signature
+    (:func:`declared_options`).
     Re-registering a name replaces it (so notebooks can iterate).
     """
 
@@ -346,8 +356,8 @@ def get_reward(name: str) -> Reward:
     """The reward registered as ``name``, or the function at dotted path ``"pkg.mod:fn"``.
 
     A dotted path (``"pkg.mod:fn"`` or ``"pkg.mod.fn"``) is imported and registered under that
-    path; a callable there is treated as a per-sample function (see :func:`register_reward`), a
-    :class:`Reward` as itself. An unknown name is a ValueError listing the valid names.
+    path; a callable there is treated as a per-sample function (see :func:`register_reward`) whose
+    options are the parameters it declares (:func:`declared_options`), a :class:`Reward` as itself. An unknown name is a ValueError listing the valid names.
     """
     _load_builtins()
     if name in _REGISTRY:
@@ -357,7 +367,7 @@ def get_reward(name: str) -> Reward:
         if isinstance(obj, Reward):
             _REGISTRY[name] = obj
         elif callable(obj):
-            register_reward(name, obj)
+            register_reward(name, obj, defaults=declared_options(name, obj))
         else:
             raise ValueError(f"reward path {name!r} names a {type(obj).__name__}, not a function")
         return _REGISTRY[name]
@@ -365,6 +375,40 @@ def get_reward(name: str) -> Reward:
         f"unknown reward {name!r}; valid names: {', '.join(sorted(_REGISTRY))}, "
         "or a dotted path to a function such as 'my_package.my_module:my_reward'"
     )
+
+
+def declared_options(name: str, fn: Callable[..., Any]) -> dict[str, Any] | None:
+    """The options a per-sample user function declares: its parameters after the first three.
+
+    ``fn(prompt, response, metadata, scale=1.0, *, mode)`` declares ``scale`` (default 1.0) and
+    ``mode`` (:data:`REQUIRED`); ``reward_options`` naming anything else is then a clear error
+    at config time. A ``**kwargs`` parameter means "accepts any option" (returns None). A function
+    that cannot take ``(prompt, response, metadata)`` positionally is a ValueError.
+    """
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature: accept what it is given
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    rest = list(params)
+    taken = 0
+    while taken < 3 and rest and rest[0].kind in positional:
+        rest.pop(0)
+        taken += 1
+    if taken < 3 and not any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in rest):
+        raise ValueError(
+            f"reward {name!r}: a reward function takes (prompt, response, metadata, **options); "
+            f"{getattr(fn, '__name__', fn)!r} has the signature {inspect.signature(fn)}"
+        )
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in rest):
+        return None
+    return {
+        p.name: (REQUIRED if p.default is inspect.Parameter.empty else p.default)
+        for p in rest
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
 
 
 def _import_path(path: str) -> Any:
@@ -431,6 +475,9 @@ class RewardConfig:
                     f"{', '.join(self.rewards)}"
                 )
             get_reward(name).resolve_options(opts)
+        for name in self.rewards:  # a required option (no default) that was not given
+            if name not in self.options:
+                get_reward(name).resolve_options({})
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> RewardConfig:

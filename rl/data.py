@@ -59,6 +59,7 @@ __all__ = [
     "write_parquet",
     "prepare_rl_data",
     "verl_overrides",
+    "NEW_VERL_KEYS",
     "parquet_schema",
 ]
 
@@ -333,6 +334,11 @@ def write_parquet(records: Sequence[dict], path: str | Path) -> Path:
     pq.write_table(table, tmp)
     tmp.replace(path)
     return path
+
+
+#: Keys of :func:`verl_overrides` that are new to verl's config tree (a Hydra override adds them
+#: with a leading ``+``); ``rl.presets.build_plan`` applies the manifest's overrides with it.
+NEW_VERL_KEYS: frozenset[str] = frozenset({"data.apply_chat_template_kwargs.chat_template"})
 
 
 def verl_overrides(data: RLData, style: str = "chat") -> dict[str, Any]:

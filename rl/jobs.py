@@ -51,16 +51,46 @@ def project_runtime_env(
 def job_runtime_env(plan: RunPlan, working_dir: str | os.PathLike | None = None) -> dict[str, Any]:
     """The ``runtime_env`` of a GRPO job: the project plus the plugin variables of ``plan``.
 
+    The plan's ``py_modules`` (a user reward's module file or package folder, ``--py-module``)
+    become Ray's ``py_modules``: uploaded with the job and importable by their own name in the
+    entrypoint and every worker (a single file is staged as a package, see :func:`_shippable`).
+
     ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` resolves on the cluster because the project is on
     every worker's ``sys.path`` (:func:`project_runtime_env`).
     """
     metrics = plan.metrics_dir / f"metrics-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
-    return project_runtime_env({**plan.env, "VERL_FILE_LOGGER_PATH": str(metrics)}, working_dir)
+    env = project_runtime_env({**plan.env, "VERL_FILE_LOGGER_PATH": str(metrics)}, working_dir)
+    if plan.py_modules:
+        env["py_modules"] = [str(_shippable(m, plan.output_dir / "py_modules")) for m in plan.py_modules]
+    return env
+
+
+def _shippable(module: Path, staging: Path) -> Path:
+    """``module`` in a form Ray's job client uploads: a folder as itself, ``x.py`` as package ``x``.
+
+    Ray 2.60's job client mishandles a single ``.py`` file in ``py_modules`` (it packs it as a
+    folder), so ``x.py`` is copied to ``<run>/py_modules/x/__init__.py``: still imported as ``x``,
+    and the exact code the job ran stays with the run.
+    """
+    module = Path(module)
+    if module.is_dir():
+        return module
+    target = staging / module.stem
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "__init__.py").write_bytes(module.read_bytes())
+    return target
 
 
 def job_entrypoint(plan: RunPlan, python: str = "python") -> str:
-    """The shell command a Ray job runs: verl's entry point with every override, quoted."""
-    return shlex.join(plan.command(python))
+    """The shell command a Ray job runs: the reward check, then verl's entry point, quoted.
+
+    ``python -m rl.reward_source check`` builds the reward config on the cluster first (with the
+    job's runtime_env: the project and its ``py_modules``), so a user reward module the cluster
+    cannot import fails the job at start with the module's name, before verl starts a worker.
+    """
+    from rl.reward_source import check_command
+
+    return shlex.join(check_command(plan.reward_config, python)) + " && " + shlex.join(plan.command(python))
 
 
 @dataclass

@@ -35,6 +35,40 @@ def _check_data(plan: RunPlan) -> None:
             )
 
 
+def plan_pythonpath(plan: RunPlan) -> list[str]:
+    """The folders to put on PYTHONPATH so the plan's ``py_modules`` import by their own name."""
+    out: list[str] = []
+    for module in plan.py_modules:
+        parent = str(Path(module).parent)
+        if parent not in out:
+            out.append(parent)
+    return out
+
+
+def check_rewards(plan: RunPlan, env: dict[str, str]) -> str:
+    """Build the plan's reward config in a fresh Python with the run's environment, before verl.
+
+    Every dotted-path reward is imported and every option checked exactly as verl's workers will
+    (same PYTHONPATH, same ``LONGWRITE_REWARD_CONFIG``), so an unimportable user module stops the
+    run at once with its name instead of failing the first reward batch minutes later. Returns
+    the check's one-line report; raises ValueError with the reason otherwise.
+    """
+    from rl.reward_source import check_command
+
+    proc = subprocess.run(
+        check_command(plan.reward_config, sys.executable),
+        cwd=str(PROJECT_ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines() or [f"exit {proc.returncode}"]
+        raise ValueError(lines[-1])
+    return proc.stdout.strip()
+
+
 @dataclass
 class TrainResult:
     """What a local run left behind."""
@@ -63,21 +97,26 @@ def train(
 
     The driver and everything it starts run in a new process group that is killed after
     ``timeout_s`` seconds, so a hang (e.g. TransferQueue waiting for CPUs Ray does not have) can
-    never outlive the call. Output is written to ``log_file`` (default
+    never outlive the call. Before verl starts, the reward config is built in a fresh process
+    (:func:`check_rewards`: an unimportable user reward is a ValueError naming its module); the
+    plan's ``py_modules`` folders go on PYTHONPATH. Output is written to ``log_file`` (default
     ``<output_dir>/logs/train-<time>.log``) and echoed when ``echo``.
     """
     _check_data(plan)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    plan.metrics_dir.mkdir(parents=True, exist_ok=True)
     metrics_file = plan.metrics_dir / f"metrics-{stamp}.jsonl"
     log_path = Path(log_file) if log_file else plan.output_dir / "logs" / f"train-{stamp}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(plan.env)
     env["VERL_FILE_LOGGER_PATH"] = str(metrics_file)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROJECT_ROOT), *plan_pythonpath(plan), env.get("PYTHONPATH", "")) if p
+    )
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("RAY_DEDUP_LOGS", "0")
+    print(f"longwrite train: {check_rewards(plan, env)}", flush=True)
+    plan.metrics_dir.mkdir(parents=True, exist_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + shlex.join(plan.command()) + "\n")

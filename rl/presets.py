@@ -6,11 +6,13 @@ its preset plus the command-line overrides:
 * ``verl``: nested overrides of keys that exist in verl's ``ppo_trainer`` config tree (a
   misspelled key fails composition, see :func:`compose`);
 * ``verl_new``: keys new to verl's tree (passed with a leading ``+``);
-* ``rewards`` / ``reward_options``: the reward names, weights and options (``rewards.RewardConfig``),
-  handed to ``rl.verl_reward.compute_score`` through ``reward_kwargs`` and read by ``rl.trainer``;
+* ``rewards`` / ``reward_options``: the reward names (built-in, or dotted paths such as
+  ``my_pkg.my_mod:my_fn``), weights and options (``rewards.RewardConfig``), handed as one JSON
+  string to ``rl.verl_reward.compute_score`` and ``rl.trainer`` (``rl.reward_source``);
 * ``longwriter``: our trainer mode's settings (``+longwriter.*``);
 * ``platform``: ``cpu`` adds ``rl.cpu_platform``'s environment and overrides; ``gpu`` adds nothing;
-* ``data_dir``: where ``longwrite prepare-rl`` wrote ``train.parquet`` / ``val.parquet``.
+* ``data_dir``: where ``longwrite prepare-rl`` wrote ``train.parquet`` / ``val.parquet`` and
+  ``manifest.json`` (whose verl overrides the plan applies; user overrides still win).
 
 ``rl.local_run.train`` runs a plan on this machine, ``rl.jobs.submit`` as a Ray job.
 """
@@ -18,6 +20,7 @@ its preset plus the command-line overrides:
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,7 +92,10 @@ def _hydra_value(value: Any) -> str:
         or any(c in text for c in " ,:[]{}()='\"\\$\n")
         or text.lower() in ("null", "true", "false")
     ):
-        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        # Hydra keeps a backslash as-is unless it precedes a quote or ends the string: only
+        # those runs are doubled, then quotes are escaped.
+        text = re.sub(r"(\\+)(?='|\Z)", lambda m: m.group(1) * 2, text)
+        return "'" + text.replace("'", "\\'") + "'"
     return text
 
 
@@ -108,6 +114,17 @@ class RunPlan:
     platform: str
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: What the plan took from elsewhere than the preset and the command line (the data dir's
+    #: manifest, the environment) and which user overrides replaced it: shown in logs and dry-runs.
+    notes: list[str] = field(default_factory=list)
+    #: Local modules/packages the run imports (user rewards): PYTHONPATH for a local run, Ray
+    #: ``runtime_env.py_modules`` for a job.
+    py_modules: list[Path] = field(default_factory=list)
+
+    @property
+    def reward_config(self) -> dict[str, Any]:
+        """The run's reward config (``{"rewards", "options"}``), the one source of reward and advantage."""
+        return self.extra["rewards"]
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -133,14 +150,37 @@ def build_plan(
     for_job: bool = False,
     nodes: int | None = None,
     gpus_per_node: int | None = None,
+    py_modules: Sequence[str | os.PathLike] = (),
 ) -> RunPlan:
     """Turn a preset plus ``key=value`` overrides into a :class:`RunPlan`.
 
-    User overrides win over the preset (same key: the later value replaces the earlier one, so
-    Hydra never sees a key twice). ``for_job`` leaves out the local ``ray.init`` resources (a job
-    connects to an existing cluster, where Ray refuses them). Relative paths are made absolute
-    here, because Ray workers do not share the caller's working directory.
+    Order, later winning: the platform's overrides, the preset's ``verl``/``verl_new``, the data
+    dir's ``manifest.json`` overrides (``longwrite prepare-rl``, e.g. the base-model chat template),
+    then the user's overrides (same key: the later value replaces the earlier one, so Hydra never
+    sees a key twice; each manifest value applied or replaced is listed in ``notes``).
+
+    The reward config is the preset's ``rewards`` (a mapping or a list of names) and
+    ``reward_options``, changed by ``rewards.NAME=WEIGHT`` / ``~rewards.NAME`` /
+    ``reward_options.NAME.KEY=VALUE`` overrides (:func:`rl.reward_source.apply_overrides`), and is
+    sent to verl as ONE JSON string (``reward_kwargs.reward_config_json``), which the reward
+    function and the trainer mode both read. A ``LONGWRITE_REWARD_CONFIG`` in the environment
+    that differs from it, or a raw ``reward_kwargs.reward_config*`` override, is a ValueError.
+
+    ``py_modules`` are local module files or package folders the run imports (a user reward).
+    ``for_job`` leaves out the local ``ray.init`` resources (a job connects to an existing
+    cluster, where Ray refuses them). Relative paths are made absolute here, because Ray workers
+    do not share the caller's working directory.
     """
+    from rl.reward_source import (
+        ENV_CONFIG,
+        JSON_KWARG,
+        KWARGS_PATH,
+        apply_overrides,
+        encode,
+        is_reward_override,
+        normalise,
+    )
+
     spec = load_preset(preset)
     name = Path(spec["_path"]).stem
     platform = spec.get("platform", "gpu")
@@ -148,6 +188,20 @@ def build_plan(
     data = Path(data_dir or spec.get("data_dir") or PROJECT_ROOT / "outputs" / "rl" / "data")
     if not data.is_absolute():
         data = (Path.cwd() / data).resolve()
+
+    notes: list[str] = []
+    reward_overrides = [o for o in overrides if is_reward_override(o)]
+    overrides = [o for o in overrides if not is_reward_override(o)]
+    reward_config = normalise(
+        spec.get("rewards"), spec.get("reward_options"), where=f"preset {spec['_path']}"
+    )
+    if reward_overrides:
+        changed = apply_overrides(reward_config, reward_overrides)
+        reward_config = normalise(changed["rewards"], changed["options"], where="reward overrides")
+    env_path = os.environ.get(ENV_CONFIG)
+    if env_path:
+        notes.append(_check_env_reward_config(env_path, reward_config, normalise))
+    modules = [_py_module(m) for m in py_modules]
 
     ordered: dict[str, str] = {}
 
@@ -171,12 +225,10 @@ def build_plan(
     put(f"data.train_files={data / 'train.parquet'}")
     put(f"data.val_files={data / 'val.parquet'}")
     put(f"trainer.default_local_dir={out_dir / 'checkpoints'}")
-    reward_config = {
-        "rewards": dict(spec.get("rewards") or {}),
-        "options": dict(spec.get("reward_options") or {}),
-    }
-    for key, value in _flatten(reward_config, "reward.custom_reward_function.reward_kwargs.reward_config"):
-        put(f"+{key}={_hydra_value(value)}")
+    manifest = _manifest_overrides(data, notes)
+    for o in manifest.values():
+        put(o)
+    put(f"+{KWARGS_PATH}.{JSON_KWARG}={_hydra_value(encode(reward_config))}")
     for key, value in _flatten(spec.get("longwriter") or {}, "longwriter"):
         put(f"+{key}={_hydra_value(value)}")
     if nodes is not None:
@@ -194,6 +246,13 @@ def build_plan(
     if for_job:
         put("ray_kwargs.ray_init.num_cpus=null")
     for o in overrides:
+        if _key_of(o).startswith(f"{KWARGS_PATH}.reward_config"):
+            raise ValueError(
+                f"override {o!r}: the reward config has one source, set it with rewards.NAME=WEIGHT, "
+                "~rewards.NAME and reward_options.NAME.KEY=VALUE (or the preset's rewards/reward_options)"
+            )
+        if _key_of(o) in manifest:
+            notes.append(f"your override {o} replaces the data manifest's {_key_of(o)}")
         put(o)
 
     # Resolve the tiny model and relative paths now (the workers' cwd is not ours).
@@ -206,8 +265,8 @@ def build_plan(
         elif key in _PATH_KEYS and value and not value.startswith(("/", "hdfs:", "s3:", "gs:", "'")):
             ordered[key] = f"{override.split('=', 1)[0]}={Path(value).resolve()}"
 
-    modules = [TRAINER_MODULE] if platform != "cpu" else [PLATFORM_MODULE, TRAINER_MODULE]
-    env = {"VERL_USE_EXTERNAL_MODULES": ",".join(modules), "TOKENIZERS_PARALLELISM": "false"}
+    ext = [TRAINER_MODULE] if platform != "cpu" else [PLATFORM_MODULE, TRAINER_MODULE]
+    env = {"VERL_USE_EXTERNAL_MODULES": ",".join(ext), "TOKENIZERS_PARALLELISM": "false"}
     if platform == "cpu":
         from rl.cpu_platform import CPU_ENV
 
@@ -222,7 +281,73 @@ def build_plan(
         platform=platform,
         description=str(spec.get("description", "")),
         extra={"rewards": reward_config, "data_dir": str(data)},
+        notes=notes,
+        py_modules=modules,
     )
+
+
+def _py_module(path: str | os.PathLike) -> Path:
+    """``path`` as an absolute module file (``x.py``) or package folder; anything else is an error."""
+    p = Path(path).expanduser().resolve()
+    if not (p.is_dir() or (p.is_file() and p.suffix == ".py")):
+        raise FileNotFoundError(f"--py-module {path}: not a .py file or a package folder")
+    return p
+
+
+def _check_env_reward_config(path: str, reward_config: dict[str, Any], normalise) -> str:
+    """A note when ``$LONGWRITE_REWARD_CONFIG`` agrees with the plan's reward config; else an error.
+
+    The variable reaches verl's workers in a local run, where the reward function would find two
+    sources; they must be one config (rl.reward_source), so a difference stops the run here.
+    """
+    import yaml
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"$LONGWRITE_REWARD_CONFIG={path}: no such file (unset it, or fix the path)")
+    data = yaml.safe_load(file.read_text()) or {}
+    if isinstance(data, Mapping) and isinstance(data.get("reward"), Mapping):
+        data = data["reward"]
+    if not isinstance(data, Mapping):
+        raise ValueError(f"$LONGWRITE_REWARD_CONFIG={path}: a reward config is a mapping")
+    env_config = normalise(data.get("rewards"), data.get("options"), where=f"$LONGWRITE_REWARD_CONFIG={path}")
+    if env_config != reward_config:
+        raise ValueError(
+            f"the reward config is given twice and the two differ: the preset and overrides give "
+            f"{reward_config}, $LONGWRITE_REWARD_CONFIG={path} gives {env_config}; unset the variable "
+            "or make them the same"
+        )
+    return f"$LONGWRITE_REWARD_CONFIG={path} agrees with the preset's reward config"
+
+
+def _manifest_overrides(data: Path, notes: list[str]) -> dict[str, str]:
+    """The verl overrides ``longwrite prepare-rl`` recorded in ``data/manifest.json`` (key -> override).
+
+    ``data.train_files`` / ``data.val_files`` are left to the plan (it points them into ``data``,
+    where the manifest lies, even if the folder moved). A missing manifest is noted, not an error
+    (the data may be prepared on the cluster).
+    """
+    import json
+
+    from rl.data import NEW_VERL_KEYS
+
+    path = data / "manifest.json"
+    if not path.is_file():
+        notes.append(f"no {path}: no data-set overrides applied")
+        return {}
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8")).get("verl_overrides") or {}
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise ValueError(f"{path}: not a manifest written by `longwrite prepare-rl` ({exc})") from None
+    out: dict[str, str] = {}
+    for key, value in recorded.items():
+        if key in ("data.train_files", "data.val_files"):
+            continue
+        plus = "+" if key in NEW_VERL_KEYS else ""
+        out[key] = f"{plus}{key}={_hydra_value(value)}"
+        shown = value if len(str(value)) <= 60 else f"{str(value)[:57]}..."
+        notes.append(f"from {path}: {key}={shown!r}")
+    return out
 
 
 def compose(plan_or_overrides: RunPlan | Sequence[str]):

@@ -21,7 +21,11 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         "overrides",
         nargs="*",
         metavar="KEY=VALUE",
-        help="verl config overrides, Hydra syntax (a leading + adds a key new to verl's tree)",
+        help=(
+            "verl config overrides, Hydra syntax (a leading + adds a key new to verl's tree); "
+            "reward weights and options: rewards.NAME=WEIGHT, ~rewards.NAME, "
+            "reward_options.NAME.KEY=VALUE (NAME may be a dotted path, my_pkg.my_mod:my_fn)"
+        ),
     )
     p.add_argument("--output-dir", default=None, help="run directory (default: outputs/rl/<preset>)")
     p.add_argument(
@@ -29,7 +33,28 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="directory with train.parquet and val.parquet from `longwrite prepare-rl` (default: the preset's)",
     )
+    p.add_argument(
+        "--py-module",
+        action="append",
+        default=[],
+        metavar="PATH",
+        dest="py_modules",
+        help=(
+            "a module file (x.py) or package folder your run imports, e.g. a reward named "
+            "'x:fn' in rewards.x:fn=1 (train: put on PYTHONPATH; submit: shipped as Ray "
+            "py_modules); repeatable"
+        ),
+    )
     p.add_argument("--dry-run", action="store_true", help="print what would run and exit")
+
+
+def print_plan_notes(plan, prog: str) -> None:
+    """Print the plan's reward config, py_modules and notes (manifest overrides applied/replaced)."""
+    print(f"{prog}: rewards {plan.reward_config['rewards']} options {plan.reward_config['options']}")
+    for module in plan.py_modules:
+        print(f"{prog}: py-module {module}")
+    for note in plan.notes:
+        print(f"{prog}: {note}")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -37,16 +62,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from rl.metrics import latest_checkpoint_step
     from rl.presets import build_plan, compose
 
-    plan = build_plan(args.preset, args.overrides, output_dir=args.output_dir, data_dir=args.data_dir)
+    plan = build_plan(
+        args.preset,
+        args.overrides,
+        output_dir=args.output_dir,
+        data_dir=args.data_dir,
+        py_modules=args.py_modules,
+    )
     if args.dry_run:
         compose(plan)  # fails on an unknown key before anything starts
         print(
             json.dumps(
-                {"command": plan.command(), "env": plan.env, "output_dir": str(plan.output_dir)}, indent=2
+                {
+                    "command": plan.command(),
+                    "env": plan.env,
+                    "output_dir": str(plan.output_dir),
+                    "rewards": plan.reward_config,
+                    "py_modules": [str(m) for m in plan.py_modules],
+                    "notes": plan.notes,
+                },
+                indent=2,
             )
         )
         return 0
     print(f"longwrite train: preset {plan.preset} ({plan.description}); outputs in {plan.output_dir}")
+    print_plan_notes(plan, "longwrite train")
     result = train(plan, timeout_s=args.timeout, echo=not args.quiet)
     step = latest_checkpoint_step(result.checkpoint_dir)
     print(

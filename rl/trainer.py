@@ -18,8 +18,11 @@ the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*
       monitors: true               # reward-hacking monitors every step (rewards.monitors)
       monitor_thresholds: {}       # override rewards.monitors.DEFAULT_THRESHOLDS (warnings)
 
-The reward names and weights come from the reward function's own config
-(``reward.custom_reward_function.reward_kwargs.reward_config.rewards``), so one place names them.
+The reward names and weights come from the reward function's own config, read through
+:func:`rl.reward_source.from_verl_config` exactly as the reward function reads it, so one place
+names them. A component is logged as ``longwriter/reward/<metric name>/*`` where the metric name
+is :func:`rl.reward_source.metric_name` (a dotted path's ``:`` written as ``.``), with its weight in
+the advantage as ``longwriter/reward/<metric name>/weight``.
 
 Fragile points of verl 0.9.1 handled here:
 
@@ -57,19 +60,15 @@ METRIC_PREFIX = "longwriter"
 
 
 def reward_weights(config: Any) -> dict[str, float]:
-    """Reward component name -> weight from the run's reward config (default: length/quality/format)."""
-    kwargs = _get(config, "reward", "custom_reward_function", "reward_kwargs") or {}
-    reward_config = kwargs.get("reward_config") if hasattr(kwargs, "get") else None
-    rewards = (
-        reward_config.get("rewards") if reward_config is not None and hasattr(reward_config, "get") else None
-    )
-    if not rewards:
-        path = kwargs.get("reward_config_path") if hasattr(kwargs, "get") else None
-        if path:
-            from rewards import RewardConfig
+    """Reward component name -> weight, from the SAME sources the reward function reads.
 
-            rewards = RewardConfig.from_yaml(path).rewards
-    return {str(k): float(v) for k, v in (rewards or DEFAULT_COMPONENTS).items()}
+    ``rl.reward_source.from_verl_config``: the reward kwargs' ``reward_config_json`` (what
+    ``rl.presets`` writes), ``reward_config`` / ``reward_config_path``, or ``LONGWRITE_REWARD_CONFIG``;
+    two sources that differ are an error; none gives the default (length/quality/format).
+    """
+    from rl.reward_source import from_verl_config
+
+    return {str(k): float(v) for k, v in from_verl_config(config).rewards.items()}
 
 
 def _get(config: Any, *path: str) -> Any:
@@ -146,20 +145,24 @@ def step_metrics(
     for i, g in enumerate(group_ids):
         groups.setdefault(g, []).append(i)
 
+    from rl.reward_source import metric_name
+
     all_constant = np.ones(len(groups), dtype=bool)
     for name, values in scores.items():
         arr = np.asarray(values, dtype=float)
         ok = ~np.isnan(arr)
-        out[f"{p}/reward/{name}/mean"] = float(arr[ok].mean()) if ok.any() else math.nan
-        out[f"{p}/reward/{name}/std"] = float(arr[ok].std()) if ok.any() else math.nan
-        out[f"{p}/reward/{name}/missing_ratio"] = float(1.0 - ok.mean())
+        label = metric_name(name)
+        out[f"{p}/reward/{label}/mean"] = float(arr[ok].mean()) if ok.any() else math.nan
+        out[f"{p}/reward/{label}/std"] = float(arr[ok].std()) if ok.any() else math.nan
+        out[f"{p}/reward/{label}/missing_ratio"] = float(1.0 - ok.mean())
+        out[f"{p}/reward/{label}/weight"] = float(weights.get(name, 0.0))
         constant = []
         for members in groups.values():
             vals = arr[members]
             vals = vals[~np.isnan(vals)]
             constant.append(vals.size < 2 or float(vals.max() - vals.min()) == 0.0)
         constant = np.asarray(constant, dtype=bool)
-        out[f"{p}/groups/{name}/zero_var_ratio"] = float(constant.mean())
+        out[f"{p}/groups/{label}/zero_var_ratio"] = float(constant.mean())
         all_constant &= constant
     out[f"{p}/groups/zero_var_ratio"] = float(all_constant.mean()) if len(groups) else 0.0
     out[f"{p}/groups/count"] = float(len(groups))

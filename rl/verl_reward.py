@@ -18,11 +18,13 @@ Config for the trainer (verl overrides; ``reward_kwargs`` is new to verl's tree,
 
     reward.custom_reward_function.path=pkg://rl.verl_reward
     reward.custom_reward_function.name=compute_score
-    +reward.custom_reward_function.reward_kwargs.reward_config_path=/abs/path/reward.yaml   # optional
+    +reward.custom_reward_function.reward_kwargs.reward_config_json='{"rewards":{"length":1.0},"options":{}}'
 
-or set ``LONGWRITE_REWARD_CONFIG=/abs/path/reward.yaml`` in the workers' environment; with
-neither, the default :class:`rewards.RewardConfig` (length, quality, format; weight 1) applies.
-``reward_config`` (a mapping, e.g. from a preset) may be given inline instead of a path.
+``rl.presets.build_plan`` writes that one JSON string (Hydra cannot split a dotted reward name
+inside it). ``reward_config`` (inline mapping), ``reward_config_path`` (YAML) and the
+``LONGWRITE_REWARD_CONFIG`` environment variable are accepted too; given several, they must agree
+(``rl.reward_source``: the trainer mode reads the same sources for the advantage's weights). With
+none, the default :class:`rewards.RewardConfig` (length, quality, format; weight 1) applies.
 
 Batching: verl hands over one sample per call but starts all calls of a batch at once in the
 worker's event loop. :func:`compute_score` parks each sample for a few milliseconds
@@ -34,7 +36,8 @@ the encoder is never used by two threads at once. The MiniLM model is loaded onc
 Result keys (fixed for a given reward config; :func:`result_keys` lists them):
 
 * ``score``: the weighted total in [0, 1] (``RewardBreakdown.total``);
-* one key per configured reward (``length``, ``quality``, ``format``, ...): its value in [0, 1],
+* one key per configured reward (``length``, ``quality``, ``format``, a dotted path such as
+  ``my_pkg.my_mod:my_fn`` exactly as configured, ...): its value in [0, 1],
   or **NaN when missing** (e.g. a judge endpoint that failed), since verl needs numbers there;
   ``rl.advantage.compute_advantage`` treats NaN as missing;
 * ``<name>_missing``: 1.0 when that component is missing, else 0.0 (for counting and logging);
@@ -57,7 +60,6 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -74,14 +76,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ENV_CONFIG = "LONGWRITE_REWARD_CONFIG"
+ENV_CONFIG = "LONGWRITE_REWARD_CONFIG"  # rl.reward_source.ENV_CONFIG
 MISSING = float("nan")
 
 # One scoring thread per process: batches queue behind each other instead of fighting for the
 # CPU cores and the encoder.
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
-_configs: dict[str, Any] = {}
 _batchers: dict[int, _Batcher] = {}
 
 
@@ -90,40 +91,21 @@ _batchers: dict[int, _Batcher] = {}
 # ---------------------------------------------------------------------------------------------
 
 
-def _plain(obj: Any) -> Any:
-    """OmegaConf containers (what verl passes in reward_kwargs) as plain dicts/lists."""
-    if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)) or type(obj).__name__ == "ListConfig":
-        return [_plain(v) for v in obj]
-    return obj
+def resolve_config(
+    reward_config: Any = None,
+    reward_config_path: str | os.PathLike | None = None,
+    reward_config_json: str | None = None,
+):
+    """The :class:`rewards.RewardConfig` to score with: :func:`rl.reward_source.resolve`.
 
-
-def resolve_config(reward_config: Any = None, reward_config_path: str | os.PathLike | None = None):
-    """The :class:`rewards.RewardConfig` to score with, built once per process and source.
-
-    Precedence: ``reward_config`` (a RewardConfig, a mapping, or a YAML path), then
-    ``reward_config_path``, then the ``LONGWRITE_REWARD_CONFIG`` environment variable (a YAML
-    path), then the default config. A bad config raises (a typo must stop the run at its first
-    batch, not train on the wrong reward).
+    ``reward_config_json`` (what ``rl.presets`` writes), ``reward_config`` (a RewardConfig, a
+    mapping or a YAML path), ``reward_config_path`` and the ``LONGWRITE_REWARD_CONFIG``
+    environment variable are all sources of ONE config: several may be given only when they
+    agree (the trainer mode reads the same sources, so reward and advantage cannot differ).
     """
-    from rewards import RewardConfig
+    from rl.reward_source import resolve
 
-    if isinstance(reward_config, RewardConfig):
-        return reward_config
-    if isinstance(reward_config, (str, os.PathLike)):
-        reward_config_path, reward_config = reward_config, None
-    if reward_config is not None:
-        plain = _plain(reward_config)
-        key = "inline:" + json.dumps(plain, sort_keys=True, default=str)
-        if key not in _configs:
-            _configs[key] = RewardConfig.from_dict(plain)
-        return _configs[key]
-    path = reward_config_path or os.environ.get(ENV_CONFIG) or None
-    key = f"path:{Path(path).resolve()}" if path else "default"
-    if key not in _configs:
-        _configs[key] = RewardConfig.from_yaml(path) if path else RewardConfig()
-    return _configs[key]
+    return resolve(reward_config, reward_config_path, reward_config_json)
 
 
 def result_keys(config: Any = None) -> list[str]:
@@ -311,6 +293,7 @@ async def compute_score(
     *,
     reward_config: Any = None,
     reward_config_path: str | None = None,
+    reward_config_json: str | None = None,
     batch_window_ms: float = 20.0,
     max_batch_size: int = 64,
     **_verl_extras: Any,
@@ -320,12 +303,13 @@ async def compute_score(
     ``data_source`` is accepted and unused (every row of ours is a writing request).
     ``solution_str`` is the decoded response (plan + answer); ``ground_truth`` / ``extra_info``
     are the row's (see :func:`build_sample`). ``reward_config`` / ``reward_config_path`` come
-    from ``custom_reward_function.reward_kwargs`` (see :func:`resolve_config`).
+    / ``reward_config_json`` come from ``custom_reward_function.reward_kwargs`` (see
+    :func:`resolve_config`).
     Concurrent calls in one event loop are scored together (``batch_window_ms``,
     ``max_batch_size``). Bad model output never raises; it scores low with reasons. Other
     keyword arguments verl may add (``reward_router_address``, ...) are ignored.
     """
-    config = resolve_config(reward_config, reward_config_path)
+    config = resolve_config(reward_config, reward_config_path, reward_config_json)
     sample = build_sample(solution_str, ground_truth, extra_info)
     return await _batcher(batch_window_ms / 1000.0, max_batch_size).submit(sample, config)
 
@@ -338,13 +322,14 @@ def compute_score_sync(
     *,
     reward_config: Any = None,
     reward_config_path: str | None = None,
+    reward_config_json: str | None = None,
     **_verl_extras: Any,
 ) -> dict[str, Any]:
     """The same result as :func:`compute_score`, computed synchronously for one sample.
 
     For reward managers that call a plain function (verl runs it in a thread pool).
     """
-    config = resolve_config(reward_config, reward_config_path)
+    config = resolve_config(reward_config, reward_config_path, reward_config_json)
     return _score([build_sample(solution_str, ground_truth, extra_info)], config)[0]
 
 
@@ -356,12 +341,13 @@ def compute_score_batch(
     *,
     reward_config: Any = None,
     reward_config_path: str | None = None,
+    reward_config_json: str | None = None,
     **_verl_extras: Any,
 ) -> list[dict[str, Any]]:
     """One result per response, scored as one batch: the contract of verl's ``batch`` reward
     manager (``compute_score(data_sources, solution_strs, ground_truths, extra_infos, **kw)``).
     """
-    config = resolve_config(reward_config, reward_config_path)
+    config = resolve_config(reward_config, reward_config_path, reward_config_json)
     n = len(solution_strs)
     ground_truths = list(ground_truths) if ground_truths is not None else [None] * n
     extra_infos = list(extra_infos) if extra_infos is not None else [None] * n

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rl.presets import build_plan, compose, list_presets, load_preset
+from rl.reward_source import decode
+from rl.trainer import reward_weights
 
 PRESETS = ("tiny-cpu", "qwen2.5-7b", "qwen2.5-32b")
 
@@ -19,8 +21,11 @@ def test_preset_composes_against_verl(name):
     cfg = compose(plan)  # raises on any unknown or misspelled key
     assert cfg.trainer.v1.trainer_mode == "longwriter_balanced"
     assert cfg.algorithm.adv_estimator == "grpo"
-    rewards = cfg.reward.custom_reward_function.reward_kwargs.reward_config.rewards
-    assert dict(rewards) == load_preset(name)["rewards"]  # the preset names the rewards and weights
+    # the preset names the rewards and weights, and the trainer mode reads the same config
+    assert reward_weights(cfg) == load_preset(name)["rewards"]
+    kwargs = cfg.reward.custom_reward_function.reward_kwargs
+    assert decode(kwargs.reward_config_json)["rewards"] == load_preset(name)["rewards"]
+    assert set(kwargs) == {"reward_config_json"}  # one source
     assert cfg.longwriter.advantage_mode == "balanced"
     assert cfg.trainer.resume_mode == "auto"
 

@@ -3,10 +3,14 @@
 Two verl runs in all (each a few minutes on 2 cores), sharing one run directory:
 
 1. ``longwrite submit`` to a Ray head this test starts on 127.0.0.1 (free, non-default ports):
-   2 steps; the job must end SUCCEEDED, our trainer mode's per-component metrics must be logged
-   for both steps and the step-2 checkpoint written.
-2. ``longwrite train`` locally on the same directory with 4 steps and ``resume_mode=auto``: it
-   must load the step-2 checkpoint and log steps 3 and 4 only.
+   2 steps, with a user reward (a module in a temporary folder outside the project, shipped with
+   ``--py-module``) next to the built-ins; the job must end SUCCEEDED, our trainer mode's
+   per-component metrics (the user's included) must be logged for both steps and the step-2
+   checkpoint written. Before it, a job whose reward module cannot be imported must fail at its
+   start (seconds, no verl) with the module's name.
+2. ``longwrite train`` locally on the same directory with 4 steps and ``resume_mode=auto``, the
+   user reward the only weighted one: it must load the step-2 checkpoint, log steps 3 and 4 only,
+   and the advantage must come from the user's component.
 
 And ``longwrite submit --sft``: the SFT baseline's trainer (torchrun inside the job's entrypoint)
 as a Ray job on a head of the same kind, 2 steps.
@@ -30,6 +34,14 @@ import pytest
 pytestmark = pytest.mark.slow
 
 COMPONENTS = ("length", "quality", "format")
+#: A user reward in a folder outside the project (written by the ``user_rewards`` fixture).
+USER_REWARD = "lw_e2e_brevity:brevity"
+USER_METRIC = "lw_e2e_brevity.brevity"  # rl.reward_source.metric_name: ":" -> "."
+USER_MODULE = """
+def brevity(prompt, response, metadata, target_words=20):
+    '''1 / (1 + words / target_words): strictly falls with the response's length.'''
+    return 1.0 / (1.0 + len(response.split()) / target_words)
+"""
 
 
 def _free_ports(n: int) -> list[int]:
@@ -58,6 +70,19 @@ def data_dir(run_dir):
     out = run_dir / "data"
     prepare_rl_data(Path(__file__).resolve().parents[2] / "rl" / "data" / "prompts.jsonl", out)
     return out
+
+
+@pytest.fixture(scope="module")
+def user_rewards():
+    """A good reward module and one that cannot be imported (its dependency does not exist)."""
+    folder = Path(tempfile.mkdtemp(prefix="lw-user-"))
+    (folder / "lw_e2e_brevity.py").write_text(USER_MODULE)
+    (folder / "broken").mkdir()
+    (folder / "broken" / "lw_e2e_broken.py").write_text(
+        "import lw_no_such_dependency_xyz\n\ndef score(prompt, response, metadata):\n    return 1.0\n"
+    )
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -118,24 +143,55 @@ def _our_metrics(rows: list[dict]) -> dict[int, dict]:
     return {row["step"]: row for row in rows if any(k.startswith("longwriter/") for k in row)}
 
 
-def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir):
+def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_rewards, capsys):
     from longwrite.cli import main
     from rl.metrics import latest_checkpoint_step, read_metrics
 
+    # A reward module the cluster cannot import fails the job at its start, naming the module.
+    start = time.monotonic()
+    rc = main(
+        [
+            "submit", "--address", ray_head, "--preset", "tiny-cpu", "--python", sys.executable,
+            "--data-dir", str(data_dir), "--output-dir", str(run_dir / "broken"), "--timeout", "300",
+            "--py-module", str(user_rewards / "broken" / "lw_e2e_broken.py"), "rewards.lw_e2e_broken:score=1",
+        ]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err
+    assert rc == 1 and "ended FAILED" in logs, logs[-3000:]
+    assert (
+        "reward config check failed" in logs
+        and "lw_e2e_broken" in logs
+        and "lw_no_such_dependency_xyz" in logs
+    )
+    assert "verl.trainer.main_ppo" not in logs.split("reward config check failed")[1]  # verl never started
+    assert time.monotonic() - start < 120
+
+    # The user reward shipped with --py-module, next to the three built-ins.
     out = run_dir / "run"
     rc = main(
         [
             "submit", "--address", ray_head, "--preset", "tiny-cpu", "--python", sys.executable,
             "--data-dir", str(data_dir), "--output-dir", str(out), "--timeout", "900",
+            "--py-module", str(user_rewards / "lw_e2e_brevity.py"),
+            f"rewards.{USER_REWARD}=1", f"reward_options.{USER_REWARD}.target_words=10",
             "trainer.total_training_steps=2", "trainer.save_freq=2",
         ]
     )  # fmt: skip
-    assert rc == 0, "the Ray job did not end SUCCEEDED"
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err
+    assert rc == 0, "the Ray job did not end SUCCEEDED:\n" + logs[-3000:]
+    ok_line = next(line for line in logs.splitlines() if "reward config OK" in line)
+    assert "lw_e2e_brevity:brevity (weight 1) from " in ok_line
+    assert str(user_rewards) not in ok_line  # imported on the cluster from the shipped copy
 
     # Our trainer mode ran: its per-component metrics are there for both steps.
     steps = _our_metrics(read_metrics(out))
     assert sorted(steps) == [1, 2]
     for row in steps.values():
+        assert 0.0 < row[f"longwriter/reward/{USER_METRIC}/mean"] <= 1.0
+        assert row[f"longwriter/reward/{USER_METRIC}/weight"] == 1.0
+        assert row[f"longwriter/reward/{USER_METRIC}/missing_ratio"] == 0.0
         for name in COMPONENTS:
             assert 0.0 <= row[f"longwriter/reward/{name}/mean"] <= 1.0
             assert row[f"longwriter/reward/{name}/std"] >= 0.0
@@ -152,11 +208,14 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir):
     assert latest_checkpoint_step(out / "checkpoints") == 2
     assert (out / "checkpoints" / "global_step_2" / "actor").is_dir()
 
-    # Resume locally to 4 steps: the step counter continues from the checkpoint.
+    # Resume locally to 4 steps: the step counter continues from the checkpoint. Here the user
+    # reward alone has a weight: the built-ins are computed and logged but left out, so a non-zero
+    # advantage can only come from the user's component.
     rc = main(
         [
             "train", "--preset", "tiny-cpu", "--data-dir", str(data_dir), "--output-dir", str(out),
-            "--timeout", "900", "--quiet",
+            "--timeout", "900", "--quiet", "--py-module", str(user_rewards / "lw_e2e_brevity.py"),
+            f"rewards.{USER_REWARD}=1", "rewards.length=0", "rewards.quality=0", "rewards.format=0",
             "trainer.total_training_steps=4", "trainer.save_freq=2", "trainer.resume_mode=auto",
         ]
     )  # fmt: skip
@@ -166,8 +225,15 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir):
     assert len(files) == 2, files  # one metrics file per launch
     resumed = _our_metrics([row for row in rows if row["_file"] == files[-1]])
     assert sorted(resumed) == [3, 4]  # continued, not restarted
+    for row in resumed.values():
+        assert row[f"longwriter/reward/{USER_METRIC}/weight"] == 1.0
+        assert all(row[f"longwriter/reward/{name}/weight"] == 0.0 for name in COMPONENTS)
+        assert 0.0 < row[f"longwriter/reward/{USER_METRIC}/mean"] <= 1.0
+        assert row[f"longwriter/groups/{USER_METRIC}/zero_var_ratio"] < 1.0
+        assert row["longwriter/advantage/abs_mean"] > 0.0  # from the user reward alone
     log = sorted((out / "logs").glob("train-*.log"))[-1].read_text(errors="replace")
     assert "global_step_2" in log  # the checkpoint it loaded
+    assert f"'{USER_REWARD}': 1.0" in log  # the trainer mode's weights (its start-up line)
     assert latest_checkpoint_step(out / "checkpoints") == 4
     assert (out / "checkpoints" / "global_step_4" / "actor").is_dir()
 
