@@ -37,7 +37,7 @@ def test_builtins_registered():
 
 
 def test_unknown_reward_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown reward 'lenght'.*format, length, quality"):
+    with pytest.raises(ValueError, match=r"unknown reward 'lenght'.*\bformat\b.*\blength\b.*\bquality\b"):
         get_reward("lenght")
     with pytest.raises(ValueError, match="unknown reward"):
         RewardConfig(rewards={"lenght": 1.0})
