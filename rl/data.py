@@ -123,10 +123,18 @@ def _parse_target(value: Any, language: str, where: tuple[Path | str, int]) -> d
             raise _row_error(path, line, f"'target.{key}' must be a non-negative integer, got {v!r}")
         bounds.append(int(v))
     lower, upper = bounds
-    if upper < lower or upper == 0:
+    if lower == 0:
+        # Rejected, not repaired: a lower bound of 0 gives an empty answer the full length reward
+        # (issue #13), and no repair can know the length the author meant.
         raise _row_error(
-            path, line, f"'target' needs 0 <= lower <= upper and upper > 0, got {lower}..{upper}"
+            path,
+            line,
+            f"'target.lower' is 0 ({lower}..{upper}): an empty answer would get the full length "
+            f"reward; give the shortest acceptable length (LongWriter-Zero's 'at most {upper}' is "
+            f"{round(0.9 * upper)}..{upper})",
         )
+    if upper < lower:
+        raise _row_error(path, line, f"'target' needs 0 < lower <= upper, got {lower}..{upper}")
     unit = value.get("unit", unit_of(language))
     if unit not in _UNITS:
         raise _row_error(path, line, f"'target.unit' must be one of {_UNITS}, got {unit!r}")
