@@ -200,7 +200,7 @@ _AT_LEAST_PRE = (
 )
 _AT_MOST_PRE = (
     r"no\s+more\s+than|not\s+more\s+than|not\s+(?:to\s+)?exceed(?:ing)?|under|within|up\s+to|at\s+most"
-    r"|less\s+than|fewer\s+than|limited\s+to|capped\s+at|(?:a\s+)?maximum\s+of|max\.?|below|no\s+longer\s+than|不超过|不多于"
+    r"|less\s+than|fewer\s+than|limited\s+to|capped\s+at|(?:a\s+)?maximum(?:\s+of)?|max\.?|below|no\s+longer\s+than|不超过|不多于"
     r"|不大于|不高于|少于|低于|最多|不得超过|不要超过|控制在|限|将近|接近|近"
 )
 _PRE = re.compile(
@@ -290,7 +290,7 @@ _MARKER = re.compile(
     r"|context)\s*[:：]"
     r"|^[ \t]*(?:[A-Za-z'-]+[ \t]+){0,3}(?:notes|minutes|transcript|data|report|article|draft|text|excerpt|"
     r"materials?|results|table|email|letter)[ \t]*[:：][ \t]*$"
-    r"|^[ \t]*[\u4e00-\u9fff]{0,8}(?:纪要|记录|笔记|资料|材料|数据|原文|草稿|初稿|文章|稿件|报告|文本|全文)[ \t]*[:：]"
+    r"|^[ \t]*(?![^\n:：]{0,12}(?:写|请|帮|撰|生成|创作|给我|要求))[\u4e00-\u9fff]{0,8}(?:纪要|记录|笔记|资料|材料|数据|原文|草稿|初稿|文章|稿件|报告|文本|全文)[ \t]*[:：]"
     r"|\b(?:here\s+is|here\s+are|here's|below\s+is|below\s+are|the\s+following\s+is|following\s+is|"
     r"attached\s+is|i(?:'ve|\s+have)\s+pasted|pasted\s+below)\b[^\n:：]{0,60}?\b(?:text|articles?|reports?|"
     r"materials?|data|essay|draft|transcript|notes|excerpt|passage|document|paper|story|content|information|"
@@ -514,6 +514,8 @@ def _scope(masked: str, start: int, end: int) -> tuple[str, str | None]:
             noun = _part_noun(best.group("en_noun"))
         if _ELEMENT_NOUN.search(best.group(0)):
             return "element", None  # "each slogan within 15 words", "每条口号15字以内"
+        if noun is None and _ELEMENT_NOUN.search(before[: best.start()]):
+            return "element", None  # "Write slogans for a bakery, each within 15 words"
         return "part", (best.group("cls") or noun)
     return kind or "whole", None
 
