@@ -208,6 +208,8 @@ def test_base_style_ships_the_template_and_renders_the_raw_frame(tmp_path, tiny_
         assert text == base_prompt(request, "plan_write", item["extra_info"]["language"])
         assert item["extra_info"]["target"]["source"] in ("explicit", "fallback")
         assert item["reward_model"]["ground_truth"]
+        evidence = item["extra_info"]["target_evidence"]  # the #16 columns survive verl's loader
+        assert evidence["rule"] or evidence["reason"]
 
 
 def test_cli_prepare_rl(tmp_path, capsys):
