@@ -430,7 +430,7 @@ _CUES = re.compile(
     re.IGNORECASE,
 )
 _ELEMENT_NOUN = re.compile(
-    r"titles?|headlines?|headings?|slogans?|taglines?|captions?|subject\s+lines?|hashtags?|names?|mottos?|"
+    r"\b(?:titles?|headlines?|headings?|slogans?|taglines?|captions?|subject\s+lines?|hashtags?|names?|mottos?)\b|"
     r"标题|口号|标语|广告语|宣传语|书名|网名",
     re.IGNORECASE,
 )
@@ -498,26 +498,20 @@ def _scope(masked: str, start: int, end: int) -> tuple[str, str | None]:
         best = m
     if best is None:
         return "whole", None
-    kind = best.lastgroup if best.lastgroup in ("total", "part", "element", "section", "described") else None
-    for name in ("total", "part", "element", "section", "described"):
-        if best.group(name) is not None:
-            kind = name
-            break
+    kind = next(n for n in ("total", "part", "element", "section", "described") if best.group(n) is not None)
     gap = before[best.end() :]
     if len(gap) > 45 or len(re.findall(r"[,，、]", gap)) > 1 or re.search(r"\d|words?\b|字", gap):
         return "whole", None  # the cue belongs to an earlier clause or another number
     if kind in ("element", "section") and _WRITE_VERB.search(gap):
         return "whole", None  # "以春天为标题写一篇800字的文章": the cue names something else
     if kind == "part":
-        noun = best.group("zn") or best.group("cls") if best.group("cls") or best.group("zn") else None
-        if noun is None:
-            noun = _part_noun(best.group("en_noun"))
+        noun = best.group("cls") or best.group("zn") or _part_noun(best.group("en_noun"))
         if _ELEMENT_NOUN.search(best.group(0)):
             return "element", None  # "each slogan within 15 words", "每条口号15字以内"
         if noun is None and _ELEMENT_NOUN.search(before[: best.start()]):
             return "element", None  # "Write slogans for a bakery, each within 15 words"
-        return "part", (best.group("cls") or noun)
-    return kind or "whole", None
+        return "part", noun
+    return kind, None
 
 
 _EN_COUNT = re.compile(
