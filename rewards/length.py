@@ -10,6 +10,13 @@ Target ranges follow LongWriter-Zero's rules:
 * at least N ("at least 400 words", "不少于800字") gives [N, 1.1 N];
 * a range ("between 500 and 800 words", "300到400字") gives itself.
 
+Which number is the requirement is decided by :mod:`rewards.length_parse`: only the user's
+instructions are read (pasted material is skipped), only word/character counts count, a stated
+total beats per-part limits, count x per-part stands for the whole when no total is stated, and
+title/slogan limits never do; every range carries that evidence (:class:`LengthEvidence`). A range
+never has lower bound 0 (an empty answer would get the full length reward, issue #13), and an
+empty answer always scores 0.
+
 Requests without an explicit length get a range from :func:`predict_ranges` at data-preparation
 time (an OpenAI-compatible model, validated and cached) or from its documented deterministic
 fallback; the reward itself never calls a model.
