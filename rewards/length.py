@@ -10,6 +10,13 @@ Target ranges follow LongWriter-Zero's rules:
 * at least N ("at least 400 words", "不少于800字") gives [N, 1.1 N];
 * a range ("between 500 and 800 words", "300到400字") gives itself.
 
+Which number is the requirement is decided by :mod:`rewards.length_parse`: only the user's
+instructions are read (pasted material is skipped), only word/character counts count, a stated
+total beats per-part limits, count x per-part stands for the whole when no total is stated, and
+title/slogan limits never do; every range carries that evidence (:class:`LengthEvidence`). A range
+never has lower bound 0 (an empty answer would get the full length reward, issue #13), and an
+empty answer always scores 0.
+
 Requests without an explicit length get a range from :func:`predict_ranges` at data-preparation
 time (an OpenAI-compatible model, validated and cached) or from its documented deterministic
 fallback; the reward itself never calls a model.
@@ -23,11 +30,12 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rewards.base import Batch, ComponentScore, register_reward
+from rewards.length_parse import LengthEvidence, find_length
 from rollout.text import language_of, unit_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,6 +44,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "TargetRange",
     "parse_length_requirement",
+    "explain_length_requirement",
+    "LengthEvidence",
+    "cross_check_ranges",
     "predict_ranges",
     "fallback_range",
     "validate_predicted",
@@ -50,34 +61,43 @@ log = logging.getLogger(__name__)
 # The reward falls linearly from 1 at the upper bound to 0 at DEFAULT_MAX_RATIO x upper.
 DEFAULT_MAX_RATIO = 1.5
 # Bump whenever the range-prediction prompt changes: cached predictions are keyed by it.
-PREDICT_PROMPT_VERSION = 1
-# Lengths below this are not length requirements ("use three words", "用三个字") but content rules.
-_MIN_LENGTH = 10
-_MAX_LENGTH = 1_000_000
+PREDICT_PROMPT_VERSION = 2  # 2: the lower bound is at least 100 (a 0 rewarded empty answers)
 
 
 @dataclass(frozen=True)
 class TargetRange:
     """A target length range [lower, upper] in ``unit`` (``"words"`` or ``"chars"``).
 
-    ``source`` says where it came from: ``"explicit"`` (parsed from the request),
-    ``"predicted"`` (a model's estimate), ``"fallback"`` (the deterministic heuristic).
+    ``source`` says where it came from: ``"explicit"`` (parsed from the request, or given in the
+    data row), ``"predicted"`` (a model's estimate), ``"fallback"`` (the deterministic heuristic).
+    ``evidence`` (not part of equality) is the parser's :class:`LengthEvidence`: the span the range
+    came from and the candidates rejected, or for predicted/fallback ranges why the request had
+    no explicit one. ``lower`` must be at least 1: a lower bound of 0 would give an empty answer
+    the full length reward (issue #13), so such a range is refused here and at data time.
     """
 
     lower: int
     upper: int
     unit: str = "words"
     source: str = "explicit"
+    evidence: LengthEvidence | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.lower, int) and isinstance(self.upper, int)):
             raise ValueError(f"target bounds must be integers, got {self.lower!r}, {self.upper!r}")
-        if self.lower < 0 or self.upper <= 0 or self.lower > self.upper:
-            raise ValueError(f"invalid target range [{self.lower}, {self.upper}]")
+        if self.lower < 1 or self.upper <= 0 or self.lower > self.upper:
+            raise ValueError(
+                f"invalid target range [{self.lower}, {self.upper}]"
+                + (" (a lower bound of 0 would reward an empty answer)" if self.lower == 0 else "")
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """``{"lower", "upper", "unit", "source"}``: the form RL data and sample metadata carry."""
-        return asdict(self)
+        return {"lower": self.lower, "upper": self.upper, "unit": self.unit, "source": self.source}
+
+    def with_evidence(self, evidence: LengthEvidence | None) -> TargetRange:
+        """The same range carrying ``evidence``."""
+        return replace(self, evidence=evidence)
 
     @classmethod
     def from_any(cls, obj: Any) -> TargetRange:
@@ -109,216 +129,40 @@ def _as_int(x: Any) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsing explicit length requirements
+# Parsing explicit length requirements (the rules live in rewards.length_parse)
 # ---------------------------------------------------------------------------------------------
 
-_EN_SMALL = {
-    w: i
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen".split()
-    )
-}
-_EN_TENS = {
-    w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
-}
-_EN_SCALES = {"hundred": 100, "thousand": 1000}
-_EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS, *_EN_SCALES], key=len, reverse=True))
-_ZH_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
 
-# A number: 1,000 / 1000 / 2.5 with an optional k / thousand / 千 / 万 scale; Chinese numerals
-# (三千五百, 两千, 一万); English number words (two thousand five hundred, a thousand).
-_NUM = (
-    r"(?:(?:\d{1,3}(?:[,，]\d{3})+(?!\d)|\d+(?:\.\d+)?)(?:\s*(?:k(?![a-z])|thousand\b)|\s*[万千])?"
-    r"|[零〇一二两三四五六七八九十百千万]*[一二两三四五六七八九十百千万]"
-    rf"|\b(?:an?\s+)?(?:{_EN_WORD})(?:(?:[\s-]+and[\s-]+|[\s-]+)(?:{_EN_WORD}))*\b)"
-)
-# A unit right after the number. 字母 (letters) is not a length unit.
-_UNIT = r"(?:[\s-]*(?P<en>words?)\b|\s*(?:个)?\s*(?P<zh>汉字|中文字|字(?!母)|词))"
-_SINGLE = re.compile(rf"(?P<n>{_NUM}){_UNIT}", re.IGNORECASE)
-_RANGE = re.compile(
-    rf"(?:\bbetween\s+|\bfrom\s+)?(?P<a>{_NUM})\s*(?:{_UNIT.replace('?P<en>', '').replace('?P<zh>', '')})?"
-    rf"\s*(?:-|–|—|~|～|\bto\b|\band\b|至|到)\s*(?P<n>{_NUM}){_UNIT}",
-    re.IGNORECASE,
-)
-# "字数要求：2000左右", "讲稿字数1400左右", "word count: 500", "word limit of 300": no unit after N.
-_COUNT_FIELD = re.compile(
-    rf"(?:(?P<zhfield>字数)|(?P<enfield>word\s+(?:count|limit)|length))[^\d\n。.;；]{{0,10}}?(?P<n>{_NUM})"
-    r"(?!\s*[-–~～至到\d])",
-    re.IGNORECASE,
-)
-_AT_LEAST_PRE = (
-    r"at\s+lea[st]t?|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|(?:a\s+)?minimum\s+of"
-    r"|more\s+than|over|in\s+excess\s+of|upwards\s+of|exceeding|不少于|不低于|不小于|至少|最少|最低|不下于|超过|多于|大于|高于"
-)
-_AT_MOST_PRE = (
-    r"no\s+more\s+than|not\s+more\s+than|not\s+(?:to\s+)?exceed(?:ing)?|under|within|up\s+to|at\s+most"
-    r"|less\s+than|fewer\s+than|(?:a\s+)?maximum\s+of|max\.?|below|不超过|不多于|不大于|不高于|少于|低于|最多|不得超过|控制在|限"
-)
-_PRE = re.compile(rf"(?:(?P<least>{_AT_LEAST_PRE})|(?P<most>{_AT_MOST_PRE}))[\s:：]*$", re.IGNORECASE)
-_SUF_LEAST = re.compile(r"^\s*(?:or\s+more|at\s+least|minimum\b|min\b|plus\b|\+|以上|起)", re.IGNORECASE)
-_SUF_MOST = re.compile(
-    r"^\s*(?:or\s+(?:less|fewer|under|below)|at\s+most|max(?:imum)?\b|以内|之内|以下|内)", re.IGNORECASE
-)
+def explain_length_requirement(prompt: str) -> tuple[TargetRange | None, LengthEvidence]:
+    """The request's explicit whole-response length range and its evidence.
 
-
-def _en_words_value(text: str) -> int | None:
-    tokens = [t for t in re.split(r"[\s-]+", text.lower()) if t and t != "and"]
-    total = current = 0
-    seen = False
-    for tok in tokens:
-        if tok in ("a", "an"):
-            continue  # "a thousand": the scale below counts a bare scale as one
-        elif tok in _EN_SMALL:
-            current += _EN_SMALL[tok]
-            seen = True
-        elif tok in _EN_TENS:
-            current += _EN_TENS[tok]
-            seen = True
-        elif tok == "hundred":
-            current = max(current, 1) * 100
-            seen = True
-        elif tok == "thousand":
-            total += max(current, 1) * 1000
-            current = 0
-            seen = True
-        else:
-            return None
-    return total + current if seen else None
-
-
-def _zh_value(text: str) -> int | None:
-    total = section = num = 0
-    last_unit = 1
-    saw_digit_only = True
-    for ch in text:
-        if ch in _ZH_DIGITS:
-            num = num * 10 + _ZH_DIGITS[ch] if saw_digit_only and num else _ZH_DIGITS[ch]
-        elif ch in _ZH_UNITS:
-            saw_digit_only = False
-            section += (num or 1) * _ZH_UNITS[ch]
-            last_unit, num = _ZH_UNITS[ch], 0
-        elif ch == "万":
-            saw_digit_only = False
-            total += (section + num or 1) * 10000
-            section, num, last_unit = 0, 0, 10000
-        else:
-            return None
-    if saw_digit_only:  # 二〇二四: positional digits
-        return total + num
-    if num and last_unit >= 10:  # colloquial 三千五 = 3500, 一万五 = 15000
-        num *= last_unit // 10
-    return total + section + num
-
-
-def _number_value(text: str) -> int | None:
-    """The value of one matched number (Arabic with k/thousand/千/万, Chinese numerals, English words)."""
-    t = text.strip()
-    m = re.fullmatch(r"([\d,，]+(?:\.\d+)?)\s*(k|thousand|千|万)?", t, re.IGNORECASE)
-    if m:
-        try:
-            value = float(m.group(1).replace(",", "").replace("，", ""))
-        except ValueError:
-            return None
-        scale = {"k": 1000, "thousand": 1000, "千": 1000, "万": 10000}.get((m.group(2) or "").lower(), 1)
-        return int(round(value * scale))
-    if re.fullmatch(r"[零〇一二两三四五六七八九十百千万]+", t):
-        return _zh_value(t)
-    return _en_words_value(t)
-
-
-def _kind_around(text: str, start: int, end: int) -> str:
-    """'least', 'most' or 'about' from the words right before ``start`` and right after ``end``."""
-    pre = _PRE.search(text[max(0, start - 30) : start])
-    if pre:
-        return "least" if pre.group("least") else "most"
-    after = text[end : end + 16]
-    if _SUF_LEAST.match(after):
-        return "least"
-    if _SUF_MOST.match(after):
-        return "most"
-    return "about"
-
-
-def _range_for(kind: str, n: int, unit: str) -> TargetRange:
-    if kind == "least":
-        return TargetRange(n, int(round(1.1 * n)), unit, "explicit")
-    if kind == "most":
-        return TargetRange(int(round(0.9 * n)), n, unit, "explicit")
-    return TargetRange(int(round(0.9 * n)), int(round(1.1 * n)), unit, "explicit")
-
-
-def _unit_from(match: re.Match, prompt: str) -> str:
-    groups = match.groupdict()
-    if groups.get("zh") in ("词",):
-        return "words"  # 300词的英语作文: English words asked in Chinese
-    if groups.get("zh"):
-        return "chars"
-    if groups.get("en"):
-        return "words"
-    if groups.get("zhfield"):
-        return "chars"
-    return unit_of(language_of(prompt))
+    Returns (range, evidence): the range (source ``"explicit"``, evidence attached) or None, and
+    the evidence: the span the range was read from and the rule applied, the candidates rejected
+    with why (pasted material, non-word units, per-part/title limits, ...), and, without a range,
+    the reason. See :mod:`rewards.length_parse` for the rules.
+    """
+    found = find_length(prompt)
+    if found.lower is None:
+        return None, found.evidence
+    rng = TargetRange(found.lower, found.upper, found.unit or "words", "explicit", found.evidence)
+    return rng, found.evidence
 
 
 def parse_length_requirement(prompt: str) -> TargetRange | None:
-    """The explicit length requirement of a writing request, as a range; None when there is none.
+    """The explicit whole-response length requirement of a writing request; None when there is none.
 
     Understands English and Chinese, digits ("1,000 words", "5k words", "1.5万字") and number words
-    ("two thousand words", "一万字", "两千字", "三千五百字"), qualifiers ("about/around/
-    approximately", "at least/no less than/more than", "no more than/under/within/up to",
-    "不少于/至少/以上", "不超过/以内/以下", "左右/约") and ranges ("between N and M", "N-M
-    words", "N到M字"). The first requirement in the text wins; numbers under 10 are ignored (they
-    are content rules like "in three words", not lengths). Ranges follow LongWriter-Zero's rules
-    (see the module docstring). Unit: "chars" for 字, "words" for words/词.
+    ("two thousand words", "一万字", "两千字", "三千五百字"), qualifiers ("about/around",
+    "at least/no less than/more than", "no more than/under/within/up to", "不少于/至少/以上",
+    "不超过/以内/以下", "左右/约") and ranges ("between N and M", "N-M words", "N到M字", 两三千字).
+    Reads only the user's instructions (pasted material is skipped); only word/character counts
+    count (pages, minutes, mm never do); an explicit total beats per-part limits, per-part limits
+    with a stated count become the total, title/slogan limits never stand for the whole (see
+    :mod:`rewards.length_parse`). Ranges follow LongWriter-Zero's rules (module docstring).
+    Unit: "chars" for 字, "words" for words/词. The range carries its evidence
+    (:func:`explain_length_requirement` also gives the reason when there is none).
     """
-    if not isinstance(prompt, str) or not prompt:
-        return None
-    text = prompt[:20000]  # requirements sit in the request, not deep inside pasted material
-    candidates: list[tuple[int, TargetRange]] = []
-    range_spans: list[tuple[int, int]] = []
-    for m in _RANGE.finditer(text):
-        a, b = _number_value(m.group("a")), _number_value(m.group("n"))
-        if a is None or b is None or min(a, b) < _MIN_LENGTH or max(a, b) > _MAX_LENGTH or a == b:
-            continue
-        lo, hi = min(a, b), max(a, b)
-        candidates.append((m.start(), TargetRange(lo, hi, _unit_from(m, text), "explicit")))
-        range_spans.append((m.start(), m.end()))
-    for m in _SINGLE.finditer(text):
-        if any(s <= m.start("n") < e for s, e in range_spans):
-            continue
-        n = _number_value(m.group("n"))
-        if n is None or not _MIN_LENGTH <= n <= _MAX_LENGTH:
-            continue
-        kind = _kind_around(text, m.start("n"), m.end())
-        candidates.append((m.start("n"), _range_for(kind, n, _unit_from(m, text))))
-    for m in _COUNT_FIELD.finditer(text):
-        n = _number_value(m.group("n"))
-        if n is None or not _MIN_LENGTH <= n <= _MAX_LENGTH:
-            continue
-        if any(s <= m.start("n") < e for s, e in range_spans):
-            continue
-        kind = _kind_around(text, m.start("n"), m.end("n"))
-        if kind == "about" and m.group("enfield") and "limit" in m.group("enfield").lower():
-            kind = "most"
-        candidates.append((m.start("n"), _range_for(kind, n, _unit_from(m, text))))
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: c[0])[1]
+    return explain_length_requirement(prompt)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,7 +173,7 @@ PREDICT_SYSTEM = (
     "You estimate how long a good answer to a writing request should be. Reply with one JSON "
     'object and nothing else: {"lower": L, "upper": U} where L and U are whole numbers of words '
     "(for a request written in Chinese: Chinese characters), both multiples of 100, "
-    "0 <= L < U <= 12000 and U - L <= 3000. If the request is not a writing task or its length "
+    "100 <= L < U <= 12000 and U - L <= 3000. If the request is not a writing task or its length "
     'cannot be judged, reply {"lower": null, "upper": null}.'
 )
 
@@ -373,7 +217,8 @@ def validate_predicted(text: str | None, prompt: str) -> tuple[TargetRange | Non
     """Check a model's range answer: (range or None for "unanswerable", error or None).
 
     Accepts one JSON object (optionally in a ```json fence or surrounded by prose) with integer
-    ``lower``/``upper``: multiples of 100, 0 <= lower < upper <= 12000, upper - lower <= 3000;
+    ``lower``/``upper``: multiples of 100, 100 <= lower < upper <= 12000, upper - lower <= 3000
+    (a lower bound of 0 is refused: it would give an empty answer the full length reward);
     ``null`` bounds mean the model judged the request unanswerable (no range, no error).
     """
     if not text or not isinstance(text, str):
@@ -397,7 +242,9 @@ def validate_predicted(text: str | None, prompt: str) -> tuple[TargetRange | Non
             return None, f"bounds are not integers: {lower!r}, {upper!r}"
     if lower % 100 or upper % 100:
         return None, f"bounds are not multiples of 100: {lower}, {upper}"
-    if not (0 <= lower < upper <= 12000):
+    if lower == 0:
+        return None, "lower bound 0 (it would give an empty answer the full length reward)"
+    if not (0 < lower < upper <= 12000):
         return None, f"bounds out of order or range: {lower}, {upper}"
     if upper - lower > 3000:
         return None, f"span {upper - lower} exceeds 3000"
@@ -426,6 +273,64 @@ def _read_cache(path: Path) -> dict[str, dict]:
     return cache
 
 
+def _ask_endpoint(
+    prompts: Sequence[str],
+    indices: Sequence[int],
+    endpoint: EndpointClient,
+    cache_path: str | Path | None,
+    progress: bool,
+) -> dict[int, tuple[TargetRange | None, str | None]]:
+    """Ask ``endpoint`` for the range of ``prompts[i]`` for each i in ``indices`` (cache first).
+
+    Returns {i: (range, None)} for a valid answer, {i: (None, None)} for "unanswerable" and
+    {i: (None, error)} for a failed or invalid reply. Valid replies are appended to the cache.
+    """
+    model = str(getattr(endpoint, "model", ""))
+    path = Path(cache_path) if cache_path else None
+    cache = _read_cache(path) if path else {}
+    out: dict[int, tuple[TargetRange | None, str | None]] = {}
+    ask: list[int] = []
+    for i in indices:
+        row = cache.get(_cache_key(prompts[i], model))
+        if row is None:
+            ask.append(i)
+        elif row.get("lower") is None:
+            out[i] = (None, None)
+        else:
+            out[i] = (TargetRange(int(row["lower"]), int(row["upper"]), row["unit"], "predicted"), None)
+    if not ask:
+        return out
+    from rollout.endpoint import ChatRequest
+
+    requests = [
+        ChatRequest(
+            messages=[{"role": "system", "content": PREDICT_SYSTEM}, {"role": "user", "content": prompts[i]}],
+            params={"temperature": 0.0, "max_tokens": 64},
+            id=str(i),
+        )
+        for i in ask
+    ]
+    results = endpoint.run(requests, progress="predict ranges" if progress else False)
+    fh = path.open("a", encoding="utf-8") if path else None
+    try:
+        for i, res in zip(ask, results, strict=True):
+            if not getattr(res, "ok", False):
+                out[i] = (None, f"request failed: {res.error}")
+                continue
+            rng, err = validate_predicted(res.text, prompts[i])
+            out[i] = (rng, err)
+            if err is None and fh is not None:
+                row = {"key": _cache_key(prompts[i], model), "lower": None, "upper": None, "unit": None}
+                if rng is not None:
+                    row.update(lower=rng.lower, upper=rng.upper, unit=rng.unit)
+                fh.write(json.dumps(row) + "\n")
+                fh.flush()
+    finally:
+        if fh is not None:
+            fh.close()
+    return out
+
+
 def predict_ranges(
     prompts: Sequence[str],
     endpoint: EndpointClient | None = None,
@@ -440,14 +345,18 @@ def predict_ranges(
     :class:`rollout.endpoint.EndpointClient`) is asked under LongWriter-Zero's rules, its reply is
     checked by :func:`validate_predicted` (source ``"predicted"``; a model's "unanswerable" gives
     None). Without an endpoint, or when its reply is missing or invalid, the deterministic
-    :func:`fallback_range` applies (source ``"fallback"``). Valid replies are cached by prompt
-    (JSON lines at ``cache_path``, keyed by prompt, model and prompt version), so a re-run asks
-    nothing twice. Meant for data preparation, never inside training.
+    :func:`fallback_range` applies (source ``"fallback"``, with a warning). Valid replies are
+    cached by prompt (JSON lines at ``cache_path``, keyed by prompt, model and prompt version),
+    so a re-run asks nothing twice. Every range carries the parser's evidence (for predicted
+    and fallback ranges: why the request has no explicit length). Meant for data preparation,
+    never inside training.
     """
     out: list[TargetRange | None] = [None] * len(prompts)
+    evidence: list[LengthEvidence] = []
     todo: list[int] = []
     for i, prompt in enumerate(prompts):
-        explicit = parse_length_requirement(prompt)
+        explicit, ev = explain_length_requirement(prompt)
+        evidence.append(ev)
         if explicit is not None:
             out[i] = explicit
         else:
@@ -456,58 +365,62 @@ def predict_ranges(
         return out
     if endpoint is None:
         for i in todo:
-            out[i] = fallback_range(prompts[i])
+            out[i] = fallback_range(prompts[i]).with_evidence(evidence[i])
         return out
-
-    model = str(getattr(endpoint, "model", ""))
-    path = Path(cache_path) if cache_path else None
-    cache = _read_cache(path) if path else {}
-    ask: list[int] = []
+    answers = _ask_endpoint(prompts, todo, endpoint, cache_path, progress)
     for i in todo:
-        row = cache.get(_cache_key(prompts[i], model))
-        if row is None:
-            ask.append(i)
-        elif row.get("lower") is None:
-            out[i] = None
+        rng, err = answers[i]
+        if err is not None:
+            log.warning("range prediction for prompt %d unusable (%s); using the fallback", i, err)
+            out[i] = fallback_range(prompts[i]).with_evidence(evidence[i])
         else:
-            out[i] = TargetRange(int(row["lower"]), int(row["upper"]), row["unit"], "predicted")
-    if ask:
-        from rollout.endpoint import ChatRequest
+            out[i] = rng.with_evidence(evidence[i]) if rng is not None else None
+    return out
 
-        requests = [
-            ChatRequest(
-                messages=[
-                    {"role": "system", "content": PREDICT_SYSTEM},
-                    {"role": "user", "content": prompts[i]},
-                ],
-                params={"temperature": 0.0, "max_tokens": 64},
-                id=str(i),
+
+def cross_check_ranges(
+    prompts: Sequence[str],
+    targets: Sequence[TargetRange | Mapping[str, Any] | None],
+    endpoint: EndpointClient,
+    cache_path: str | Path | None = None,
+    *,
+    progress: bool = False,
+) -> list[dict[str, Any] | None]:
+    """Check each explicit target against the endpoint's predicted range for the same request.
+
+    For every ``targets[i]`` whose source is ``"explicit"``, asks ``endpoint`` (cached like
+    :func:`predict_ranges`) and returns ``{"predicted": {"lower", "upper", "unit"} | None,
+    "agrees": bool | None, "note": str}``: ``agrees`` is False when the two ranges do not overlap
+    (a likely misread requirement, or an unusual request), None when they cannot be compared (the
+    endpoint failed, judged the request unanswerable, or answered in another unit). Other
+    entries are None. Units: English words / Chinese characters.
+    """
+    ranges = [None if t is None else TargetRange.from_any(t) for t in targets]
+    todo = [i for i, t in enumerate(ranges) if t is not None and t.source == "explicit"]
+    out: list[dict[str, Any] | None] = [None] * len(prompts)
+    if not todo:
+        return out
+    answers = _ask_endpoint(prompts, todo, endpoint, cache_path, progress)
+    for i in todo:
+        rng, err = answers[i]
+        mine = ranges[i]
+        if err is not None or rng is None:
+            note = err or "the endpoint judged the request unanswerable"
+            out[i] = {"predicted": None, "agrees": None, "note": note}
+            continue
+        pred = {"lower": rng.lower, "upper": rng.upper, "unit": rng.unit}
+        if rng.unit != mine.unit:
+            out[i] = {"predicted": pred, "agrees": None, "note": f"units differ ({mine.unit} vs {rng.unit})"}
+            continue
+        overlap = mine.lower <= rng.upper and rng.lower <= mine.upper
+        note = (
+            "ranges overlap"
+            if overlap
+            else (
+                f"explicit [{mine.lower}, {mine.upper}] and predicted [{rng.lower}, {rng.upper}] do not overlap"
             )
-            for i in ask
-        ]
-        results = endpoint.run(requests, progress="predict ranges" if progress else False)
-        fh = path.open("a", encoding="utf-8") if path else None
-        try:
-            for i, res in zip(ask, results, strict=True):
-                if not getattr(res, "ok", False):
-                    log.warning("range prediction failed for prompt %d (%s); using fallback", i, res.error)
-                    out[i] = fallback_range(prompts[i])
-                    continue
-                rng, err = validate_predicted(res.text, prompts[i])
-                if err is not None:
-                    log.warning("invalid range prediction for prompt %d (%s); using fallback", i, err)
-                    out[i] = fallback_range(prompts[i])
-                    continue
-                out[i] = rng
-                if fh is not None:
-                    row = {"key": _cache_key(prompts[i], model), "lower": None, "upper": None, "unit": None}
-                    if rng is not None:
-                        row.update(lower=rng.lower, upper=rng.upper, unit=rng.unit)
-                    fh.write(json.dumps(row) + "\n")
-                    fh.flush()
-        finally:
-            if fh is not None:
-                fh.close()
+        )
+        out[i] = {"predicted": pred, "agrees": overlap, "note": note}
     return out
 
 
@@ -526,6 +439,8 @@ def length_reward(length: int, target: TargetRange, max_ratio: float = DEFAULT_M
     if max_ratio <= 1:
         raise ValueError(f"max_ratio must be > 1, got {max_ratio}")
     length = max(0, int(length))
+    if length == 0:
+        return 0.0  # an empty answer never earns length reward, whatever the range
     if target.lower <= length <= target.upper:
         return 1.0
     if length < target.lower:

@@ -20,7 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "OUT/val.parquet, with the plan-then-write chat messages, the target length range of "
             "each request (explicit, predicted by an endpoint, or the deterministic fallback) and "
             "OUT/manifest.json listing the verl settings to use. A bad row fails with its file "
-            "and line."
+            "and line. --explain-lengths prints, per request, the target range, its source and "
+            "its evidence (the words it was read from, the numbers rejected and why) and writes "
+            "nothing else; with --length-endpoint it also lists explicit ranges the endpoint's "
+            "prediction disagrees with."
         ),
     )
     p.add_argument(
@@ -29,7 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="request jsonl (default: the bundled prompt set rl/data/prompts.jsonl)",
     )
-    p.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="output directory (required unless --explain-lengths; then it only holds the length cache)",
+    )
     p.add_argument(
         "--val-fraction",
         type=float,
@@ -66,11 +74,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="longwriter_rl",
         help="the rows' data_source, as verl reports it in metrics (default: longwriter_rl)",
     )
+    p.add_argument(
+        "--explain-lengths",
+        action="store_true",
+        help="audit: print each request's target range, source and evidence (and, with "
+        "--length-endpoint, the endpoint's range for explicit targets and the disagreements); "
+        "writes no parquet",
+    )
+    p.add_argument(
+        "--cross-check-lengths",
+        action="store_true",
+        help="with --length-endpoint: also ask the endpoint about requests with an explicit length "
+        "and record its range in extra_info.target_check and the disagreements in the manifest",
+    )
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rl.data import BUNDLED_PROMPTS, prepare_rl_data
+    import json
+    import sys
+    from pathlib import Path
+
+    from rl.data import BUNDLED_PROMPTS, explain_targets, format_explanations, prepare_rl_data
+
+    if args.explain_lengths:
+        cache = None
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            cache = Path(args.out) / "length_cache.jsonl"
+        items = explain_targets(
+            args.prompts or BUNDLED_PROMPTS,
+            length_endpoint=args.length_endpoint,
+            length_model=args.length_model,
+            cache_path=cache,
+            progress=True,
+        )
+        print(format_explanations(items))
+        return 0
+    if not args.out:
+        print("longwrite prepare-rl: --out DIR is required (unless --explain-lengths)", file=sys.stderr)
+        return 2
 
     data = prepare_rl_data(
         args.prompts or BUNDLED_PROMPTS,
@@ -83,11 +126,19 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         data_source=args.data_source,
         progress=True,
+        cross_check_lengths=args.cross_check_lengths,
     )
     sources = ", ".join(f"{k} {v}" for k, v in data.target_sources.items())
     print(f"train: {data.train} ({data.n_train} rows)")
     print(f"val:   {data.val} ({data.n_val} rows)")
     print(f"target ranges: {sources}")
+    manifest = json.loads(data.manifest.read_text(encoding="utf-8"))
+    check = manifest.get("length_cross_check")
+    if check:
+        print(
+            f"length cross-check: {check['checked']} explicit, {check['agree']} agree, "
+            f"{len(check['disagree_ids'])} disagree: {', '.join(check['disagree_ids']) or '-'}"
+        )
     if data.chat_template is not None:
         print(f"base chat template: {data.chat_template} (see {data.manifest} for the verl settings)")
     print(f"manifest: {data.manifest}")

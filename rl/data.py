@@ -18,6 +18,11 @@ id, index, split, language, type, the request text (verl does not pass the promp
 function, so the reward entry point reads it here) and the target range with its ``source``:
 ``explicit`` (given in the row or stated in the request), ``predicted`` (an endpoint's guess)
 or ``fallback`` (the deterministic rule of :func:`rewards.length.predict_ranges`).
+``extra_info.target_evidence`` says why: the span of the request the range was read from, the
+rule applied and the candidates rejected (pasted material, pages, per-part or title limits), or
+why the request has no explicit length; ``extra_info.target_check`` holds the endpoint's
+prediction for an explicit range when ``cross_check_lengths`` is on (else null). A row target
+with ``lower`` 0 is rejected (an empty answer would get the full length reward).
 
 Base models: the messages render to the raw-text frame of :func:`rollout.format.base_prompt`
 when the tokenizer's chat template is :data:`rollout.format.BASE_CHAT_TEMPLATE`. verl 0.9.1 takes
@@ -54,6 +59,9 @@ __all__ = [
     "RLData",
     "read_prompts",
     "resolve_targets",
+    "resolve_target_records",
+    "explain_targets",
+    "format_explanations",
     "build_records",
     "split_train_val",
     "write_parquet",
@@ -124,10 +132,18 @@ def _parse_target(value: Any, language: str, where: tuple[Path | str, int]) -> d
             raise _row_error(path, line, f"'target.{key}' must be a non-negative integer, got {v!r}")
         bounds.append(int(v))
     lower, upper = bounds
-    if upper < lower or upper == 0:
+    if lower == 0:
+        # Rejected, not repaired: a lower bound of 0 gives an empty answer the full length reward
+        # (issue #13), and no repair can know the length the author meant.
         raise _row_error(
-            path, line, f"'target' needs 0 <= lower <= upper and upper > 0, got {lower}..{upper}"
+            path,
+            line,
+            f"'target.lower' is 0 ({lower}..{upper}): an empty answer would get the full length "
+            f"reward; give the shortest acceptable length (LongWriter-Zero's 'at most {upper}' is "
+            f"{round(0.9 * upper)}..{upper})",
         )
+    if upper < lower:
+        raise _row_error(path, line, f"'target' needs 0 < lower <= upper, got {lower}..{upper}")
     unit = value.get("unit", unit_of(language))
     if unit not in _UNITS:
         raise _row_error(path, line, f"'target.unit' must be one of {_UNITS}, got {unit!r}")
@@ -215,9 +231,34 @@ def resolve_targets(
     fallback (``fallback``). A request the endpoint judges unanswerable gets None (its length
     reward is then missing), with a warning. Units: English words / Chinese characters.
     """
+    return resolve_target_records(rows, endpoint, cache_path, progress)[0]
+
+
+def _row_evidence(row: PromptRow) -> dict:
+    return {
+        "span_start": None,
+        "span_end": None,
+        "text": "",
+        "rule": f"given in the data row ({row.path}:{row.line})",
+        "reason": None,
+        "rejected": [],
+        "material": [],
+        "notes": [],
+    }
+
+
+def resolve_target_records(
+    rows: Sequence[PromptRow],
+    endpoint: Any | None = None,
+    cache_path: str | Path | None = None,
+    progress: bool = False,
+) -> tuple[list[dict | None], list[dict]]:
+    """(targets, evidence): :func:`resolve_targets`' ranges and, per row, the evidence dict of
+    :meth:`rewards.length.LengthEvidence.to_dict` (span, rule, rejected candidates, reason)."""
     from rewards.length import predict_ranges
 
     out: list[dict | None] = [None] * len(rows)
+    evidence: list[dict] = [_row_evidence(row) for row in rows]
     pending = [i for i, row in enumerate(rows) if row.target is None]
     for i, row in enumerate(rows):
         if row.target is not None:
@@ -228,10 +269,40 @@ def resolve_targets(
         )
         for i, target in zip(pending, predicted, strict=True):
             out[i] = _as_target_dict(target)
-            if target is None:
+            if target is not None and target.evidence is not None:
+                evidence[i] = target.evidence.to_dict()
+            elif target is None:
+                from rewards.length import explain_length_requirement
+
+                evidence[i] = explain_length_requirement(rows[i].prompt)[1].to_dict()
                 log.warning(
                     "%s:%d: no target length range for request %r", rows[i].path, rows[i].line, rows[i].id
                 )
+    return out, evidence
+
+
+def _cross_check(
+    rows: Sequence[PromptRow], targets: Sequence[dict | None], endpoint: Any, cache_path: Path | None
+) -> list[dict | None]:
+    """The endpoint's range for each explicit target, flattened for the parquet's target_check."""
+    from rewards.length import cross_check_ranges
+
+    checks = cross_check_ranges([r.prompt for r in rows], targets, endpoint, cache_path)
+    out: list[dict | None] = []
+    for check in checks:
+        if check is None:
+            out.append(None)
+            continue
+        pred = check["predicted"] or {}
+        out.append(
+            {
+                "predicted_lower": pred.get("lower"),
+                "predicted_upper": pred.get("upper"),
+                "predicted_unit": pred.get("unit"),
+                "agrees": check["agrees"],
+                "note": check["note"],
+            }
+        )
     return out
 
 
@@ -258,13 +329,18 @@ def build_records(
     style: str = "chat",
     data_source: str = DATA_SOURCE,
     progress: bool = False,
+    evidence: Sequence[dict | None] | None = None,
+    checks: Sequence[dict | None] | None = None,
 ) -> list[dict]:
-    """verl RL rows (see :func:`parquet_schema`) for ``rows`` with their targets and splits."""
+    """verl RL rows (see :func:`parquet_schema`) for ``rows`` with their targets and splits;
+    ``evidence`` / ``checks`` fill ``extra_info.target_evidence`` / ``target_check`` (null if not given)."""
     from tqdm import tqdm
 
     records = []
-    items = zip(rows, targets, splits, strict=True)
-    for index, (row, target, split) in enumerate(
+    evidence = list(evidence) if evidence is not None else [None] * len(rows)
+    checks = list(checks) if checks is not None else [None] * len(rows)
+    items = zip(rows, targets, splits, evidence, checks, strict=True)
+    for index, (row, target, split, ev, check) in enumerate(
         tqdm(items, total=len(rows), desc="rows", disable=not progress)
     ):
         records.append(
@@ -283,6 +359,8 @@ def build_records(
                     "template": template,
                     "style": style,
                     "target": target,
+                    "target_evidence": ev,
+                    "target_check": check,
                 },
             }
         )
@@ -296,6 +374,30 @@ def parquet_schema():
     message = pa.struct([("role", pa.string()), ("content", pa.string())])
     target = pa.struct(
         [("lower", pa.int64()), ("upper", pa.int64()), ("unit", pa.string()), ("source", pa.string())]
+    )
+    rejected = pa.struct(
+        [("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("why", pa.string())]
+    )
+    evidence = pa.struct(
+        [
+            ("span_start", pa.int64()),
+            ("span_end", pa.int64()),
+            ("text", pa.string()),
+            ("rule", pa.string()),
+            ("reason", pa.string()),
+            ("rejected", pa.list_(rejected)),
+            ("material", pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64())]))),
+            ("notes", pa.list_(pa.string())),
+        ]
+    )
+    check = pa.struct(
+        [
+            ("predicted_lower", pa.int64()),
+            ("predicted_upper", pa.int64()),
+            ("predicted_unit", pa.string()),
+            ("agrees", pa.bool_()),
+            ("note", pa.string()),
+        ]
     )
     return pa.schema(
         [
@@ -316,6 +418,8 @@ def parquet_schema():
                         ("template", pa.string()),
                         ("style", pa.string()),
                         ("target", target),
+                        ("target_evidence", evidence),
+                        ("target_check", check),
                     ]
                 ),
             ),
@@ -371,6 +475,7 @@ def prepare_rl_data(
     seed: int = 0,
     data_source: str = DATA_SOURCE,
     progress: bool = False,
+    cross_check_lengths: bool = False,
 ) -> RLData:
     """Turn a request jsonl into ``out_dir/train.parquet`` and ``out_dir/val.parquet``.
 
@@ -378,8 +483,11 @@ def prepare_rl_data(
     overrides) and, for ``style='base'``, ``chat_template.jinja``. ``length_endpoint`` +
     ``length_model`` name an OpenAI-compatible endpoint that predicts ranges for requests without
     an explicit length (cached in ``out_dir/length_cache.jsonl``, so a re-run asks only for new
-    requests). Returns the paths and counts. Bad input raises ValueError / FileNotFoundError with
-    the file and line before anything is written.
+    requests). With ``cross_check_lengths`` (needs the endpoint) explicit ranges are also
+    checked against the endpoint's prediction: each row's ``extra_info.target_check`` and the
+    manifest's ``length_cross_check`` (counts and the disagreeing ids) record it. Returns the
+    paths and counts. Bad input raises ValueError / FileNotFoundError with the file and line
+    before anything is written.
     """
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
@@ -387,6 +495,8 @@ def prepare_rl_data(
         raise ValueError(f"unknown template {template!r}; choose one of {', '.join(TEMPLATES)}")
     if (length_endpoint is None) != (length_model is None):
         raise ValueError("--length-endpoint and --length-model go together (give both or neither)")
+    if cross_check_lengths and length_endpoint is None:
+        raise ValueError("cross-checking lengths needs --length-endpoint and --length-model")
     if not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     prompts_file = Path(prompts_file)
@@ -399,9 +509,11 @@ def prepare_rl_data(
         from rollout.endpoint import EndpointClient
 
         endpoint = EndpointClient(length_endpoint, length_model)
-    targets = resolve_targets(rows, endpoint, out_dir / "length_cache.jsonl", progress)
+    cache = out_dir / "length_cache.jsonl"
+    targets, evidence = resolve_target_records(rows, endpoint, cache, progress)
+    checks = _cross_check(rows, targets, endpoint, cache) if cross_check_lengths else None
     splits = split_train_val([r.id for r in rows], val_fraction, seed)
-    records = build_records(rows, targets, splits, template, style, data_source, progress)
+    records = build_records(rows, targets, splits, template, style, data_source, progress, evidence, checks)
 
     train = write_parquet(
         [r for r in records if r["extra_info"]["split"] == "train"], out_dir / "train.parquet"
@@ -435,7 +547,98 @@ def prepare_rl_data(
         "target_sources": data.target_sources,
         "length_endpoint": length_endpoint,
         "length_model": length_model,
+        "target_reasons": dict(
+            sorted(
+                Counter(e["reason"] for e, t in zip(evidence, targets, strict=True) if e["reason"]).items()
+            )
+        ),
+        "length_cross_check": _check_summary(rows, checks) if checks is not None else None,
         "verl_overrides": verl_overrides(data, style),
     }
     data.manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return data
+
+
+def _check_summary(rows: Sequence[PromptRow], checks: Sequence[dict | None]) -> dict[str, Any]:
+    done = [(r, c) for r, c in zip(rows, checks, strict=True) if c is not None]
+    return {
+        "checked": len(done),
+        "agree": sum(c["agrees"] is True for _, c in done),
+        "disagree_ids": [r.id for r, c in done if c["agrees"] is False],
+        "not_compared_ids": [r.id for r, c in done if c["agrees"] is None],
+    }
+
+
+def explain_targets(
+    prompts_file: str | Path,
+    *,
+    length_endpoint: str | None = None,
+    length_model: str | None = None,
+    cache_path: str | Path | None = None,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Per request of ``prompts_file``: its target, the target's source and the evidence, for an
+    audit before training (``longwrite prepare-rl --explain-lengths``). Writes no data files.
+
+    Each item: ``{"id", "path", "line", "target", "evidence", "check"}``; ``check`` (with an
+    endpoint) is the endpoint's predicted range for an explicit target and whether the two
+    overlap (:func:`rewards.length.cross_check_ranges`), else None.
+    """
+    if (length_endpoint is None) != (length_model is None):
+        raise ValueError("--length-endpoint and --length-model go together (give both or neither)")
+    rows = read_prompts(prompts_file)
+    endpoint = None
+    if length_endpoint is not None:
+        from rollout.endpoint import EndpointClient
+
+        endpoint = EndpointClient(length_endpoint, length_model)
+    targets, evidence = resolve_target_records(rows, endpoint, cache_path, progress)
+    checks: list[dict | None] = [None] * len(rows)
+    if endpoint is not None:
+        from rewards.length import cross_check_ranges
+
+        checks = cross_check_ranges([r.prompt for r in rows], targets, endpoint, cache_path)
+    return [
+        {"id": r.id, "path": r.path, "line": r.line, "target": t, "evidence": e, "check": c}
+        for r, t, e, c in zip(rows, targets, evidence, checks, strict=True)
+    ]
+
+
+def format_explanations(items: Sequence[dict[str, Any]]) -> str:
+    """The text ``--explain-lengths`` prints: one block per request (target, source, evidence,
+    rejected candidates, the endpoint's check), then a summary with the disagreements listed."""
+    lines: list[str] = []
+    disagree: list[str] = []
+    for item in items:
+        t, ev, check = item["target"], item["evidence"], item["check"]
+        head = f"[{t['lower']}, {t['upper']}] {t['unit']}, {t['source']}" if t else "no target"
+        lines.append(f"{item['id']}  {head}")
+        if ev.get("text"):
+            lines.append(
+                f"    from: {ev['text']!r} (chars {ev['span_start']}-{ev['span_end']}), rule: {ev['rule']}"
+            )
+        elif ev.get("rule"):
+            lines.append(f"    from: {ev['rule']}")
+        if ev.get("reason"):
+            lines.append(f"    no explicit length: {ev['reason']}")
+        for r in ev.get("rejected") or []:
+            lines.append(f"    rejected: {r['text']!r} (chars {r['start']}-{r['end']}): {r['why']}")
+        if ev.get("material"):
+            n = sum(m["end"] - m["start"] for m in ev["material"])
+            lines.append(f"    pasted material skipped: {len(ev['material'])} block(s), {n} chars")
+        for note in ev.get("notes") or []:
+            lines.append(f"    note: {note}")
+        if check is not None:
+            pred = check["predicted"]
+            got = f"[{pred['lower']}, {pred['upper']}] {pred['unit']}" if pred else "none"
+            verdict = {True: "agrees", False: "DISAGREES", None: "not compared"}[check["agrees"]]
+            lines.append(f"    endpoint predicts {got}: {verdict} ({check['note']})")
+            if check["agrees"] is False:
+                disagree.append(f"{item['id']} ({item['path']}:{item['line']})")
+    sources = Counter((i["target"] or {}).get("source", "none") for i in items)
+    lines.append("")
+    lines.append(f"{len(items)} requests: " + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
+    if any(i["check"] is not None for i in items):
+        lines.append(f"explicit ranges that disagree with the endpoint: {len(disagree)}")
+        lines += [f"  {d}" for d in disagree]
+    return "\n".join(lines)

@@ -171,7 +171,7 @@ def test_length_reward_rejects_bad_ratio():
 
 @given(st.integers(min_value=-(10**12), max_value=10**12), st.integers(1, 10**6), st.integers(0, 10**6))
 def test_length_reward_in_unit_interval(length, upper, lower_off):
-    lower = max(0, upper - lower_off)
+    lower = max(1, upper - lower_off)  # a lower bound of 0 is refused (issue #13: empty answers)
     v = length_reward(length, TargetRange(lower, upper))
     assert math.isfinite(v) and 0.0 <= v <= 1.0
 

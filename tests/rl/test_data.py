@@ -58,6 +58,10 @@ def test_read_prompts_valid_rows(tmp_path):
         ('{"id": "x", "prompt": "Write.", "language": "fr"}', "'language' must be one of"),
         ('{"id": "x", "prompt": "Write.", "target": 500}', "'target' must be an object"),
         ('{"id": "x", "prompt": "Write.", "target": {"lower": 500}}', "'target.upper' must be"),
+        (
+            '{"id": "x", "prompt": "Write.", "target": {"lower": 0, "upper": 300}}',
+            "'target.lower' is 0 (0..300): an empty answer would get the full length reward",
+        ),
         ('{"id": "x", "prompt": "Write.", "target": {"lower": 9, "upper": 3}}', "lower <= upper"),
         ('{"id": "x", "prompt": "Write.", "target": {"lower": 1.5, "upper": 3}}', "'target.lower' must be"),
         (
@@ -204,6 +208,8 @@ def test_base_style_ships_the_template_and_renders_the_raw_frame(tmp_path, tiny_
         assert text == base_prompt(request, "plan_write", item["extra_info"]["language"])
         assert item["extra_info"]["target"]["source"] in ("explicit", "fallback")
         assert item["reward_model"]["ground_truth"]
+        evidence = item["extra_info"]["target_evidence"]  # the #16 columns survive verl's loader
+        assert evidence["rule"] or evidence["reason"]
 
 
 def test_cli_prepare_rl(tmp_path, capsys):
@@ -270,3 +276,101 @@ def test_predicted_ranges_from_an_endpoint_are_cached(tmp_path, fake_openai, cap
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["length_endpoint"] == server.url
     assert manifest["target_sources"] == {"explicit": 4, "fallback": 1, "predicted": 1}
+
+
+# ---- issue #16: target evidence, --explain-lengths, cross-checks ---------------------------------
+
+EVIDENCE_ROWS = [
+    {
+        "id": "total",
+        "prompt": "Write a guide in 3 sections, about 1,000 words per section, totaling 3,000 words.",
+    },
+    {
+        "id": "pasted",
+        "prompt": "Write a 2,000-word discussion.\n\nReference material:\nSample Length: 100 mm\nLoad: 48 kN",
+    },
+    {"id": "slogan", "prompt": "Write slogans for a bakery, each within 15 words."},
+    {"id": "given", "prompt": "Write a poem about rain.", "target": {"lower": 100, "upper": 200}},
+]
+
+
+def test_parquet_records_target_evidence(tmp_path):
+    prompts = write_jsonl(tmp_path / "p.jsonl", EVIDENCE_ROWS)
+    data = prepare_rl_data(prompts, tmp_path / "out", val_fraction=0.0)
+    table = pq.read_table(data.train)
+    assert table.schema.equals(parquet_schema())
+    info = {r["extra_info"]["id"]: r["extra_info"] for r in table.to_pylist()}
+    total = info["total"]
+    assert total["target"] == {"lower": 2700, "upper": 3300, "unit": "words", "source": "explicit"}
+    ev = total["target_evidence"]
+    assert ev["text"] == "3,000 words" and ev["rule"].startswith("total")
+    assert EVIDENCE_ROWS[0]["prompt"][ev["span_start"] : ev["span_end"]] == "3,000 words"
+    assert [r["text"] for r in ev["rejected"]] == ["1,000 words"]
+    pasted = info["pasted"]
+    assert (pasted["target"]["lower"], pasted["target"]["upper"]) == (1800, 2200)
+    assert pasted["target_evidence"]["material"]  # the pasted block is listed as skipped
+    slogan = info["slogan"]
+    assert slogan["target"]["source"] == "fallback"
+    assert "title/slogan" in slogan["target_evidence"]["reason"]
+    assert info["given"]["target_evidence"]["rule"].startswith("given in the data row")
+    assert all(i["target_check"] is None for i in info.values())  # no endpoint, no check
+    manifest = json.loads(data.manifest.read_text())
+    assert manifest["target_reasons"] == {
+        "only a title/slogan/element has a stated length: the whole length is unknown": 1
+    }
+    assert manifest["length_cross_check"] is None
+
+
+def test_explain_lengths_prints_targets_sources_and_evidence(tmp_path, capsys):
+    prompts = write_jsonl(tmp_path / "p.jsonl", EVIDENCE_ROWS)
+    assert longwrite_main(["prepare-rl", "--prompts", str(prompts), "--explain-lengths"]) == 0
+    out = capsys.readouterr().out
+    assert "total  [2700, 3300] words, explicit" in out
+    assert "from: '3,000 words'" in out
+    assert "rejected: '1,000 words'" in out and "per-part" in out
+    assert "pasted material skipped: 1 block(s)" in out
+    assert "slogan  [" in out and ", fallback" in out and "title/slogan" in out
+    assert "4 requests: explicit 3, fallback 1" in out
+    assert not list(tmp_path.glob("**/*.parquet"))  # an audit writes no data
+
+
+def test_explicit_ranges_are_cross_checked_against_the_endpoint(tmp_path, fake_openai, capsys):
+    """With an endpoint, each explicit range is compared with the endpoint's prediction for the
+    same request; a range that does not overlap is listed (audit) and recorded (prepare)."""
+
+    def responder(body, attempt):
+        request = body["messages"][-1]["content"]
+        if "totaling" in request:
+            return '{"lower": 2500, "upper": 3500}'  # overlaps [2700, 3300]
+        if "discussion" in request:
+            return '{"lower": 100, "upper": 200}'  # far from [1800, 2200]: a disagreement
+        return '{"lower": 100, "upper": 300}'
+
+    server = fake_openai(responder)
+    prompts = write_jsonl(tmp_path / "p.jsonl", EVIDENCE_ROWS)
+    argv = ["prepare-rl", "--prompts", str(prompts), "--length-endpoint", server.url]
+    argv += ["--length-model", server.model]
+    assert longwrite_main([*argv, "--explain-lengths"]) == 0
+    out = capsys.readouterr().out
+    assert "endpoint predicts [2500, 3500] words: agrees" in out
+    assert "endpoint predicts [100, 200] words: DISAGREES" in out
+    assert "explicit ranges that disagree with the endpoint: 1" in out
+    assert f"pasted ({prompts}:2)" in out
+
+    assert longwrite_main([*argv, "--out", str(tmp_path / "out"), "--cross-check-lengths"]) == 0
+    assert "1 disagree: pasted" in capsys.readouterr().out
+    table = pq.read_table(tmp_path / "out" / "train.parquet").to_pylist()
+    table += pq.read_table(tmp_path / "out" / "val.parquet").to_pylist()
+    check = {r["extra_info"]["id"]: r["extra_info"]["target_check"] for r in table}
+    assert check["pasted"]["agrees"] is False and check["pasted"]["predicted_upper"] == 200
+    assert check["total"]["agrees"] is True
+    assert check["slogan"] is None  # a predicted range is not cross-checked
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["length_cross_check"]["disagree_ids"] == ["pasted"]
+    assert manifest["length_cross_check"]["checked"] == 3
+
+
+def test_cross_check_needs_an_endpoint(tmp_path):
+    prompts = write_jsonl(tmp_path / "p.jsonl", EVIDENCE_ROWS)
+    with pytest.raises(ValueError, match="cross-checking lengths needs"):
+        prepare_rl_data(prompts, tmp_path / "out", cross_check_lengths=True)
