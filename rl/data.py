@@ -8,7 +8,9 @@ Input, one JSON object per line (blank lines are skipped)::
 ``prompt`` is required; ``id`` (default: a hash of the prompt), ``type``, ``language`` (default:
 :func:`rollout.text.language_of`) and an explicit ``target`` range (``lower``/``upper`` in the
 language's unit: English words or Chinese characters, as :func:`rollout.text.count_words` counts)
-are optional. Any other key, a bad value or a duplicate id fails with the file and line.
+are optional, and so is ``references``: a list of reference answers ordered from weaker to stronger
+(the ``pairwise`` reward and its curriculum compare rollouts with them; carried into
+``extra_info.references``). Any other key, a bad value or a duplicate id fails with the file and line.
 
 Each output row is what verl's ``RLHFDataset`` and reward loop read (see :data:`PARQUET_SCHEMA`):
 ``prompt`` as chat messages from :func:`rollout.format.chat_messages` (system = the template's
@@ -68,7 +70,7 @@ log = logging.getLogger(__name__)
 DATA_SOURCE = "longwriter_rl"
 ABILITY = "long_writing"
 BUNDLED_PROMPTS = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
-_ALLOWED_KEYS = ("id", "prompt", "type", "target", "language")
+_ALLOWED_KEYS = ("id", "prompt", "type", "target", "language", "references")
 _LANGUAGES = ("en", "zh")
 _UNITS = ("words", "chars")
 
@@ -84,6 +86,7 @@ class PromptRow:
     target: dict | None = None  # explicit {"lower", "upper", "unit"} from the row, if any
     path: str = ""
     line: int = 0
+    references: tuple[str, ...] = ()  # reference answers, weaker -> stronger (pairwise reward)
 
 
 @dataclass
@@ -134,6 +137,19 @@ def _parse_target(value: Any, language: str, where: tuple[Path | str, int]) -> d
     return {"lower": lower, "upper": upper, "unit": unit}
 
 
+def _parse_references(value: Any, where: tuple[Path | str, int]) -> tuple[str, ...]:
+    """The row's ``references``: a list of non-empty strings, weaker -> stronger (may be absent)."""
+    path, line = where
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _row_error(path, line, f"'references' must be a list of strings, got {type(value).__name__}")
+    for k, ref in enumerate(value):
+        if not isinstance(ref, str) or not ref.strip():
+            raise _row_error(path, line, f"'references[{k}]' must be a non-empty string, got {ref!r}")
+    return tuple(value)
+
+
 def read_prompts(path: str | Path) -> list[PromptRow]:
     """Read and validate a request jsonl; a bad row raises ValueError naming ``path:line``.
 
@@ -182,7 +198,8 @@ def read_prompts(path: str | Path) -> list[PromptRow]:
             target = obj.get("target")
             if target is not None:
                 target = _parse_target(target, language, (path, line_no))
-            rows.append(PromptRow(rid, prompt, language, rtype, target, str(path), line_no))
+            references = _parse_references(obj.get("references"), (path, line_no))
+            rows.append(PromptRow(rid, prompt, language, rtype, target, str(path), line_no, references))
     if not rows:
         raise ValueError(f"{path}: no requests found (the file is empty)")
     return rows
@@ -283,6 +300,7 @@ def build_records(
                     "template": template,
                     "style": style,
                     "target": target,
+                    "references": list(row.references),
                 },
             }
         )
@@ -316,6 +334,7 @@ def parquet_schema():
                         ("template", pa.string()),
                         ("style", pa.string()),
                         ("target", target),
+                        ("references", pa.list_(pa.string())),
                     ]
                 ),
             ),

@@ -145,7 +145,8 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
 
     The request text comes from ``extra_info["request"]`` (verl does not pass the prompt; rows
     from :func:`rl.data.prepare_rl_data` carry it), the target from ``extra_info["target"]`` or
-    the JSON ``ground_truth``, plus the row's id and language. Missing pieces stay missing; the
+    the JSON ``ground_truth``, plus the row's id, language and reference answers (``references``,
+    weaker -> stronger, for the ``pairwise`` reward). Missing pieces stay missing; the
     rewards then report why.
     """
     from rewards import RewardSample
@@ -158,6 +159,11 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
     for key in ("id", "language"):
         if info.get(key) is not None:
             metadata[key] = info[key]
+    references = info.get("references")
+    if hasattr(references, "__iter__") and not isinstance(references, (str, bytes, Mapping)):
+        # parquet hands a numpy array; the pairwise reward reads a plain list of strings (a row
+        # without usable references is scored missing by it, with the reason)
+        metadata["references"] = [str(r) for r in list(references)]
     request = info.get("request")
     response = (
         solution_str if isinstance(solution_str, str) else ("" if solution_str is None else solution_str)
