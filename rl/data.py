@@ -390,6 +390,12 @@ def prepare_rl_data(
     seed: int = 0,
     data_source: str = DATA_SOURCE,
     progress: bool = False,
+    select_by_margin: int | None = None,
+    policy_endpoint: str | None = None,
+    policy_model: str | None = None,
+    judge_endpoint: str | None = None,
+    judge_model: str | None = None,
+    margin_samples: int = 1,
 ) -> RLData:
     """Turn a request jsonl into ``out_dir/train.parquet`` and ``out_dir/val.parquet``.
 
@@ -399,6 +405,11 @@ def prepare_rl_data(
     an explicit length (cached in ``out_dir/length_cache.jsonl``, so a re-run asks only for new
     requests). Returns the paths and counts. Bad input raises ValueError / FileNotFoundError with
     the file and line before anything is written.
+
+    ``select_by_margin=K`` keeps only the K requests with the largest margin between the starting
+    policy (``policy_endpoint`` / ``policy_model``, ``margin_samples`` answers each) and their
+    strongest reference, judged at ``judge_endpoint`` / ``judge_model`` (:mod:`rl.margin`, which
+    defines the margin); every request's score goes to ``out_dir/margin_scores.jsonl``.
     """
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
@@ -410,8 +421,30 @@ def prepare_rl_data(
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     prompts_file = Path(prompts_file)
     rows = read_prompts(prompts_file)
+    margin_needs = (policy_endpoint, policy_model, judge_endpoint, judge_model)
+    if select_by_margin is not None and any(v is None for v in margin_needs):
+        raise ValueError(
+            "--select-by-margin needs --policy-endpoint, --policy-model, --judge-endpoint and --judge-model"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    n_requests = len(rows)
+    if select_by_margin is not None:
+        from rl.margin import SCORES_FILE, score_margins, write_scores
+        from rl.margin import select_by_margin as select
+        from rollout.endpoint import EndpointClient
+
+        scores = score_margins(
+            rows,
+            EndpointClient(policy_endpoint, policy_model),
+            {"base_url": judge_endpoint, "model": judge_model},
+            samples=margin_samples,
+        )
+        keep = set(select(scores, int(select_by_margin)))
+        write_scores(scores, out_dir / SCORES_FILE)
+        rows = [r for r in rows if r.id in keep]
+        if not rows:
+            raise ValueError(f"--select-by-margin: no request has a margin (see {out_dir / SCORES_FILE})")
 
     endpoint = None
     if length_endpoint is not None:
@@ -454,6 +487,8 @@ def prepare_rl_data(
         "target_sources": data.target_sources,
         "length_endpoint": length_endpoint,
         "length_model": length_model,
+        "select_by_margin": select_by_margin,
+        "requests_before_selection": n_requests,
         "verl_overrides": verl_overrides(data, style),
     }
     data.manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
