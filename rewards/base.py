@@ -51,7 +51,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # LongWriter-Zero's three reward models, equally weighted.
 DEFAULT_REWARDS: dict[str, float] = {"length": 1.0, "quality": 1.0, "format": 1.0}
 # Modules whose import registers the built-in rewards (kept lazy: `import rewards` stays fast).
-_BUILTIN_MODULES = ("rewards.length", "rewards.format", "rewards.quality")
+_BUILTIN_MODULES = (
+    "rewards.length",
+    "rewards.format",
+    "rewards.quality",
+    "rewards.pairwise",
+    "rewards.pairwise_group",
+)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -87,6 +87,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --length-endpoint: also ask the endpoint about requests with an explicit length "
         "and record its range in extra_info.target_check and the disagreements in the manifest",
     )
+    p.add_argument(
+        "--select-by-margin",
+        type=int,
+        metavar="K",
+        default=None,
+        help="keep the K requests with the largest margin: 1 - the starting policy's mean outcome "
+        "(win 1, tie 0.5, loss 0) against the request's strongest reference; needs the "
+        "--policy-* and --judge-* endpoints; scores go to OUT/margin_scores.jsonl",
+    )
+    p.add_argument("--policy-endpoint", metavar="URL", default=None, help="the starting policy's endpoint")
+    p.add_argument("--policy-model", metavar="NAME", default=None, help="model name at --policy-endpoint")
+    p.add_argument("--judge-endpoint", metavar="URL", default=None, help="the pairwise judge's endpoint")
+    p.add_argument("--judge-model", metavar="NAME", default=None, help="model name at --judge-endpoint")
+    p.add_argument(
+        "--margin-samples", type=int, default=1, help="policy answers per request for the margin (default: 1)"
+    )
     p.set_defaults(func=_run)
 
 
@@ -127,6 +143,12 @@ def _run(args: argparse.Namespace) -> int:
         data_source=args.data_source,
         progress=True,
         cross_check_lengths=args.cross_check_lengths,
+        select_by_margin=args.select_by_margin,
+        policy_endpoint=args.policy_endpoint,
+        policy_model=args.policy_model,
+        judge_endpoint=args.judge_endpoint,
+        judge_model=args.judge_model,
+        margin_samples=args.margin_samples,
     )
     sources = ", ".join(f"{k} {v}" for k, v in data.target_sources.items())
     print(f"train: {data.train} ({data.n_train} rows)")

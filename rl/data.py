@@ -8,7 +8,9 @@ Input, one JSON object per line (blank lines are skipped)::
 ``prompt`` is required; ``id`` (default: a hash of the prompt), ``type``, ``language`` (default:
 :func:`rollout.text.language_of`) and an explicit ``target`` range (``lower``/``upper`` in the
 language's unit: English words or Chinese characters, as :func:`rollout.text.count_words` counts)
-are optional. Any other key, a bad value or a duplicate id fails with the file and line.
+are optional, and so is ``references``: a list of reference answers ordered from weaker to stronger
+(the ``pairwise`` reward and its curriculum compare rollouts with them; carried into
+``extra_info.references``). Any other key, a bad value or a duplicate id fails with the file and line.
 
 Each output row is what verl's ``RLHFDataset`` and reward loop read (see :data:`PARQUET_SCHEMA`):
 ``prompt`` as chat messages from :func:`rollout.format.chat_messages` (system = the template's
@@ -76,7 +78,7 @@ log = logging.getLogger(__name__)
 DATA_SOURCE = "longwriter_rl"
 ABILITY = "long_writing"
 BUNDLED_PROMPTS = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
-_ALLOWED_KEYS = ("id", "prompt", "type", "target", "language")
+_ALLOWED_KEYS = ("id", "prompt", "type", "target", "language", "references")
 _LANGUAGES = ("en", "zh")
 _UNITS = ("words", "chars")
 
@@ -92,6 +94,7 @@ class PromptRow:
     target: dict | None = None  # explicit {"lower", "upper", "unit"} from the row, if any
     path: str = ""
     line: int = 0
+    references: tuple[str, ...] = ()  # reference answers, weaker -> stronger (pairwise reward)
 
 
 @dataclass
@@ -150,6 +153,19 @@ def _parse_target(value: Any, language: str, where: tuple[Path | str, int]) -> d
     return {"lower": lower, "upper": upper, "unit": unit}
 
 
+def _parse_references(value: Any, where: tuple[Path | str, int]) -> tuple[str, ...]:
+    """The row's ``references``: a list of non-empty strings, weaker -> stronger (may be absent)."""
+    path, line = where
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _row_error(path, line, f"'references' must be a list of strings, got {type(value).__name__}")
+    for k, ref in enumerate(value):
+        if not isinstance(ref, str) or not ref.strip():
+            raise _row_error(path, line, f"'references[{k}]' must be a non-empty string, got {ref!r}")
+    return tuple(value)
+
+
 def read_prompts(path: str | Path) -> list[PromptRow]:
     """Read and validate a request jsonl; a bad row raises ValueError naming ``path:line``.
 
@@ -198,7 +214,8 @@ def read_prompts(path: str | Path) -> list[PromptRow]:
             target = obj.get("target")
             if target is not None:
                 target = _parse_target(target, language, (path, line_no))
-            rows.append(PromptRow(rid, prompt, language, rtype, target, str(path), line_no))
+            references = _parse_references(obj.get("references"), (path, line_no))
+            rows.append(PromptRow(rid, prompt, language, rtype, target, str(path), line_no, references))
     if not rows:
         raise ValueError(f"{path}: no requests found (the file is empty)")
     return rows
@@ -361,6 +378,7 @@ def build_records(
                     "target": target,
                     "target_evidence": ev,
                     "target_check": check,
+                    "references": list(row.references),
                 },
             }
         )
@@ -420,6 +438,7 @@ def parquet_schema():
                         ("target", target),
                         ("target_evidence", evidence),
                         ("target_check", check),
+                        ("references", pa.list_(pa.string())),
                     ]
                 ),
             ),
@@ -476,6 +495,12 @@ def prepare_rl_data(
     data_source: str = DATA_SOURCE,
     progress: bool = False,
     cross_check_lengths: bool = False,
+    select_by_margin: int | None = None,
+    policy_endpoint: str | None = None,
+    policy_model: str | None = None,
+    judge_endpoint: str | None = None,
+    judge_model: str | None = None,
+    margin_samples: int = 1,
 ) -> RLData:
     """Turn a request jsonl into ``out_dir/train.parquet`` and ``out_dir/val.parquet``.
 
@@ -488,6 +513,11 @@ def prepare_rl_data(
     manifest's ``length_cross_check`` (counts and the disagreeing ids) record it. Returns the
     paths and counts. Bad input raises ValueError / FileNotFoundError with the file and line
     before anything is written.
+
+    ``select_by_margin=K`` keeps only the K requests with the largest margin between the starting
+    policy (``policy_endpoint`` / ``policy_model``, ``margin_samples`` answers each) and their
+    strongest reference, judged at ``judge_endpoint`` / ``judge_model`` (:mod:`rl.margin`, which
+    defines the margin); every request's score goes to ``out_dir/margin_scores.jsonl``.
     """
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
@@ -501,8 +531,30 @@ def prepare_rl_data(
         raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
     prompts_file = Path(prompts_file)
     rows = read_prompts(prompts_file)
+    margin_needs = (policy_endpoint, policy_model, judge_endpoint, judge_model)
+    if select_by_margin is not None and any(v is None for v in margin_needs):
+        raise ValueError(
+            "--select-by-margin needs --policy-endpoint, --policy-model, --judge-endpoint and --judge-model"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    n_requests = len(rows)
+    if select_by_margin is not None:
+        from rl.margin import SCORES_FILE, score_margins, write_scores
+        from rl.margin import select_by_margin as select
+        from rollout.endpoint import EndpointClient
+
+        scores = score_margins(
+            rows,
+            EndpointClient(policy_endpoint, policy_model),
+            {"base_url": judge_endpoint, "model": judge_model},
+            samples=margin_samples,
+        )
+        keep = set(select(scores, int(select_by_margin)))
+        write_scores(scores, out_dir / SCORES_FILE)
+        rows = [r for r in rows if r.id in keep]
+        if not rows:
+            raise ValueError(f"--select-by-margin: no request has a margin (see {out_dir / SCORES_FILE})")
 
     endpoint = None
     if length_endpoint is not None:
@@ -553,6 +605,8 @@ def prepare_rl_data(
             )
         ),
         "length_cross_check": _check_summary(rows, checks) if checks is not None else None,
+        "select_by_margin": select_by_margin,
+        "requests_before_selection": n_requests,
         "verl_overrides": verl_overrides(data, style),
     }
     data.manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

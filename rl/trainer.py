@@ -71,6 +71,40 @@ def reward_weights(config: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in from_verl_config(config).rewards.items()}
 
 
+def curriculum_of(config: Any) -> Any:
+    """The shared curriculum of the ``pairwise`` reward (see :mod:`rewards.curriculum`), or None
+    when the run has no ``pairwise`` reward or its ``curriculum`` option is off."""
+    from rewards.base import get_reward
+    from rl.reward_source import from_verl_config
+
+    reward_config = from_verl_config(config)
+    if "pairwise" not in reward_config.rewards:
+        return None
+    options = get_reward("pairwise").resolve_options(reward_config.options.get("pairwise"))
+    if not options["curriculum"]:
+        return None
+    from rewards.curriculum import get_curriculum
+
+    return get_curriculum(
+        options["curriculum_name"],
+        float(options["curriculum_threshold"]),
+        int(options["curriculum_min_samples"]),
+    )
+
+
+def judge_call_metrics(infos: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """``longwriter/judge_calls/<reward>``: the judge calls of the step, summed over samples."""
+    totals: dict[str, float] = {}
+    for info in infos:
+        for key, value in info.items():
+            if key.endswith("_judge_calls"):
+                v = _as_float(value)
+                totals[key[: -len("_judge_calls")]] = totals.get(key[: -len("_judge_calls")], 0.0) + (
+                    0.0 if math.isnan(v) else v
+                )
+    return {f"{METRIC_PREFIX}/judge_calls/{name}": total for name, total in totals.items()}
+
+
 def _get(config: Any, *path: str) -> Any:
     node = config
     for key in path:
@@ -263,6 +297,8 @@ class LongWriterTrainer(PPOTrainerSync):
         poll = lw.get("poll_interval_s", 0.2)
         if poll is not None and hasattr(self.replay_buffer, "poll_interval"):
             self.replay_buffer.poll_interval = float(poll)
+        # Created here, by the driver, so the named actor lives as long as the job.
+        self.curriculum = curriculum_of(config)
         if self.config.algorithm.use_kl_in_reward:
             raise ValueError(f"trainer mode {MODE_NAME!r} does not support algorithm.use_kl_in_reward")
         from rl.advantage import MODES
@@ -275,6 +311,31 @@ class LongWriterTrainer(PPOTrainerSync):
             f"({type(self.replay_buffer).__name__})",
             flush=True,
         )
+
+    def _step_folder(self) -> str:
+        import os
+
+        return os.path.join(str(self.config.trainer.default_local_dir), f"global_step_{self.global_steps}")
+
+    def _save_checkpoint(self):
+        """verl's save, plus the curriculum state beside it (``longwriter_curriculum.json``)."""
+        super()._save_checkpoint()
+        if self.curriculum is not None:
+            from rewards.curriculum import save_state
+
+            save_state(self.curriculum, self._step_folder())
+
+    def _load_checkpoint(self):
+        """verl's resume, plus the curriculum state saved with that checkpoint."""
+        result = super()._load_checkpoint()
+        if self.curriculum is not None and self.global_steps > 0:
+            from rewards.curriculum import load_state
+
+            folder = self.config.trainer.get("resume_from_path", None)
+            if self.config.trainer.resume_mode != "resume_path" or not folder:
+                folder = self._step_folder()
+            load_state(self.curriculum, folder)
+        return result
 
     def _compute_advantage(self, batch, metrics: dict):
         """Balanced advantage from per-component scores; padding samples get 0 and no say."""
@@ -341,6 +402,10 @@ class LongWriterTrainer(PPOTrainerSync):
             )
         )
         metrics[f"{METRIC_PREFIX}/padding_samples"] = float((~keep).sum())
+        metrics.update(judge_call_metrics(real_infos))
+        if self.curriculum is not None:
+            for key, value in self.curriculum.step_metrics().items():
+                metrics[f"{METRIC_PREFIX}/curriculum/{key}"] = value
         if self.monitors:
             metrics.update(self._monitors(data["responses"], keep, uids, real_infos, scores))
         metrics.update(self._agent_loop_timing(batch.keys, batch.partition_id, keep))

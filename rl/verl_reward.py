@@ -41,6 +41,8 @@ Result keys (fixed for a given reward config; :func:`result_keys` lists them):
   or **NaN when missing** (e.g. a judge endpoint that failed), since verl needs numbers there;
   ``rl.advantage.compute_advantage`` treats NaN as missing;
 * ``<name>_missing``: 1.0 when that component is missing, else 0.0 (for counting and logging);
+* ``<name>_judge_calls`` (``pairwise``, ``group_pairwise`` only): the judge calls made for the
+  sample (the trainer mode logs their sum per step);
 * ``answer_len`` / ``think_len``: lengths of the answer and the plan in
   :func:`rollout.text.count_words` units (English words + CJK characters), as floats;
 * ``target_lower`` / ``target_upper``: the target range used (NaN without a target);
@@ -78,6 +80,8 @@ log = logging.getLogger(__name__)
 
 ENV_CONFIG = "LONGWRITE_REWARD_CONFIG"  # rl.reward_source.ENV_CONFIG
 MISSING = float("nan")
+#: Judge-backed rewards whose per-sample judge calls are returned as ``<name>_judge_calls``.
+JUDGE_COUNTED = ("pairwise", "group_pairwise")
 
 # One scoring thread per process: batches queue behind each other instead of fighting for the
 # CPU cores and the encoder.
@@ -114,6 +118,7 @@ def result_keys(config: Any = None) -> list[str]:
     keys = ["score"]
     keys += list(config.rewards)
     keys += [f"{name}_missing" for name in config.rewards]
+    keys += [f"{name}_judge_calls" for name in config.rewards if name in JUDGE_COUNTED]
     keys += ["answer_len", "think_len", "target_lower", "target_upper", "well_formed", "reasons"]
     return keys
 
@@ -145,7 +150,8 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
 
     The request text comes from ``extra_info["request"]`` (verl does not pass the prompt; rows
     from :func:`rl.data.prepare_rl_data` carry it), the target from ``extra_info["target"]`` or
-    the JSON ``ground_truth``, plus the row's id and language. Missing pieces stay missing; the
+    the JSON ``ground_truth``, plus the row's id, language and reference answers (``references``,
+    weaker -> stronger, for the ``pairwise`` reward). Missing pieces stay missing; the
     rewards then report why.
     """
     from rewards import RewardSample
@@ -158,6 +164,11 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
     for key in ("id", "language"):
         if info.get(key) is not None:
             metadata[key] = info[key]
+    references = info.get("references")
+    if hasattr(references, "__iter__") and not isinstance(references, (str, bytes, Mapping)):
+        # parquet hands a numpy array; the pairwise reward reads a plain list of strings (a row
+        # without usable references is scored missing by it, with the reason)
+        metadata["references"] = [str(r) for r in list(references)]
     request = info.get("request")
     response = (
         solution_str if isinstance(solution_str, str) else ("" if solution_str is None else solution_str)
@@ -185,6 +196,9 @@ def to_result(breakdown: Any, config: Any, sample: Any) -> dict[str, Any]:
         result[name] = MISSING if value is None else _number(value)
     for name in config.rewards:
         result[f"{name}_missing"] = 1.0 if math.isnan(result[name]) else 0.0
+    for name in config.rewards:
+        if name in JUDGE_COUNTED:
+            result[f"{name}_judge_calls"] = float(breakdown.details.get(f"{name}.judge_calls", 0))
     result["answer_len"] = float(breakdown.answer_len)
     result["think_len"] = float(breakdown.think_len)
     target = sample.metadata.get("target") or {}

@@ -89,3 +89,53 @@ def writer_responder(
         return "<think>a plan in three parts</think><answer>" + " ".join(["word"] * n) + "</answer>"
 
     return respond
+
+
+def answer_quality(text: str) -> int:
+    """The known preference of :func:`pairwise_responder`: the N of a ``[qN]`` marker (else 0)."""
+    import re
+
+    m = re.search(r"\[q(\d+)\]", text)
+    return int(m.group(1)) if m else 0
+
+
+def _pair(body: dict) -> tuple[str, str]:
+    user = last_user_content(body)
+    a = user.split("## Answer A\n", 1)[-1].split("\n\n## Answer B\n", 1)[0]
+    b = user.split("## Answer B\n", 1)[-1].rsplit("\n\nWhich answer", 1)[0]
+    return a, b
+
+
+def pairwise_responder(
+    *,
+    always_first: bool = False,
+    always_error: Iterable[str] = (),
+    always_bad: Iterable[str] = (),
+    dress: str = "json",
+):
+    """A pairwise judge: prefers the answer with the larger ``[qN]`` marker (:func:`answer_quality`),
+    ``tie`` when equal; ``always_first``: always "A" (a position-biased judge). A pair containing a
+    marker of ``always_error`` gets HTTP 500; of ``always_bad``: prose naming no winner.
+    ``dress``: ``json`` | ``prose`` (JSON inside prose) | ``marker`` (``[[A]]``) | ``line``
+    (``Winner: A`` in prose)."""
+    always_error, always_bad = tuple(always_error), tuple(always_bad)
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        a, b = _pair(body)
+        if any(m in a or m in b for m in always_error):
+            return Reply.error(500, "judge overloaded")
+        if any(m in a or m in b for m in always_bad):
+            return "Both answers have merits; it is hard to say."
+        if always_first:
+            winner = "A"
+        else:
+            qa, qb = answer_quality(a), answer_quality(b)
+            winner = "A" if qa > qb else "B" if qb > qa else "tie"
+        if dress == "marker":
+            return f"After careful reading, my verdict: [[{winner}]]"
+        if dress == "line":
+            return f"Both are fine but one is clearer.\nWinner: {winner}\n"
+        text = json.dumps({"winner": winner, "reason": "clearer"})
+        return f"Here is my judgement:\n```json\n{text}\n```\nDone." if dress == "prose" else text
+
+    return respond

@@ -8,7 +8,7 @@ from rl.presets import build_plan, compose, list_presets, load_preset
 from rl.reward_source import decode
 from rl.trainer import reward_weights
 
-PRESETS = ("tiny-cpu", "qwen2.5-7b", "qwen2.5-32b")
+PRESETS = ("tiny-cpu", "tiny-cpu-pairwise", "qwen2.5-7b", "qwen2.5-32b")
 
 
 def test_bundled_presets_listed():
@@ -83,3 +83,21 @@ def test_bad_preset_key_fails(tmp_path):
     bad.write_text("platform: cpu\nrewardz: {length: 1.0}\n")
     with pytest.raises(ValueError, match="rewardz"):
         load_preset(bad)
+
+
+def test_pairwise_preset_takes_its_judge_url_and_composes_with_it():
+    url = "http://127.0.0.1:9/v1"
+    plan = build_plan(
+        "tiny-cpu-pairwise",
+        [f"reward_options.pairwise.base_url={url}", f"reward_options.group_pairwise.base_url={url}"],
+    )
+    cfg = compose(plan)
+    config = decode(cfg.reward.custom_reward_function.reward_kwargs.reward_config_json)
+    assert config["options"]["pairwise"]["base_url"] == url
+    assert reward_weights(cfg) == {
+        "length": 1.0,
+        "quality": 1.0,
+        "format": 1.0,
+        "pairwise": 1.0,
+        "group_pairwise": 1.0,
+    }

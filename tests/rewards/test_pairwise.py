@@ -1,0 +1,170 @@
+"""The pairwise rewards against a real loopback judge (tests/helpers/fake_openai.py) with known preferences."""
+
+import pytest
+from fake_judge import pairwise_responder
+from fake_openai import FakeOpenAIServer
+
+from rewards import score_batch
+from rewards.curriculum import CurriculumStore, get_curriculum
+from rewards.pairwise import judge_prompt_id, parse_verdict
+from rewards.pairwise_group import choose_opponents
+
+
+def opts(server, **extra):
+    return {
+        "base_url": server.url,
+        "model": server.model,
+        "concurrency": 4,
+        "timeout": 2.0,
+        "max_retries": 1,
+        "backoff_base": 0.01,
+        **extra,
+    }
+
+
+def sample(answer, pid="p1", refs=("weak [q1]", "mid [q5]", "strong [q9]"), prompt="Write an essay"):
+    meta = {"id": pid}
+    if refs is not None:
+        meta["references"] = list(refs)
+    return {"prompt": prompt, "response": f"<think>plan</think><answer>{answer}</answer>", "metadata": meta}
+
+
+def test_parse_verdict_in_many_dressings():
+    assert parse_verdict('{"winner": "A", "reason": "x"}') == ("A", "x")
+    assert parse_verdict('Sure.\n```json\n{"winner": "b"}\n```')[0] == "B"
+    assert parse_verdict('{"winner": "Tie"}')[0] == "tie"
+    assert parse_verdict("My verdict: [[B]]")[0] == "B"
+    assert parse_verdict("Long prose...\nWinner: A\n")[0] == "A"
+    for bad in (None, "", "both are good", '{"winner": "C"}', "[[A]] or maybe [[B]]"):
+        verdict, why = parse_verdict(bad)
+        assert verdict is None and why
+
+
+@pytest.mark.parametrize("dress", ["json", "prose", "marker", "line"])
+def test_reference_pairwise_known_preferences(dress):
+    with FakeOpenAIServer(pairwise_responder(dress=dress)) as server:
+        config = {"rewards": {"pairwise": 1.0}, "options": {"pairwise": opts(server, curriculum=False)}}
+        out = score_batch(
+            [sample("great [q9]", "a"), sample("best [q10]", "b"), sample("bad [q2]", "c")], config
+        )
+    # curriculum off: compared with the strongest reference [q9]
+    assert [b.components["pairwise"] for b in out] == [0.5, 1.0, 0.0]
+    assert out[2].reasons and "reference was preferred" in out[2].reasons[0]
+    assert out[0].details["pairwise.judge_calls"] == 2  # both orders
+    assert out[0].details["pairwise.judge_prompt"] == judge_prompt_id({})
+
+
+def test_position_biased_judge_gives_ties_with_both_orders():
+    with FakeOpenAIServer(pairwise_responder(always_first=True)) as server:
+        config = {"rewards": {"pairwise": 1.0}, "options": {"pairwise": opts(server, curriculum=False)}}
+        out = score_batch([sample("great [q9]", "a"), sample("bad [q0]", "b")], config)
+        assert [b.components["pairwise"] for b in out] == [0.5, 0.5]
+        # random order: one call each, the position recorded, the biased outcome shows
+        config["options"]["pairwise"]["order"] = "random"
+        out = score_batch([sample(f"text {k} [q0]", f"r{k}") for k in range(8)], config)
+    positions = [b.details["pairwise.policy_position"] for b in out]
+    assert set(positions) == {"A", "B"}
+    assert [b.components["pairwise"] for b in out] == [1.0 if p == "A" else 0.0 for p in positions]
+    assert all(b.details["pairwise.judge_calls"] == 1 for b in out)
+
+
+def test_failures_are_missing_not_losses():
+    with FakeOpenAIServer(pairwise_responder(always_error={"BOOM"}, always_bad={"MUDDLE"})) as server:
+        config = {
+            "rewards": {"pairwise": 1.0, "format": 1.0},
+            "options": {"pairwise": opts(server, curriculum=False)},
+        }
+        out = score_batch(
+            [sample("x BOOM [q9]", "a"), sample("y MUDDLE", "b"), sample("z [q9]", "c", refs=None)], config
+        )
+    for b in out:
+        assert b.components["pairwise"] is None
+        assert b.components["format"] == 1.0 and b.total == 1.0  # missing is left out of the total
+    assert "judge failed" in out[0].reasons[0] and "missing" in out[0].reasons[0]
+    assert "unusable" in out[1].reasons[0]
+    assert out[1].details["pairwise.judge_calls"] == 4  # 2 orders x (1 + parse_retries=1)
+    assert "no reference answers" in out[2].reasons[0]
+
+
+def test_judge_prompt_file_is_hashed_and_used(tmp_path):
+    prompt = tmp_path / "judge.txt"
+    prompt.write_text('Compare A and B. Reply {"winner": "A"|"B"|"tie"}.')
+    with FakeOpenAIServer(pairwise_responder()) as server:
+        config = {
+            "rewards": {"pairwise": 1.0},
+            "options": {"pairwise": opts(server, curriculum=False, judge_prompt=str(prompt))},
+        }
+        out = score_batch([sample("fine [q9]")], config)
+        assert server.requests[0]["messages"][0]["content"] == prompt.read_text()
+    assert out[0].details["pairwise.judge_prompt"].startswith("file:")
+    with pytest.raises(ValueError, match="judge_prompt file not found"):
+        score_batch(
+            [sample("x")],
+            {"rewards": {"pairwise": 1.0}, "options": {"pairwise": opts(server, judge_prompt="/nope")}},
+        )
+
+
+def test_curriculum_advances_when_the_policy_wins():
+    name = "test-curriculum-advance"
+    with FakeOpenAIServer(pairwise_responder()) as server:
+        config = {
+            "rewards": {"pairwise": 1.0},
+            "options": {"pairwise": opts(server, curriculum_name=name, curriculum_threshold=0.5)},
+        }
+        group = [sample("good [q6]", "p"), sample("fair [q4]", "p")]
+        store = get_curriculum(name, use_ray=False)
+        levels, values = [], []
+        for _ in range(4):
+            levels.append(store.get_levels(["p"])["p"])
+            values.append([b.components["pairwise"] for b in score_batch(group, config)])
+    # level 0 (q1): both win -> advance; level 1 (q5): 1 of 2 wins = 0.5 >= 0.5 -> advance;
+    # level 2 (q9, the last): both lose, and it never goes past the last reference
+    assert levels == [0, 1, 2, 2]
+    assert values[0] == [1.0, 1.0] and values[1] == [1.0, 0.0] and values[2] == [0.0, 0.0]
+    m = store.step_metrics()
+    assert m["advances"] == 2 and m["mean_level"] == 2
+    assert store.step_metrics()["advances"] == 0  # per step: reset after logging
+
+
+def test_curriculum_store_rules_and_state_round_trip():
+    s = CurriculumStore(threshold=0.75, min_samples=4)
+    assert s.report("a", 2, 2, level=0, n_refs=3) is False  # 2 of the 4 needed
+    assert s.report("a", 1.5, 2, level=0, n_refs=3) is True  # 3.5 / 4 >= 0.75
+    assert s.report("a", 4, 4, level=0, n_refs=3) is False  # stale: "a" is at level 1 now
+    assert s.report("b", 1, 4, level=0, n_refs=3) is False  # 0.25 < 0.75
+    s.report("c", 2, 2, level=0, n_refs=3)  # tally kept in the state
+    restored = CurriculumStore()
+    restored.load(s.state())
+    assert restored.get_levels(["a", "b", "c", "new"]) == {"a": 1, "b": 0, "c": 0, "new": 0}
+    assert restored.state() == s.state()
+    assert restored.report("c", 2, 2, level=0, n_refs=3) is True  # the restored tally counts
+    with pytest.raises(ValueError, match="version"):
+        restored.load({"version": 99})
+
+
+def test_group_pairwise_in_batch():
+    with FakeOpenAIServer(pairwise_responder()) as server:
+        config = {"rewards": {"group_pairwise": 1.0}, "options": {"group_pairwise": opts(server)}}
+        batch = [
+            sample("one [q3]", "g1"),
+            sample("two [q7]", "g1"),
+            sample("three [q5]", "g2"),
+            sample("four [q5]", "g2"),
+            sample("alone [q9]", "g3"),
+        ]
+        out = score_batch(batch, config)
+        assert len(server.requests) == 8  # 4 judged samples x 2 orders; the lone one is not judged
+    assert [b.components["group_pairwise"] for b in out[:4]] == [0.0, 1.0, 0.5, 0.5]
+    assert out[4].components["group_pairwise"] is None and "no other sample" in out[4].reasons[0]
+    assert sum(b.details["group_pairwise.judge_calls"] for b in out) == 8
+
+
+def test_group_opponents_are_seeded_and_in_group():
+    from rewards.base import Batch
+
+    batch = Batch([sample(f"a{k}", f"g{k % 2}") for k in range(8)])
+    first = choose_opponents(batch, seed=3)
+    assert first == choose_opponents(batch, seed=3)
+    for i, j in first.items():
+        assert j != i and j % 2 == i % 2
+    assert any(choose_opponents(batch, seed=s) != first for s in range(4, 10))
