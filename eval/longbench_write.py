@@ -18,7 +18,6 @@ Changing the judge (model or prompt) re-judges, keyed by the prompt hash.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import hashlib
 import json
@@ -27,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem, load_items
-from eval.generate import GenerationSettings, JsonlAppender, predict, read_jsonl_latest
-from eval.judge import JudgePrompt, JudgeRecord, judge_answers
+from eval.generate import GenerationSettings, predict, read_jsonl_latest
+from eval.judge import JudgePrompt, judge_to_file, parse_quality, quality_correction, quality_record
 from eval.scoring import bucket_of, length_score, overall_score, summarize
 from rollout.text import count_words  # the project's one word counter (shared with the reward)
 
@@ -98,36 +97,24 @@ def judge_predictions(
 
     stored = judgments_for(path, client.model, prompt.hash)
     todo = [
-        (p["id"], p["prompt"], p["answer"])
+        (p["id"], prompt.render(p["prompt"], p["answer"]))
         for p in predictions
         if p.get("error") is None and (p["id"] not in stored or stored[p["id"]].get("error"))
     ]
     if todo:
-        out = JsonlAppender(path)
-
-        def keep(rec: JudgeRecord) -> None:
-            d = rec.to_dict()
-            out(d)
-            stored[rec.id] = d
-
-        try:
-            asyncio.run(
-                _judge_and_close(
-                    client, todo, prompt, max_attempts, params, "judge" if progress else False, keep
-                )
-            )
-        finally:
-            out.close()
+        for rec in judge_to_file(
+            path,
+            client,
+            todo,
+            parse_quality,
+            quality_correction,
+            lambda o: quality_record(o, client.model, prompt).to_dict(),
+            max_attempts=max_attempts,
+            params=params,
+            progress="judge" if progress else False,
+        ):
+            stored[rec["id"]] = rec
     return stored
-
-
-async def _judge_and_close(client, todo, prompt, max_attempts, params, progress, keep) -> None:
-    try:
-        await judge_answers(
-            client, todo, prompt, max_attempts=max_attempts, params=params, progress=progress, on_record=keep
-        )
-    finally:
-        await client.aclose()
 
 
 def judgments_for(path: Path, judge_model: str | None, prompt_hash: str | None) -> dict[str, dict]:
