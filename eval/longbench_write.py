@@ -36,6 +36,7 @@ __all__ = [
     "run_longbench_write",
     "score_run",
     "check_run_meta",
+    "run_meta",
     "judge_predictions",
     "judgments_for",
     "count_words",
@@ -77,6 +78,50 @@ def check_run_meta(out_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return merged
+
+
+def run_meta(
+    benchmark: str,
+    evaluator_version: str,
+    backend: Any,
+    settings: GenerationSettings,
+    data: str | Path,
+    n_items: int,
+    *,
+    name: str | None = None,
+    judge_client: Any | None = None,
+    judge_prompt: JudgePrompt | None = None,
+    judge_attempts: int = 3,
+    judge_params: dict | None = None,
+) -> dict[str, Any]:
+    """The ``run.json`` identity of a judged run (LongBench-Write, Arena-Write, WritingBench).
+
+    Names the benchmark and evaluator version, the model and backend, the generation settings,
+    the data file (path, SHA-256, items) and the judge (model, endpoint, prompt version and hash,
+    attempts, sampling), so reports can tell which runs are comparable.
+    """
+    desc = backend.describe()
+    meta: dict[str, Any] = {
+        "benchmark": benchmark,
+        "evaluator_version": evaluator_version,
+        "name": name or _default_name(desc, settings),
+        **desc,
+        "endpoint": desc.get("endpoint"),
+        "settings": settings.to_dict(),
+        "data": {"path": str(Path(data).resolve()), "sha256": file_sha(data), "items": n_items},
+        "judge": None,
+    }
+    if judge_client is not None:
+        prompt = judge_prompt or JudgePrompt.default()
+        meta["judge"] = {
+            "model": judge_client.model,
+            "endpoint": judge_client.base_url,
+            "prompt_version": prompt.version,
+            "prompt_hash": prompt.hash,
+            "max_attempts": judge_attempts,
+            "params": {"temperature": 0.0, "max_tokens": 512, **(judge_params or {})},
+        }
+    return meta
 
 
 def judge_predictions(
@@ -214,26 +259,19 @@ def run_longbench_write(
     out_dir = Path(out_dir)
     items: list[EvalItem] = load_items(data, limit=limit)
     judge_prompt = judge_prompt or JudgePrompt.default()
-    desc = backend.describe()
-    meta = {
-        "benchmark": "longbench-write",
-        "evaluator_version": EVALUATOR_VERSION,
-        "name": name or _default_name(desc, settings),
-        **desc,
-        "endpoint": desc.get("endpoint"),
-        "settings": settings.to_dict(),
-        "data": {"path": str(Path(data).resolve()), "sha256": file_sha(data), "items": len(items)},
-        "judge": None,
-    }
-    if judge_client is not None:
-        meta["judge"] = {
-            "model": judge_client.model,
-            "endpoint": judge_client.base_url,
-            "prompt_version": judge_prompt.version,
-            "prompt_hash": judge_prompt.hash,
-            "max_attempts": judge_attempts,
-            "params": {"temperature": 0.0, "max_tokens": 512, **(judge_params or {})},
-        }
+    meta = run_meta(
+        "longbench-write",
+        EVALUATOR_VERSION,
+        backend,
+        settings,
+        data,
+        len(items),
+        name=name,
+        judge_client=judge_client,
+        judge_prompt=judge_prompt,
+        judge_attempts=judge_attempts,
+        judge_params=judge_params,
+    )
     check_run_meta(out_dir, meta)
     preds = predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
     if judge_client is not None:
