@@ -151,7 +151,10 @@ def test_load_writingbench_errors(tmp_path):
         ({"id": "b", "query": "Q", "criteria": ["x"]}, "criterion 1 must be an object"),
         ({"id": "b", "criteria": [{"name": "n", "description": "d"}]}, "'query'"),
         ({"id": "a", "query": "Q", "criteria": [{"name": "n", "description": "d"}]}, "duplicate id"),
-        ({"id": "b", "query": "Q", "criteria": [{"name": "n", "description": "d"}] * 2}, "repeat"),
+        (
+            {"id": "b", "query": "Q", "criteria": [{"name": "n", "description": "d"}] * 2},
+            "criterion names repeat",
+        ),
     ]
     for row, msg in bad:
         with pytest.raises(ValueError, match="wb.jsonl:2: " + msg.replace("(", r"\(")):
