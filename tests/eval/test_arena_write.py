@@ -6,43 +6,11 @@ import math
 
 import pytest
 from fake_judge import pairwise_responder, writer_responder
+from judged_data import WORDS, write_arena
 
 from eval.arena_write import load_arena, run_arena_write, score_arena
 from eval.generate import EndpointBackend, GenerationSettings
 from rollout.endpoint import EndpointClient
-
-
-def _text(marker, n):
-    return " ".join([marker] + ["w"] * (n - 1))
-
-
-def write_arena(path):
-    """Three requests; the writer answers 100 / 40 / 60 words; ref-a and ref-b are baselines."""
-    rows = [
-        {
-            "id": "a1",
-            "request": "Write about kettles.",
-            "type": "essay",
-            "length": 100,
-            "baseline_response": {"ref-a": _text("copper", 30), "ref-b": _text("steam", 95)},
-        },
-        {
-            "id": "a2",
-            "request": "Write about rivers.",
-            "type": "story",
-            "baseline_response": {"ref-a": _text("delta", 70), "ref-b": _text("banks", 45)},
-        },
-        {
-            "id": "a3",
-            "request": "Write about lanterns.",
-            "baseline_response": {"ref-a": _text("paper", 60), "ref-b": _text("zebra", 20)},
-        },
-    ]
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-    return path
-
-
-WORDS = {"kettles": 100, "rivers": 40, "lanterns": 60}
 
 
 def _client(server, path, retries=0):

@@ -5,49 +5,15 @@ import json
 
 import pytest
 from fake_judge import criteria_responder, criterion_score, writer_responder
+from judged_data import WB_WORDS, write_writingbench
 
 from eval.generate import EndpointBackend, GenerationSettings
 from eval.writingbench import load_writingbench, parse_criterion_score, run_writingbench
 
-ROWS = [
-    {
-        "id": "q1",
-        "query": "Write a cover letter for a lighthouse keeper post.",
-        "domain": "Business",
-        "criteria": [
-            {"name": "Tone", "description": "Formal and warm.", "guidance": "1-2 rude; 9-10 pitch-perfect"},
-            {"name": "Fit", "description": "Matches the post."},
-        ],
-    },
-    {
-        "index": 7,
-        "query": "Outline a paper on tides.",
-        "domain1": "Academic",
-        "domain2": "Outline",
-        "checklist": [
-            {
-                "name": "Structure",
-                "criteria_description": "Has the usual sections.",
-                "1-2": "none",
-                "9-10": "all",
-            },
-            {"name": "Depth", "criteria_description": "Goes beyond the obvious."},
-            {"name": "Sources", "criteria_description": "Points to literature."},
-        ],
-    },
-    {
-        "id": "q3",
-        "query": "Write a memo about lighthouse budgets.",
-        "domain": "Business",
-        "criteria": [{"name": "Clarity", "description": "Easy to act on."}],
-    },
-]
-
 
 def test_writingbench_run(fake_openai, tmp_path):
-    data = tmp_path / "wb.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n", encoding="utf-8")
-    writer = fake_openai(writer_responder({"cover letter": 120, "tides": 80, "memo": 40}), model="w")
+    data = write_writingbench(tmp_path / "wb.jsonl")
+    writer = fake_openai(writer_responder(WB_WORDS), model="w")
     # q1's Tone criterion is never read (prose); q2's Depth first gets truncated JSON (fixed by the
     # correction turn); q3's first request is an HTTP 500.
     judge = fake_openai(
