@@ -32,9 +32,9 @@ from typing import Any
 
 from eval.data import EvalItem
 from eval.elo import Comparison, bootstrap, fit_bradley_terry, win_matrix
-from eval.generate import GenerationSettings, predict, read_jsonl_latest
+from eval.generate import GenerationSettings, read_jsonl_latest
 from eval.judge import JudgeOutcome, JudgePrompt, judge_to_file
-from eval.longbench_write import check_run_meta, judgments_for, run_meta
+from eval.longbench_write import judgments_for, run_meta, start_run, write_json
 from eval.pairwise import pairwise_prompt, parse_verdict, verdict_correction, verdict_score
 from rollout.jsonl import read_jsonl
 from rollout.text import language_of
@@ -322,9 +322,7 @@ def score_arena(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
         "pairs": pairs,
     }
     if write:
-        (out_dir / "scores.json").write_text(
-            json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        write_json(out_dir / "scores.json", result)
     return result
 
 
@@ -388,14 +386,15 @@ def run_arena_write(
         "bootstrap_rounds": bootstrap_rounds,
         "seed": seed,
     }
-    check_run_meta(out_dir, meta)
-    # Which baselines each item is compared with (scoring needs no data file).
-    (out_dir / "pairs.json").write_text(
-        json.dumps({it.id: sorted(it.baselines) for it in items}, ensure_ascii=False, indent=1) + "\n",
-        encoding="utf-8",
-    )
-    preds = predict(
-        [it.eval_item() for it in items], backend, settings, out_dir / "predictions.jsonl", progress=progress
+    preds = start_run(
+        out_dir,
+        meta,
+        [it.eval_item() for it in items],
+        backend,
+        settings,
+        # Which baselines each item is compared with (scoring needs no data file).
+        files={"pairs.json": {it.id: sorted(it.baselines) for it in items}},
+        progress=progress,
     )
     judge_pairs(
         items,

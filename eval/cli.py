@@ -246,6 +246,19 @@ def _prepare(args: argparse.Namespace) -> Path:
     return out_dir
 
 
+def _judged_run_kwargs(args: argparse.Namespace, out_dir: Path, prompt: Any) -> dict[str, Any]:
+    """The judge and run arguments every judged benchmark's ``run_*`` takes."""
+    return {
+        "judge_client": _judge_client(args, out_dir),
+        "judge_prompt": prompt,
+        "judge_attempts": args.judge_attempts,
+        "judge_params": _judge_params(args),
+        "limit": args.limit,
+        "name": args.name,
+        "progress": not args.no_progress,
+    }
+
+
 def _failed_line(f: dict, out_dir: Path) -> str:
     return f"failed: {f['generation']} generation, {f['judge']} judge (listed in {out_dir / 'scores.json'})"
 
@@ -261,19 +274,13 @@ def _cmd_arena(args: argparse.Namespace) -> int:
         out_dir,
         _backend(args, out_dir),
         _settings(args),
-        judge_client=_judge_client(args, out_dir),
-        judge_prompt=prompt,
-        judge_attempts=args.judge_attempts,
-        judge_params=_judge_params(args),
         anchor=args.anchor,
         anchor_rating=args.anchor_rating,
         prior=args.elo_prior,
         strong_weight=args.strong_weight,
         bootstrap_rounds=args.bootstrap,
         seed=args.seed,
-        limit=args.limit,
-        name=args.name,
-        progress=not args.no_progress,
+        **_judged_run_kwargs(args, out_dir, prompt),
     )
     fit = res["elo"]["fit"]
     print(
@@ -309,13 +316,7 @@ def _cmd_writingbench(args: argparse.Namespace) -> int:
         out_dir,
         _backend(args, out_dir),
         _settings(args),
-        judge_client=_judge_client(args, out_dir),
-        judge_prompt=prompt,
-        judge_attempts=args.judge_attempts,
-        judge_params=_judge_params(args),
-        limit=args.limit,
-        name=args.name,
-        progress=not args.no_progress,
+        **_judged_run_kwargs(args, out_dir, prompt),
     )
     print(f"\nWritingBench: {res['run']['name']}  (judge prompt {prompt.version} #{prompt.hash})")
     groups = [("overall", res["overall"])] + list(res["by_domain"].items())

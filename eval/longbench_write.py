@@ -37,6 +37,8 @@ __all__ = [
     "score_run",
     "check_run_meta",
     "run_meta",
+    "start_run",
+    "write_json",
     "judge_predictions",
     "judgments_for",
     "count_words",
@@ -122,6 +124,30 @@ def run_meta(
             "params": {"temperature": 0.0, "max_tokens": 512, **(judge_params or {})},
         }
     return meta
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented UTF-8 JSON (scores.json and a run's other summaries)."""
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def start_run(
+    out_dir: Path,
+    meta: dict[str, Any],
+    items: Sequence[EvalItem],
+    backend: Any,
+    settings: GenerationSettings,
+    *,
+    files: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Begin or resume a judged run: check and store ``run.json`` (refusing another run's
+    directory), write ``files`` (name -> JSON value, e.g. which baselines or criteria each item
+    has, so scoring needs no data file), and return the predictions, generating what is missing."""
+    check_run_meta(out_dir, meta)
+    for fname, value in (files or {}).items():
+        write_json(out_dir / fname, value)
+    return predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
 
 
 def judge_predictions(
@@ -230,9 +256,7 @@ def score_run(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
     summary = summarize(items)
     result = {"run": meta, **summary, "items": items}
     if write:
-        (out_dir / "scores.json").write_text(
-            json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        write_json(out_dir / "scores.json", result)
     return result
 
 
@@ -259,21 +283,26 @@ def run_longbench_write(
     out_dir = Path(out_dir)
     items: list[EvalItem] = load_items(data, limit=limit)
     judge_prompt = judge_prompt or JudgePrompt.default()
-    meta = run_meta(
-        "longbench-write",
-        EVALUATOR_VERSION,
+    preds = start_run(
+        out_dir,
+        run_meta(
+            "longbench-write",
+            EVALUATOR_VERSION,
+            backend,
+            settings,
+            data,
+            len(items),
+            name=name,
+            judge_client=judge_client,
+            judge_prompt=judge_prompt,
+            judge_attempts=judge_attempts,
+            judge_params=judge_params,
+        ),
+        items,
         backend,
         settings,
-        data,
-        len(items),
-        name=name,
-        judge_client=judge_client,
-        judge_prompt=judge_prompt,
-        judge_attempts=judge_attempts,
-        judge_params=judge_params,
+        progress=progress,
     )
-    check_run_meta(out_dir, meta)
-    preds = predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
     if judge_client is not None:
         judge_predictions(
             preds,

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem
-from eval.generate import GenerationSettings, predict, read_jsonl_latest
+from eval.generate import GenerationSettings, read_jsonl_latest
 from eval.judge import JudgeOutcome, JudgePrompt, json_objects, judge_to_file
-from eval.longbench_write import check_run_meta, judgments_for, run_meta
+from eval.longbench_write import judgments_for, run_meta, start_run, write_json
 from rollout.jsonl import read_jsonl
 from rollout.text import language_of
 
@@ -332,9 +332,7 @@ def score_writingbench(out_dir: str | Path, write: bool = True) -> dict[str, Any
         "items": rows,
     }
     if write:
-        (out_dir / "scores.json").write_text(
-            json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        write_json(out_dir / "scores.json", result)
     return result
 
 
@@ -369,17 +367,19 @@ def run_writingbench(
         judge_attempts=judge_attempts,
         judge_params=judge_params,
     )
-    check_run_meta(out_dir, meta)
     # Each item's domain and criterion names (scoring needs no data file).
     plan = {
         it.id: {"domain": it.domain, "subdomain": it.subdomain, "criteria": [c.name for c in it.criteria]}
         for it in items
     }
-    (out_dir / "criteria.json").write_text(
-        json.dumps(plan, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
-    preds = predict(
-        [it.eval_item() for it in items], backend, settings, out_dir / "predictions.jsonl", progress=progress
+    preds = start_run(
+        out_dir,
+        meta,
+        [it.eval_item() for it in items],
+        backend,
+        settings,
+        files={"criteria.json": plan},
+        progress=progress,
     )
     judge_criteria(
         items,
