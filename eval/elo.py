@@ -55,7 +55,7 @@ class EloFit:
 
     ``ratings[m]`` is None for a model in ``unbounded`` (its maximum-likelihood rating is
     +/- infinity: it won, or lost, everything against a part of the field); ``direction[m]`` then
-    says "+inf" or "-inf".
+    says "+inf", "-inf", or "undetermined" when no chain of comparisons ties it to the anchor.
     """
 
     ratings: dict[str, float | None]
@@ -147,7 +147,10 @@ def fit_bradley_terry(
     up = _reach(names, lost_to, anchor)  # models that (transitively) gained against the anchor
     finite = [m for m in names if m in down and m in up]
     unbounded = [m for m in names if m not in finite]
-    direction = {m: ("+inf" if m in up else "-inf") for m in unbounded}
+    # +inf: gained against the anchor's side without ever losing to it; -inf: the reverse;
+    # "undetermined": tied to the anchor by no chain either way (e.g. it only beat models that
+    # lost everything), so the data say nothing about its rating relative to the anchor.
+    direction = {m: ("+inf" if m in up else "-inf" if m in down else "undetermined") for m in unbounded}
 
     free = [m for m in finite if m != anchor]
     index = {m: k for k, m in enumerate(free)}
@@ -206,7 +209,8 @@ def bootstrap(
 
     Items are drawn with replacement; every comparison of a drawn item is kept (so the two orders
     of a pair stay together). A resample in which a model's rating is unbounded counts as +/-inf
-    for it (so its interval may be open: ``lo`` / ``hi`` None) and is counted in ``n_unbounded``.
+    for it (so its interval may be open: ``lo`` / ``hi`` None; an undetermined rating opens both
+    ends) and is counted in ``n_unbounded``.
     A resample that leaves out the anchor or a model entirely is counted in ``n_missing`` for
     that model. Returns model -> {lo, hi, n_unbounded, n_missing, rounds, level}.
     """
@@ -236,7 +240,8 @@ def bootstrap(
                 n_missing[m] += 1
             elif fit.ratings.get(m) is None:
                 n_unb[m] += 1
-                draws[m].append(math.inf if fit.direction[m] == "+inf" else -math.inf)
+                d = fit.direction[m]
+                draws[m].append(math.inf if d == "+inf" else -math.inf if d == "-inf" else math.nan)
             else:
                 draws[m].append(fit.ratings[m])
     alpha = (1.0 - level) / 2.0

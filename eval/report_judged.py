@@ -123,6 +123,12 @@ def _arena_fit(group: Sequence[RunData]) -> dict[str, Any]:
     )
 
 
+def _unbounded(direction: str) -> str:
+    if direction == "undetermined":
+        return "undetermined (no chain of comparisons to the anchor)"
+    return f"unbounded ({direction})"
+
+
 def _interval(ci: dict) -> str:
     """``[lo, hi]``, with how many resamples had this rating unbounded or missing."""
     text = f"[{_f(ci.get('lo'))}, {_f(ci.get('hi'))}]"
@@ -168,7 +174,7 @@ def _arena_tables(arena: Sequence[RunData]) -> list[Table]:
                 [
                     r.label if r else m,
                     "model" if r else "baseline" + (" (anchor)" if m == fit["anchor"] else ""),
-                    _f(rating) if rating is not None else f"unbounded ({fit['direction'][m]})",
+                    _f(rating) if rating is not None else _unbounded(fit["direction"][m]),
                     _interval(ci),
                     f"{tot['win']}/{tot['tie']}/{tot['loss']}",
                     f"{dis}/{len(pairs)}" if r else "–",

@@ -71,6 +71,15 @@ def test_unbounded_and_prior():
     fit = fit_bradley_terry(comps, "A")
     assert fit.unbounded == ["B"] and fit.direction == {"B": "+inf"} and fit.ratings["B"] is None
     assert fit.ratings["C"] == pytest.approx(1000.0, abs=1e-9)
+    # D only beat E, who lost everything: nothing ties D to the anchor A either way.
+    fit2 = fit_bradley_terry(_games("A", "E", 2, 0, 0) + _games("D", "E", 2, 0, 0), "A")
+    assert fit2.direction == {"D": "undetermined", "E": "-inf"} and fit2.ratings == {
+        "A": 1000.0,
+        "D": None,
+        "E": None,
+    }
+    ci = bootstrap(_games("A", "E", 2, 0, 0) + _games("D", "E", 2, 0, 0), "A", rounds=20)
+    assert ci["D"]["lo"] is None and ci["D"]["hi"] is None and ci["E"]["lo"] is None
     # One virtual tie with the anchor: B has 3.5 of 4 -> odds 7.
     fit = fit_bradley_terry(comps, "A", prior=1.0)
     assert fit.unbounded == [] and fit.ratings["B"] == pytest.approx(1000 + 400 * math.log10(7), abs=1e-6)
