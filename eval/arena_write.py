@@ -278,9 +278,16 @@ def elo_summary(
     rounds: int = 200,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Fit, bootstrap intervals and the win/tie/loss matrix of ``comparisons`` as one dict."""
+    """Fit, bootstrap intervals and the win/tie/loss matrix of ``comparisons`` as one dict.
+
+    With no comparisons, or none involving ``anchor``, ``fit`` is None and ``note`` says why (the
+    run's judgements stay on disk and are listed as failures).
+    """
     if not comparisons:
         return {"fit": None, "intervals": {}, "win_matrix": {}, "note": "no successful comparisons"}
+    if not any(anchor in (c.a, c.b) for c in comparisons):
+        note = f"the anchor {anchor!r} has no successful comparison: no rating can be anchored"
+        return {"fit": None, "intervals": {}, "win_matrix": win_matrix(comparisons), "note": note}
     fit = fit_bradley_terry(comparisons, anchor, anchor_rating=anchor_rating, prior=prior)
     return {
         "fit": fit.to_dict(),

@@ -288,7 +288,9 @@ def _cmd_arena(args: argparse.Namespace) -> int:
     )
     if fit:
         rows = []
-        for m, r in sorted(fit["ratings"].items(), key=lambda kv: -(kv[1] or float("-inf"))):
+        for m, r in sorted(
+            fit["ratings"].items(), key=lambda kv: -(float("-inf") if kv[1] is None else kv[1])
+        ):
             ci = res["elo"]["intervals"].get(m, {})
             rows.append(
                 [
@@ -298,6 +300,8 @@ def _cmd_arena(args: argparse.Namespace) -> int:
                 ]
             )
         _print_table(["model", "Elo", "95% interval"], rows)
+    else:
+        print(f"no Elo: {res['elo']['note']}")
     o = res["orders"]
     print(
         f"pairs: {res['n_pairs']} ({o['agree']} orders agree, {o['disagree']} disagree, {o['incomplete']} incomplete)"

@@ -17,6 +17,7 @@ A further section (e.g. reward-hacking monitors per model) is one more function 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,13 @@ def _arena_fit(group: Sequence[RunData]) -> dict[str, Any]:
     )
 
 
+def _sort_value(fit: dict, m: str) -> float:
+    r = fit["ratings"][m]
+    if r is not None:
+        return r
+    return {"+inf": math.inf, "-inf": -math.inf}.get(fit["direction"].get(m), -math.inf)
+
+
 def _unbounded(direction: str) -> str:
     if direction == "undetermined":
         return "undetermined (no chain of comparisons to the anchor)"
@@ -159,10 +167,7 @@ def _arena_tables(arena: Sequence[RunData]) -> list[Table]:
         wm = summary["win_matrix"]
         candidates = {r.name: r for r in group}
         rows = []
-        order = sorted(
-            fit["ratings"],
-            key=lambda m: -(fit["ratings"][m] or (1e9 if fit["direction"].get(m) == "+inf" else -1e9)),
-        )
+        order = sorted(fit["ratings"], key=lambda m: -_sort_value(fit, m))
         for m in order:
             rating = fit["ratings"][m]
             ci = summary["intervals"].get(m, {})

@@ -89,6 +89,15 @@ def test_arena_run_elo_failures_resume(fake_openai, tmp_path):
     assert score_arena(out, write=False)["elo"]["fit"] == res["elo"]["fit"]
 
 
+def test_elo_summary_without_anchor_comparisons():
+    from eval.arena_write import elo_summary
+    from eval.elo import Comparison
+
+    out = elo_summary([Comparison("i", "m", "ref-b", 1.0)], "ref-a")
+    assert out["fit"] is None and "'ref-a' has no successful comparison" in out["note"]
+    assert out["win_matrix"]["m"]["ref-b"] == {"win": 1, "tie": 0, "loss": 0}
+
+
 def test_arena_refuses_bad_anchor_and_name(fake_openai, tmp_path):
     data = write_arena(tmp_path / "arena.jsonl")
     writer = fake_openai(writer_responder(WORDS), model="writer")
