@@ -1,10 +1,14 @@
-"""Judge throughput: LongBench-Write judgements per second at concurrency 1, 8 and 32.
+"""Judge throughput: LongBench-Write and Arena-Write judgements per second at concurrency 1, 8, 32.
 
 A loopback OpenAI-compatible judge (tests/helpers/fake_openai.py, real HTTP on 127.0.0.1, in its
 own process) answers every request after a fixed latency with a valid six-dimension verdict. The evaluator's judge
 path (:func:`eval.judge.judge_answers` through :class:`rollout.endpoint.EndpointClient`, no cache)
 rates the same answers at each concurrency; the ideal is ``concurrency / latency`` requests per
 second. The baseline measured in the same run is concurrency 1.
+
+The Arena-Write table runs the pairwise path (:func:`eval.arena_write.judge_pairs`: both orders of
+every (answer, baseline) pair, five-level verdicts parsed, each judgement appended to a jsonl
+file) against the same loopback judge, which answers pairwise prompts with a verdict.
 
     PYTHONPATH=$PWD .venv/bin/python -m benchmarks judge
 """
@@ -25,6 +29,8 @@ CONCURRENCY = (1, 8, 32)
 def _verdict(body: dict, attempt: int) -> str:
     from eval.scoring import DIMENSIONS
 
+    if "[Answer A]" in body["messages"][0]["content"]:
+        return "A is fuller and more precise.\n[[A>B]]"
     return json.dumps(dict.fromkeys(DIMENSIONS, 4))
 
 
@@ -69,9 +75,46 @@ def measure(concurrency: int, url: str, items: list[tuple[str, str, str]]) -> fl
     return seconds
 
 
+def measure_arena(concurrency: int, url: str, n_items: int, workdir: Path) -> float:
+    """Seconds for the Arena-Write pairwise path to judge ``n_items`` pairs in both orders."""
+    from eval.arena_write import ArenaItem, judge_pairs
+    from eval.pairwise import pairwise_prompt
+    from rollout.endpoint import EndpointClient
+
+    items = [
+        ArenaItem(f"w{i}", f"Write about topic {i}.", "essay", None, "en", {"ref": f"Baseline {i}. " * 20})
+        for i in range(n_items)
+    ]
+    preds = {
+        it.id: {"id": it.id, "error": None, "answer": f"An answer about topic {it.id}. " * 20} for it in items
+    }
+    client = EndpointClient(url, "loopback-judge", concurrency=concurrency, max_retries=0)
+    path = workdir / f"arena-c{concurrency}.jsonl"
+    t0 = time.perf_counter()
+    stored = judge_pairs(items, preds, client, pairwise_prompt(), path, max_attempts=1, progress=False)
+    seconds = time.perf_counter() - t0
+    failed = [r for r in stored.values() if r.get("verdict") is None]
+    if len(stored) != 2 * n_items or failed:
+        raise RuntimeError(f"{len(failed)} of {len(stored)} pairwise judgements failed")
+    return seconds
+
+
+def _print_rows(title: str, rows: list) -> None:
+    base = rows[0][2]
+    print(title)
+    print(
+        f"{'concurrency':>11} {'seconds':>8} {'judgements/s':>13} {'ideal/s':>8} {'of ideal':>9} {'vs c=1':>7}"
+    )
+    for c, seconds, rate, ideal in rows:
+        print(
+            f"{c:>11} {seconds:>8.2f} {rate:>13.1f} {ideal:>8.1f} {rate / ideal:>9.0%} {rate / base:>6.1f}x"
+        )
+
+
 def main() -> None:
     """Print judgements/s per concurrency against the ideal and against concurrency 1."""
     import multiprocessing as mp
+    import tempfile
 
     ctx = mp.get_context("spawn")
     urls, stop = ctx.Queue(), ctx.Event()
@@ -88,12 +131,17 @@ def main() -> None:
         for c in CONCURRENCY:
             seconds = measure(c, url, items)
             rows.append((c, seconds, N_ITEMS / seconds, c / LATENCY_S))
+        arena_rows = []
+        with tempfile.TemporaryDirectory() as tmp:
+            measure_arena(2, url, 2, Path(tmp))  # warm-up
+            for c in CONCURRENCY:
+                seconds = measure_arena(c, url, N_ITEMS // 2, Path(tmp))
+                arena_rows.append((c, seconds, N_ITEMS / seconds, c / LATENCY_S))
     finally:
         stop.set()
         proc.join(timeout=10)
         if proc.is_alive():
             proc.terminate()
-    base = rows[0][2]
     import os
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -101,13 +149,10 @@ def main() -> None:
         f"judge throughput: {N_ITEMS} judgements, loopback judge latency {LATENCY_S * 1000:.0f} ms, "
         f"{os.cpu_count()} CPUs, load average {load:.1f}"
     )
-    print(
-        f"{'concurrency':>11} {'seconds':>8} {'judgements/s':>13} {'ideal/s':>8} {'of ideal':>9} {'vs c=1':>7}"
+    _print_rows("LongBench-Write (six-dimension verdicts):", rows)
+    _print_rows(
+        f"Arena-Write ({N_ITEMS // 2} pairs x 2 orders, five-level verdicts, jsonl appends):", arena_rows
     )
-    for c, seconds, rate, ideal in rows:
-        print(
-            f"{c:>11} {seconds:>8.2f} {rate:>13.1f} {ideal:>8.1f} {rate / ideal:>9.0%} {rate / base:>6.1f}x"
-        )
 
 
 if __name__ == "__main__":

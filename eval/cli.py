@@ -1,6 +1,7 @@
-"""``longwrite eval longbench-write``, ``longwrite eval ruler`` and ``longwrite report``.
+"""``longwrite eval longbench-write|ruler|arena-write|writingbench`` and ``longwrite report``.
 
-Thin layers over :mod:`eval.longbench_write`, :mod:`eval.ruler` and :mod:`eval.report`; nothing
+Thin layers over :mod:`eval.longbench_write`, :mod:`eval.ruler`, :mod:`eval.arena_write`,
+:mod:`eval.writingbench` and :mod:`eval.report`; nothing
 heavy is imported until a handler runs.
 """
 
@@ -37,7 +38,80 @@ language, required-vs-produced scatter, ruler curves, judge dimensions, failures
 """
 
 
-def _add_model_args(p: argparse.ArgumentParser) -> None:
+_ARENA_DOC = """\
+Arena-Write-style pairwise evaluation of one model: generate an answer per request, have a judge
+compare it with each baseline answer of the data file in both orders (five-level verdicts), and
+rate everyone by a Bradley-Terry Elo fit anchored to a baseline, with bootstrap intervals and the
+win/tie/loss matrix. Writes run.json, pairs.json, predictions.jsonl, judgments.jsonl and
+scores.json into --out; re-running resumes. Several runs' Elo is fitted jointly by
+`longwrite report`.
+
+data (jsonl): {"id", "request", optional "type" and "length", "baseline_response": a string, a
+list of strings, or a {"model name": "text"} mapping}
+
+example:
+  longwrite eval arena-write --model ckpts/rl/step_200 --data arena.jsonl \\
+      --judge-endpoint http://judge:8000/v1 --judge-model qwen2.5-72b --out runs/arena-rl-200
+"""
+
+_WB_DOC = """\
+WritingBench-style criteria judging of one model: generate an answer per query, have a judge score
+the answer (plan stripped) on each of the query's own criteria, 1-10 in strict JSON with a short
+justification; item score = mean over its criteria, run score = mean over items (also x10), by
+domain when the data has one. Writes run.json, criteria.json, predictions.jsonl,
+judgments.jsonl and scores.json into --out; re-running resumes.
+
+data (jsonl): {"id", "query", optional "domain", "criteria": [{"name", "description",
+optional "guidance"}, ...]}
+
+example:
+  longwrite eval writingbench --endpoint http://127.0.0.1:8000/v1 --model policy \\
+      --data writingbench.jsonl --judge-endpoint http://127.0.0.1:8001/v1 --judge-model critic \\
+      --out runs/wb-policy
+"""
+
+
+def _add_judge_args(p: argparse.ArgumentParser, max_tokens: int = 512, optional: bool = False) -> None:
+    j = p.add_argument_group("judge")
+    j.add_argument("--judge-endpoint", required=not optional, help="OpenAI-compatible base URL of the judge")
+    j.add_argument("--judge-model", required=not optional, help="judge model name")
+    j.add_argument("--judge-api-key-env", default="OPENAI_API_KEY", help="env var holding the judge's key")
+    j.add_argument(
+        "--judge-prompt",
+        help="another prompt file (placeholders: see the default prompt in the module's docs)",
+    )
+    j.add_argument("--judge-attempts", type=int, default=3, help="tries per judgement for unreadable replies")
+    j.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight")
+    j.add_argument(
+        "--judge-max-tokens",
+        type=int,
+        default=max_tokens,
+        help=f"judge reply budget (tokens; default {max_tokens}; more for reasoning judges)",
+    )
+    j.add_argument(
+        "--judge-temperature", type=float, default=0.0, help="judge sampling temperature (default 0)"
+    )
+
+
+def _judge_client(args: argparse.Namespace, out_dir: Path) -> Any:
+    from rollout.endpoint import EndpointClient
+
+    return EndpointClient(
+        args.judge_endpoint,
+        args.judge_model,
+        api_key=os.environ.get(args.judge_api_key_env),
+        concurrency=args.judge_concurrency,
+        cache_path=out_dir / "judge_cache.jsonl",
+    )
+
+
+def _judge_params(args: argparse.Namespace) -> dict:
+    return {"max_tokens": args.judge_max_tokens, "temperature": args.judge_temperature}
+
+
+def _add_model_args(
+    p: argparse.ArgumentParser, data_help: str = "jsonl with prompt, type, length per line"
+) -> None:
     g = p.add_argument_group("model (a local checkpoint, or --endpoint with a served model name)")
     g.add_argument("--model", required=True, help="checkpoint path, or the model name at --endpoint")
     g.add_argument("--endpoint", help="OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1)")
@@ -60,7 +134,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     s.add_argument("--temperature", type=float, default=0.5)
     s.add_argument("--top-p", type=float, default=0.8)
     s.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", required=True, help="jsonl with prompt, type, length per line")
+    p.add_argument("--data", required=True, help=data_help)
     p.add_argument("--out", required=True, help="run directory (created; re-use it to resume)")
     p.add_argument("--limit", type=int, default=None, help="only the first N items")
     p.add_argument("--name", default=None, help="display name in reports (default: model + template)")
@@ -129,22 +203,9 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
 
     if not args.no_judge and not (args.judge_endpoint and args.judge_model):
         raise ValueError("give --judge-endpoint and --judge-model (or --no-judge for the length score only)")
-    if not Path(args.data).is_file():
-        raise FileNotFoundError(f"data file not found: {args.data}")
     prompt = JudgePrompt.from_file(args.judge_prompt) if args.judge_prompt else JudgePrompt.default()
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    judge = None
-    if not args.no_judge:
-        from rollout.endpoint import EndpointClient
-
-        judge = EndpointClient(
-            args.judge_endpoint,
-            args.judge_model,
-            api_key=os.environ.get(args.judge_api_key_env),
-            concurrency=args.judge_concurrency,
-            cache_path=out_dir / "judge_cache.jsonl",
-        )
+    out_dir = _prepare(args)
+    judge = None if args.no_judge else _judge_client(args, out_dir)
     res = run_longbench_write(
         args.data,
         out_dir,
@@ -153,7 +214,7 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
         judge_client=judge,
         judge_prompt=prompt,
         judge_attempts=args.judge_attempts,
-        judge_params={"max_tokens": args.judge_max_tokens, "temperature": args.judge_temperature},
+        judge_params=_judge_params(args),
         limit=args.limit,
         name=args.name,
         progress=not args.no_progress,
@@ -173,17 +234,108 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
             rows.append([k, str(g["n"]), _fmt(g["S_l"]), _fmt(g["S_q"]), _fmt(g["S_bar"])])
     _print_table(["group", "n", "S_l", "S_q", "S̄"], rows)
     f = res["failures"]
-    print(f"failed: {f['generation']} generation, {f['judge']} judge (listed in {out_dir / 'scores.json'})")
+    print(_failed_line(f, out_dir))
     return 1 if f["generation"] + f["judge"] == res["overall"]["n"] and res["overall"]["n"] else 0
+
+
+def _prepare(args: argparse.Namespace) -> Path:
+    if not Path(args.data).is_file():
+        raise FileNotFoundError(f"data file not found: {args.data}")
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir
+
+
+def _judged_run_kwargs(args: argparse.Namespace, out_dir: Path, prompt: Any) -> dict[str, Any]:
+    """The judge and run arguments every judged benchmark's ``run_*`` takes."""
+    return {
+        "judge_client": _judge_client(args, out_dir),
+        "judge_prompt": prompt,
+        "judge_attempts": args.judge_attempts,
+        "judge_params": _judge_params(args),
+        "limit": args.limit,
+        "name": args.name,
+        "progress": not args.no_progress,
+    }
+
+
+def _failed_line(f: dict, out_dir: Path) -> str:
+    return f"failed: {f['generation']} generation, {f['judge']} judge (listed in {out_dir / 'scores.json'})"
+
+
+def _cmd_arena(args: argparse.Namespace) -> int:
+    from eval.arena_write import run_arena_write
+    from eval.pairwise import pairwise_prompt
+
+    out_dir = _prepare(args)
+    prompt = pairwise_prompt(args.judge_prompt)
+    res = run_arena_write(
+        args.data,
+        out_dir,
+        _backend(args, out_dir),
+        _settings(args),
+        anchor=args.anchor,
+        anchor_rating=args.anchor_rating,
+        prior=args.elo_prior,
+        strong_weight=args.strong_weight,
+        bootstrap_rounds=args.bootstrap,
+        seed=args.seed,
+        **_judged_run_kwargs(args, out_dir, prompt),
+    )
+    fit = res["elo"]["fit"]
+    print(
+        f"\nArena-Write: {res['model']}  (judge prompt {prompt.version} #{prompt.hash}, anchor {res['anchor']})"
+    )
+    if fit:
+        rows = []
+        for m, r in sorted(
+            fit["ratings"].items(), key=lambda kv: -(float("-inf") if kv[1] is None else kv[1])
+        ):
+            ci = res["elo"]["intervals"].get(m, {})
+            rows.append(
+                [
+                    m,
+                    _fmt(r) if r is not None else fit["direction"][m],
+                    f"[{_fmt(ci.get('lo'))}, {_fmt(ci.get('hi'))}]",
+                ]
+            )
+        _print_table(["model", "Elo", "95% interval"], rows)
+    else:
+        print(f"no Elo: {res['elo']['note']}")
+    o = res["orders"]
+    print(
+        f"pairs: {res['n_pairs']} ({o['agree']} orders agree, {o['disagree']} disagree, {o['incomplete']} incomplete)"
+    )
+    print(_failed_line(res["failures"], out_dir))
+    return 0 if res["n_comparisons"] else 1
+
+
+def _cmd_writingbench(args: argparse.Namespace) -> int:
+    from eval.writingbench import criteria_prompt, run_writingbench
+
+    out_dir = _prepare(args)
+    prompt = criteria_prompt(args.judge_prompt)
+    res = run_writingbench(
+        args.data,
+        out_dir,
+        _backend(args, out_dir),
+        _settings(args),
+        **_judged_run_kwargs(args, out_dir, prompt),
+    )
+    print(f"\nWritingBench: {res['run']['name']}  (judge prompt {prompt.version} #{prompt.hash})")
+    groups = [("overall", res["overall"])] + list(res["by_domain"].items())
+    _print_table(
+        ["group", "n", "scored", "score (1-10)", "x10"],
+        [[k, str(g["n"]), str(g["n_scored"]), _fmt(g["score"]), _fmt(g["score_x10"])] for k, g in groups],
+    )
+    print(_failed_line(res["failures"], out_dir))
+    return 0 if res["overall"]["n_scored"] else 1
 
 
 def _cmd_ruler(args: argparse.Namespace) -> int:
     from eval.ruler import run_ruler
 
-    if not Path(args.data).is_file():
-        raise FileNotFoundError(f"data file not found: {args.data}")
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _prepare(args)
     res = run_ruler(
         args.data,
         out_dir,
@@ -227,10 +379,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``longwrite eval {longbench-write,ruler}`` and ``longwrite report``."""
+    """Add ``longwrite eval {longbench-write,ruler,arena-write,writingbench}`` and ``longwrite report``."""
     ev = subparsers.add_parser(
         "eval",
-        help="evaluate a model: LongBench-Write, LongWrite-Ruler",
+        help="evaluate a model: LongBench-Write, LongWrite-Ruler, Arena-Write, WritingBench",
         description="Evaluate a model the same way for every kind of model.",
     )
     sub = ev.add_subparsers(dest="benchmark", metavar="BENCHMARK")
@@ -243,24 +395,41 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_model_args(p)
+    _add_judge_args(p, optional=True)
     j = p.add_argument_group("judge")
-    j.add_argument("--judge-endpoint", help="OpenAI-compatible base URL of the judge")
-    j.add_argument("--judge-model", help="judge model name")
-    j.add_argument("--judge-api-key-env", default="OPENAI_API_KEY", help="env var holding the judge's key")
-    j.add_argument("--judge-prompt", help="prompt file with {{request}}/{{answer}} (or $INST$/$RESPONSE$)")
-    j.add_argument("--judge-attempts", type=int, default=3, help="tries per item for unreadable replies")
-    j.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight")
-    j.add_argument(
-        "--judge-max-tokens",
-        type=int,
-        default=512,
-        help="judge reply budget (tokens; more for reasoning judges)",
-    )
-    j.add_argument(
-        "--judge-temperature", type=float, default=0.0, help="judge sampling temperature (default 0)"
-    )
     j.add_argument("--no-judge", action="store_true", help="length score only")
     p.set_defaults(func=_cmd_lbw)
+
+    a = sub.add_parser(
+        "arena-write",
+        help="pairwise judging against baseline answers, Elo with intervals",
+        description=_ARENA_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_model_args(a, "Arena-Write jsonl (id, request, baseline_response, optional type/length)")
+    _add_judge_args(a, max_tokens=1024)
+    e = a.add_argument_group("Elo")
+    e.add_argument("--anchor", help="baseline held at --anchor-rating (default: first baseline name)")
+    e.add_argument("--anchor-rating", type=float, default=1000.0, help="the anchor's rating (default 1000)")
+    e.add_argument(
+        "--elo-prior",
+        type=float,
+        default=0.0,
+        help="virtual ties of every model with the anchor (0: plain MLE; unbounded models are named)",
+    )
+    e.add_argument("--strong-weight", type=float, default=1.0, help="weight of a much-better verdict")
+    e.add_argument("--bootstrap", type=int, default=200, help="bootstrap rounds over items (default 200)")
+    a.set_defaults(func=_cmd_arena)
+
+    w = sub.add_parser(
+        "writingbench",
+        help="per-query criteria judging, 1-10 per criterion, by domain",
+        description=_WB_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_model_args(w, "WritingBench jsonl (id, query, criteria, optional domain)")
+    _add_judge_args(w)
+    w.set_defaults(func=_cmd_writingbench)
 
     r = sub.add_parser(
         "ruler",

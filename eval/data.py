@@ -20,11 +20,12 @@ __all__ = ["EvalItem", "load_items"]
 
 @dataclass(frozen=True)
 class EvalItem:
-    """One writing request: ``required`` is its length in words (English) / characters (Chinese)."""
+    """One writing request: ``required`` is its length in words (English) / characters (Chinese),
+    None for benchmarks whose requests state no length (Arena-Write, WritingBench)."""
 
     id: str
     prompt: str
-    required: int
+    required: int | None
     type: str
     language: str
 

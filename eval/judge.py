@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,10 @@ __all__ = [
     "JudgeRecord",
     "parse_judgement",
     "judge_answers",
+    "JudgeOutcome",
+    "ask_judge",
+    "judge_to_file",
+    "json_objects",
 ]
 
 # Bump whenever DEFAULT_JUDGE_PROMPT changes (the lm-evaluation-harness habit).
@@ -63,8 +67,6 @@ Reply with one JSON object and nothing else, exactly these six keys, each with a
 {"Relevance": 0, "Accuracy": 0, "Coherence": 0, "Clarity": 0, "Breadth and Depth": 0, "Reading Experience": 0}
 """
 
-_PLACEHOLDER = re.compile(r"\{\{request\}\}|\$INST\$|\{\{answer\}\}|\$RESPONSE\$")
-
 _CORRECTION = (
     "Your reply could not be read ({reason}). Reply again with only the JSON object: the six keys "
     + ", ".join(f'"{d}"' for d in DIMENSIONS)
@@ -72,12 +74,21 @@ _CORRECTION = (
 )
 
 
+# Placeholder aliases of the LongBench-Write originals, so their prompt file works unchanged.
+_ALIASES = {"$INST$": "request", "$RESPONSE$": "answer"}
+
+
 @dataclass(frozen=True)
 class JudgePrompt:
-    """A judge prompt template, its version label and the hash recorded with every score."""
+    """A judge prompt template, its version label and the hash recorded with every score.
+
+    ``fields`` names the ``{{placeholders}}`` the template must contain (LongBench-Write's quality
+    prompt: request and answer; the pairwise and criteria prompts have their own).
+    """
 
     text: str
     version: str = JUDGE_PROMPT_VERSION
+    fields: tuple[str, ...] = ("request", "answer")
 
     @property
     def hash(self) -> str:
@@ -90,8 +101,8 @@ class JudgePrompt:
         return cls(DEFAULT_JUDGE_PROMPT, JUDGE_PROMPT_VERSION)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> JudgePrompt:
-        """A prompt read from ``path``; it must contain request and answer placeholders.
+    def from_file(cls, path: str | Path, fields: tuple[str, ...] = ("request", "answer")) -> JudgePrompt:
+        """A prompt read from ``path``; it must contain a placeholder for each of ``fields``.
 
         Its version is ``file:<name>``; its hash tells two edits of one file apart.
         """
@@ -99,20 +110,33 @@ class JudgePrompt:
         if not p.is_file():
             raise FileNotFoundError(f"judge prompt file not found: {p}")
         text = p.read_text(encoding="utf-8")
-        has_req = "{{request}}" in text or "$INST$" in text
-        has_ans = "{{answer}}" in text or "$RESPONSE$" in text
-        if not (has_req and has_ans):
-            raise ValueError(
-                f"{p}: a judge prompt needs the placeholders {{{{request}}}} (or $INST$) and "
-                "{{answer}} (or $RESPONSE$)"
+        missing = [
+            f
+            for f in fields
+            if "{{" + f + "}}" not in text and not any(a in text for a, name in _ALIASES.items() if name == f)
+        ]
+        if missing:
+            names = ", ".join(
+                "{{" + f + "}}" + "".join(f" (or {a})" for a, n in _ALIASES.items() if n == f) for f in fields
             )
-        return cls(text, f"file:{p.name}")
+            raise ValueError(
+                f"{p}: a judge prompt needs the placeholders {names}; missing: {', '.join(missing)}"
+            )
+        return cls(text, f"file:{p.name}", tuple(fields))
+
+    def fill(self, **values: str) -> str:
+        """The template with each ``{{name}}`` (and its alias) replaced by ``values[name]``.
+
+        One pass, so placeholder-like text inside a request or answer is never substituted.
+        """
+        table = {"{{" + k + "}}": v for k, v in values.items()}
+        table.update({a: values[n] for a, n in _ALIASES.items() if n in values})
+        pattern = re.compile("|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)))
+        return pattern.sub(lambda m: table[m.group(0)], self.text)
 
     def render(self, request: str, answer: str) -> str:
         """The prompt filled in with the user's ``request`` and the model's ``answer``."""
-        # One pass, so placeholder-like text inside the request or answer is never substituted.
-        values = {"{{request}}": request, "$INST$": request, "{{answer}}": answer, "$RESPONSE$": answer}
-        return _PLACEHOLDER.sub(lambda m: values[m.group(0)], self.text)
+        return self.fill(request=request, answer=answer)
 
 
 @dataclass(frozen=True)
@@ -139,7 +163,7 @@ _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 
 
-def _candidates(text: str) -> list[dict]:
+def json_objects(text: str) -> list[dict]:
     """Every JSON object found in ``text``: whole text, fenced blocks, then any ``{...}`` span."""
     found: list[dict] = []
     decoder = json.JSONDecoder()
@@ -198,7 +222,7 @@ def parse_judgement(text: Any) -> JudgeParse:
         return JudgeParse(None, "empty judge reply")
     body = _THINK.sub("", text)
     best: dict[str, Any] = {}
-    for obj in _candidates(body):
+    for obj in json_objects(body):
         dims = _dims_of(obj)
         if len(dims) > len(best):
             best = dims
@@ -245,6 +269,173 @@ class JudgeRecord:
         return asdict(self)
 
 
+@dataclass
+class JudgeOutcome:
+    """What one judge call settled to: the parsed ``value``, or ``error`` saying why there is none.
+
+    ``attempts`` counts tries (a correction turn is a new try); ``raw`` is the last reply;
+    ``history`` the reason of every failed try; ``cached`` whether the last reply came from the
+    client's cache.
+    """
+
+    id: str
+    value: Any = None
+    error: str | None = None
+    attempts: int = 0
+    raw: str | None = None
+    cached: bool = False
+    history: list[str] = field(default_factory=list)
+
+
+async def ask_judge(
+    client: Any,
+    calls: Sequence[tuple[str, str]],
+    parse: Callable[[Any], tuple[Any, str | None]],
+    correction: Callable[[str], str],
+    *,
+    max_attempts: int = 3,
+    params: dict | None = None,
+    progress: bool | str = False,
+    on_settled: Callable[[JudgeOutcome], None] | None = None,
+) -> list[JudgeOutcome]:
+    """Send each ``(id, prompt)`` to the judge behind ``client`` and parse the reply; order is kept.
+
+    The one retry loop of every judge in :mod:`eval`: ``parse(reply)`` returns ``(value, None)``
+    or ``(None, reason)``. A reply that cannot be parsed, or a request that still failed after
+    the client's own HTTP retries, is tried again up to ``max_attempts`` in all; an unreadable
+    reply is followed by a correction turn (``correction(reason)``), so the retry is a new request
+    (not a cache hit). ``params`` go to the chat call (default temperature 0, max_tokens 512).
+    ``on_settled(outcome)`` is called as each call succeeds or finally fails, so callers can
+    persist progressively. Failures are returned with their reason, never a default value.
+    """
+    from rollout.endpoint import ChatRequest
+
+    params = {"temperature": 0.0, "max_tokens": 512, **(params or {})}
+    outcomes = [JudgeOutcome(id=i) for i, _ in calls]
+    conversations = [[{"role": "user", "content": content}] for _, content in calls]
+    pending = list(range(len(calls)))
+    for attempt in range(1, max(1, max_attempts) + 1):
+        if not pending:
+            break
+        requests = [
+            ChatRequest(messages=list(conversations[k]), params=dict(params), id=calls[k][0]) for k in pending
+        ]
+        label = progress if isinstance(progress, str) else "judge"
+        if attempt > 1 and progress:
+            label = f"{label} (retry {attempt - 1})"
+        results = await client.chat_many(requests, progress=label if progress else False)
+        still = []
+        for k, res in zip(pending, results, strict=True):
+            out = outcomes[k]
+            out.attempts = attempt
+            out.cached = bool(getattr(res, "cached", False))
+            if res.error is not None:
+                out.error = f"endpoint error: {res.error}"
+                out.history.append(out.error)
+                still.append(k)
+                continue
+            out.raw = res.text
+            value, reason = parse(res.text)
+            if reason is None:
+                out.value, out.error = value, None
+                if on_settled:
+                    on_settled(out)
+                continue
+            out.error = f"unreadable judge reply: {reason}"
+            out.history.append(out.error)
+            conversations[k] = conversations[k] + [
+                {"role": "assistant", "content": res.text or ""},
+                {"role": "user", "content": correction(reason)},
+            ]
+            still.append(k)
+        pending = still
+    for k in pending:
+        if on_settled:
+            on_settled(outcomes[k])
+    return outcomes
+
+
+def judge_to_file(
+    path: Path,
+    client: Any,
+    calls: Sequence[tuple[str, str]],
+    parse: Callable[[Any], tuple[Any, str | None]],
+    correction: Callable[[str], str],
+    record: Callable[[JudgeOutcome], dict],
+    *,
+    max_attempts: int = 3,
+    params: dict | None = None,
+    progress: bool | str = False,
+) -> list[dict]:
+    """Run :func:`ask_judge` over ``calls`` and append ``record(outcome)`` to the jsonl ``path`` as
+    each settles (a kill loses at most the line being written); closes ``client`` at the end.
+
+    Returns the records in ``calls`` order. The caller decides what is still to judge (by reading
+    ``path`` back with :func:`eval.longbench_write.judgments_for`), so a resumed run re-pays nothing.
+    """
+    import asyncio
+
+    from eval.generate import JsonlAppender
+
+    done: dict[str, dict] = {}
+    out = JsonlAppender(path)
+
+    def keep(outcome: JudgeOutcome) -> None:
+        rec = record(outcome)
+        out(rec)
+        done[outcome.id] = rec
+
+    async def go() -> None:
+        try:
+            await ask_judge(
+                client,
+                calls,
+                parse,
+                correction,
+                max_attempts=max_attempts,
+                params=params,
+                progress=progress,
+                on_settled=keep,
+            )
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(go())
+    finally:
+        out.close()
+    return [done[i] for i, _ in calls if i in done]
+
+
+def parse_quality(text: Any) -> tuple[Any, str | None]:
+    """:func:`parse_judgement` in :func:`ask_judge`'s ``(value, reason)`` form."""
+    parsed = parse_judgement(text)
+    return parsed.scores, parsed.error
+
+
+def quality_correction(reason: str) -> str:
+    """The correction turn after an unreadable six-dimension verdict."""
+    return _CORRECTION.format(reason=reason)
+
+
+def quality_record(o: JudgeOutcome, judge_model: str, prompt: JudgePrompt) -> JudgeRecord:
+    """The stored :class:`JudgeRecord` of a six-dimension judge call's outcome."""
+    rec = JudgeRecord(
+        id=o.id,
+        judge_model=judge_model,
+        prompt_version=prompt.version,
+        prompt_hash=prompt.hash,
+        error=o.error,
+        attempts=o.attempts,
+        raw=o.raw,
+        cached=o.cached,
+        history=list(o.history),
+    )
+    if o.value is not None:
+        rec.scores, rec.S_q = o.value, quality_score(o.value)
+    return rec
+
+
 async def judge_answers(
     client: Any,
     items: Sequence[tuple[str, str, str]],
@@ -258,59 +449,24 @@ async def judge_answers(
     """Rate each ``(id, request, answer)`` with the judge behind ``client``; order is kept.
 
     ``client`` is a :class:`rollout.endpoint.EndpointClient` (concurrency, rate limits, HTTP
-    retries and the on-disk cache live there). A reply that cannot be parsed, or a request that
-    still failed after the client's own retries, is tried again up to ``max_attempts`` in all; a
-    malformed reply is followed by a correction turn, so the retry is a new request (not a
-    cache hit). ``params`` go to the chat call (default temperature 0, max_tokens 512).
+    retries and the on-disk cache live there); the bounded retries with a correction turn are
+    :func:`ask_judge`'s. ``params`` go to the chat call (default temperature 0, max_tokens 512).
     ``on_record(record)`` is called as each item is settled, so callers can persist progressively.
     """
-    from rollout.endpoint import ChatRequest
-
     prompt = prompt or JudgePrompt.default()
-    params = {"temperature": 0.0, "max_tokens": 512, **(params or {})}
     model = getattr(client, "model", "?")
-    records = [
-        JudgeRecord(id=i, judge_model=model, prompt_version=prompt.version, prompt_hash=prompt.hash)
-        for i, _, _ in items
-    ]
-    conversations = [[{"role": "user", "content": prompt.render(req, ans)}] for _, req, ans in items]
-    pending = list(range(len(items)))
-    for attempt in range(1, max(1, max_attempts) + 1):
-        if not pending:
-            break
-        requests = [
-            ChatRequest(messages=list(conversations[k]), params=dict(params), id=items[k][0]) for k in pending
-        ]
-        label = progress if isinstance(progress, str) else "judge"
-        if attempt > 1 and progress:
-            label = f"{label} (retry {attempt - 1})"
-        results = await client.chat_many(requests, progress=label if progress else False)
-        still = []
-        for k, res in zip(pending, results, strict=True):
-            rec = records[k]
-            rec.attempts = attempt
-            rec.cached = bool(getattr(res, "cached", False))
-            if res.error is not None:
-                rec.error = f"endpoint error: {res.error}"
-                rec.history.append(rec.error)
-                still.append(k)
-                continue
-            rec.raw = res.text
-            parsed = parse_judgement(res.text)
-            if parsed.ok:
-                rec.scores, rec.S_q, rec.error = parsed.scores, quality_score(parsed.scores), None
-                if on_record:
-                    on_record(rec)
-                continue
-            rec.error = f"unreadable judge reply: {parsed.error}"
-            rec.history.append(rec.error)
-            conversations[k] = conversations[k] + [
-                {"role": "assistant", "content": res.text or ""},
-                {"role": "user", "content": _CORRECTION.format(reason=parsed.error)},
-            ]
-            still.append(k)
-        pending = still
-    for k in pending:
-        if on_record:
-            on_record(records[k])
-    return records
+
+    def to_record(o: JudgeOutcome) -> JudgeRecord:
+        return quality_record(o, model, prompt)
+
+    outcomes = await ask_judge(
+        client,
+        [(i, prompt.render(req, ans)) for i, req, ans in items],
+        parse_quality,
+        quality_correction,
+        max_attempts=max_attempts,
+        params=params,
+        progress=progress,
+        on_settled=(lambda o: on_record(to_record(o))) if on_record else None,
+    )
+    return [to_record(o) for o in outcomes]

@@ -18,7 +18,6 @@ Changing the judge (model or prompt) re-judges, keyed by the prompt hash.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import hashlib
 import json
@@ -27,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem, load_items
-from eval.generate import GenerationSettings, JsonlAppender, predict, read_jsonl_latest
-from eval.judge import JudgePrompt, JudgeRecord, judge_answers
+from eval.generate import GenerationSettings, predict, read_jsonl_latest
+from eval.judge import JudgePrompt, judge_to_file, parse_quality, quality_correction, quality_record
 from eval.scoring import bucket_of, length_score, overall_score, summarize
 from rollout.text import count_words  # the project's one word counter (shared with the reward)
 
@@ -37,6 +36,9 @@ __all__ = [
     "run_longbench_write",
     "score_run",
     "check_run_meta",
+    "run_meta",
+    "start_run",
+    "write_json",
     "judge_predictions",
     "judgments_for",
     "count_words",
@@ -80,6 +82,74 @@ def check_run_meta(out_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def run_meta(
+    benchmark: str,
+    evaluator_version: str,
+    backend: Any,
+    settings: GenerationSettings,
+    data: str | Path,
+    n_items: int,
+    *,
+    name: str | None = None,
+    judge_client: Any | None = None,
+    judge_prompt: JudgePrompt | None = None,
+    judge_attempts: int = 3,
+    judge_params: dict | None = None,
+) -> dict[str, Any]:
+    """The ``run.json`` identity of a judged run (LongBench-Write, Arena-Write, WritingBench).
+
+    Names the benchmark and evaluator version, the model and backend, the generation settings,
+    the data file (path, SHA-256, items) and the judge (model, endpoint, prompt version and hash,
+    attempts, sampling), so reports can tell which runs are comparable.
+    """
+    desc = backend.describe()
+    meta: dict[str, Any] = {
+        "benchmark": benchmark,
+        "evaluator_version": evaluator_version,
+        "name": name or _default_name(desc, settings),
+        **desc,
+        "endpoint": desc.get("endpoint"),
+        "settings": settings.to_dict(),
+        "data": {"path": str(Path(data).resolve()), "sha256": file_sha(data), "items": n_items},
+        "judge": None,
+    }
+    if judge_client is not None:
+        prompt = judge_prompt or JudgePrompt.default()
+        meta["judge"] = {
+            "model": judge_client.model,
+            "endpoint": judge_client.base_url,
+            "prompt_version": prompt.version,
+            "prompt_hash": prompt.hash,
+            "max_attempts": judge_attempts,
+            "params": {"temperature": 0.0, "max_tokens": 512, **(judge_params or {})},
+        }
+    return meta
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented UTF-8 JSON (scores.json and a run's other summaries)."""
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def start_run(
+    out_dir: Path,
+    meta: dict[str, Any],
+    items: Sequence[EvalItem],
+    backend: Any,
+    settings: GenerationSettings,
+    *,
+    files: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Begin or resume a judged run: check and store ``run.json`` (refusing another run's
+    directory), write ``files`` (name -> JSON value, e.g. which baselines or criteria each item
+    has, so scoring needs no data file), and return the predictions, generating what is missing."""
+    check_run_meta(out_dir, meta)
+    for fname, value in (files or {}).items():
+        write_json(out_dir / fname, value)
+    return predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
+
+
 def judge_predictions(
     predictions: Sequence[dict],
     client: Any,
@@ -98,36 +168,24 @@ def judge_predictions(
 
     stored = judgments_for(path, client.model, prompt.hash)
     todo = [
-        (p["id"], p["prompt"], p["answer"])
+        (p["id"], prompt.render(p["prompt"], p["answer"]))
         for p in predictions
         if p.get("error") is None and (p["id"] not in stored or stored[p["id"]].get("error"))
     ]
     if todo:
-        out = JsonlAppender(path)
-
-        def keep(rec: JudgeRecord) -> None:
-            d = rec.to_dict()
-            out(d)
-            stored[rec.id] = d
-
-        try:
-            asyncio.run(
-                _judge_and_close(
-                    client, todo, prompt, max_attempts, params, "judge" if progress else False, keep
-                )
-            )
-        finally:
-            out.close()
+        for rec in judge_to_file(
+            path,
+            client,
+            todo,
+            parse_quality,
+            quality_correction,
+            lambda o: quality_record(o, client.model, prompt).to_dict(),
+            max_attempts=max_attempts,
+            params=params,
+            progress="judge" if progress else False,
+        ):
+            stored[rec["id"]] = rec
     return stored
-
-
-async def _judge_and_close(client, todo, prompt, max_attempts, params, progress, keep) -> None:
-    try:
-        await judge_answers(
-            client, todo, prompt, max_attempts=max_attempts, params=params, progress=progress, on_record=keep
-        )
-    finally:
-        await client.aclose()
 
 
 def judgments_for(path: Path, judge_model: str | None, prompt_hash: str | None) -> dict[str, dict]:
@@ -198,9 +256,7 @@ def score_run(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
     summary = summarize(items)
     result = {"run": meta, **summary, "items": items}
     if write:
-        (out_dir / "scores.json").write_text(
-            json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        write_json(out_dir / "scores.json", result)
     return result
 
 
@@ -227,28 +283,26 @@ def run_longbench_write(
     out_dir = Path(out_dir)
     items: list[EvalItem] = load_items(data, limit=limit)
     judge_prompt = judge_prompt or JudgePrompt.default()
-    desc = backend.describe()
-    meta = {
-        "benchmark": "longbench-write",
-        "evaluator_version": EVALUATOR_VERSION,
-        "name": name or _default_name(desc, settings),
-        **desc,
-        "endpoint": desc.get("endpoint"),
-        "settings": settings.to_dict(),
-        "data": {"path": str(Path(data).resolve()), "sha256": file_sha(data), "items": len(items)},
-        "judge": None,
-    }
-    if judge_client is not None:
-        meta["judge"] = {
-            "model": judge_client.model,
-            "endpoint": judge_client.base_url,
-            "prompt_version": judge_prompt.version,
-            "prompt_hash": judge_prompt.hash,
-            "max_attempts": judge_attempts,
-            "params": {"temperature": 0.0, "max_tokens": 512, **(judge_params or {})},
-        }
-    check_run_meta(out_dir, meta)
-    preds = predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
+    preds = start_run(
+        out_dir,
+        run_meta(
+            "longbench-write",
+            EVALUATOR_VERSION,
+            backend,
+            settings,
+            data,
+            len(items),
+            name=name,
+            judge_client=judge_client,
+            judge_prompt=judge_prompt,
+            judge_attempts=judge_attempts,
+            judge_params=judge_params,
+        ),
+        items,
+        backend,
+        settings,
+        progress=progress,
+    )
     if judge_client is not None:
         judge_predictions(
             preds,

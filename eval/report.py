@@ -8,7 +8,10 @@ baseline, RL checkpoints, API models), :func:`build_report` writes
 * ruler curves (median produced against required length) and each model's largest met length,
 * the mean judge score per dimension,
 * failure counts and the failed items with their reasons,
-* each run's metadata (model, backend, template, sampling, judge model, judge prompt version/hash).
+* each run's metadata (model, backend, template, sampling, judge model, judge prompt version/hash),
+* which runs of one benchmark are not comparable (other judge, judge prompt, template or data),
+* Arena-Write Elo with intervals and the win matrix, WritingBench scores by domain
+  (:mod:`eval.report_judged`; a later section, e.g. reward-hacking monitors, plugs in the same way).
 
 The HTML embeds its plots as base64 PNGs (one file to mail around); the Markdown links the same
 PNGs, written next to it.
@@ -28,7 +31,10 @@ from typing import Any
 from eval.ruler import DEFAULT_TOLERANCE, ruler_from_run
 from eval.scoring import BUCKETS, DIMENSIONS, OUT_OF_BUCKETS
 
-__all__ = ["RunData", "load_run", "build_report"]
+__all__ = ["RunData", "load_run", "build_report", "JUDGED_BENCHMARKS"]
+
+# Benchmarks whose sections live in eval/report_judged.py (Arena-Write Elo, WritingBench).
+JUDGED_BENCHMARKS = ("arena-write", "writingbench")
 
 
 @dataclass
@@ -40,6 +46,12 @@ class RunData:
     scores: dict[str, Any] | None
     ruler: dict[str, Any]
     predictions: list[dict] = field(default_factory=list)
+    comparability: str = ""  # set by the report: "" or why this run is not comparable
+
+    @property
+    def label(self) -> str:
+        """The display name, marked when the run is not comparable with its benchmark's others."""
+        return f"{self.name} ⚠ {self.comparability}" if self.comparability else self.name
 
     @property
     def name(self) -> str:
@@ -61,12 +73,16 @@ def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunDa
     if not (path / "run.json").is_file():
         raise FileNotFoundError(f"{path} is not a run directory (no run.json)")
     meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    preds = list(read_jsonl_latest(path / "predictions.jsonl").values())
+    if meta.get("benchmark") in JUDGED_BENCHMARKS:
+        from eval.report_judged import load_judged_scores
+
+        return RunData(path, meta, load_judged_scores(path, meta), {"curve": []}, preds)
     scores = (
         score_run(path, write=False)
         if meta.get("benchmark", "longbench-write") == "longbench-write"
         else None
     )
-    preds = list(read_jsonl_latest(path / "predictions.jsonl").values())
     return RunData(path, meta, scores, ruler_from_run(path, tolerance), preds)
 
 
@@ -103,7 +119,7 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
                 ["model", "items", "S_l", "S_q", "S̄", "failed generation", "failed judge"],
                 [
                     [
-                        r.name,
+                        r.label,
                         str(r.scores["overall"]["n"]),
                         _f(r.scores["overall"]["S_l"]),
                         _f(r.scores["overall"]["S_q"]),
@@ -116,7 +132,8 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
                     )
                 ],
                 "S_l: length score, S_q: judge quality score, S̄ = (S_l + S_q) / 2; all 0-100. "
-                "Failed items are counted, never scored as 0.",
+                "Failed items are counted, never scored as 0. ⚠ marks a run not comparable with the "
+                "first (see Comparability).",
             )
         )
         buckets = [b[0] for b in BUCKETS] + [OUT_OF_BUCKETS]
@@ -360,9 +377,16 @@ def build_report(
     """
     if not run_dirs:
         raise ValueError("no run directories given")
+    from eval.report_judged import comparability_tables, judged_plots, judged_tables
+
     runs = [load_run(d, tolerance) for d in run_dirs]
-    tables = _tables(runs)
-    plots = _plots(runs, tolerance)
+    classic = [r for r in runs if r.benchmark not in JUDGED_BENCHMARKS]
+    judged = [r for r in runs if r.benchmark in JUDGED_BENCHMARKS]
+    tables = comparability_tables(runs)  # first: it also marks runs that are not comparable
+    tables += _tables(classic) if classic else []
+    tables += judged_tables(judged)
+    plots = _plots(classic, tolerance) if classic else {}
+    plots.update(judged_plots(judged))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -378,4 +402,7 @@ def build_report(
 
 def leaderboard_rows(runs: Sequence[RunData]) -> list[list[str]]:
     """The leaderboard table's rows (for the CLI's closing summary)."""
-    return next((t.rows for t in _tables(runs) if t.title.startswith("Leaderboard")), [])
+    classic = [r for r in runs if r.benchmark not in JUDGED_BENCHMARKS]
+    if not classic:
+        return []
+    return next((t.rows for t in _tables(classic) if t.title.startswith("Leaderboard")), [])

@@ -7,6 +7,8 @@ reply that a correction turn fixes, a judge that never answers readably, and HTT
 
     from fake_judge import judge_responder
     server = fake_openai(judge_responder(always_bad={"kettle"}, bad_once={"river"}))
+    arena = fake_openai(pairwise_responder(error_once={"kettle"}))   # a pairwise judge
+    wb = fake_openai(criteria_responder(always_bad={"Name: Tone"}))  # a WritingBench criteria judge
 """
 
 from __future__ import annotations
@@ -34,18 +36,20 @@ def _first_prompt(body: dict) -> str:
     return ""
 
 
-def judge_responder(
+def faulty_responder(
+    good,
     *,
     always_bad: Iterable[str] = (),
     bad_once: Iterable[str] = (),
     error_once: Iterable[str] = (),
     always_error: Iterable[str] = (),
+    unreadable: str = "I liked this piece a lot; solid work overall.",
+    wrong_first=None,
 ):
-    """A judge: for a prompt containing a marker of ``always_bad`` it replies prose without JSON
-    every time; ``bad_once``: an out-of-range score first, then (after the correction turn) good
-    JSON; ``error_once``: HTTP 500 on the first try; ``always_error``: HTTP 500 every time.
-    Otherwise good scores (:func:`judge_scores` of the first user message), dressed as clean,
-    fenced or prose-wrapped JSON in turn."""
+    """A judge whose good reply is ``good(first_user_message) -> str``, with faults by marker in
+    the first user message: ``always_bad`` -> ``unreadable`` every time; ``bad_once`` ->
+    ``wrong_first(first)`` until a correction turn arrives; ``error_once`` -> HTTP 500 on the first
+    try; ``always_error`` -> HTTP 500 every time."""
     always_bad, bad_once = tuple(always_bad), tuple(bad_once)
     error_once, always_error = tuple(error_once), tuple(always_error)
 
@@ -57,19 +61,102 @@ def judge_responder(
         if any(m in first for m in error_once) and attempt == 0:
             return Reply.error(500, "transient")
         if any(m in first for m in always_bad):
-            return "I liked this piece a lot; solid work overall."
-        scores = judge_scores(first)
-        if any(m in first for m in bad_once) and not corrected:
-            return json.dumps({**scores, "Clarity": 7})
-        dress = int(hashlib.sha256(first.encode()).hexdigest(), 16) % 3
-        text = json.dumps(scores)
-        if dress == 1:
-            return f"```json\n{text}\n```"
-        if dress == 2:
-            return f"Here is my assessment.\n{text}\nThanks."
-        return text
+            return unreadable
+        if any(m in first for m in bad_once) and not corrected and wrong_first is not None:
+            return wrong_first(first)
+        return good(first)
 
     return respond
+
+
+def _dress(first: str, text: str) -> str:
+    dress = int(hashlib.sha256(first.encode()).hexdigest(), 16) % 3
+    if dress == 1:
+        return f"```json\n{text}\n```"
+    if dress == 2:
+        return f"Here is my assessment.\n{text}\nThanks."
+    return text
+
+
+def judge_responder(
+    *,
+    always_bad: Iterable[str] = (),
+    bad_once: Iterable[str] = (),
+    error_once: Iterable[str] = (),
+    always_error: Iterable[str] = (),
+):
+    """A LongBench-Write judge: for a prompt containing a marker of ``always_bad`` it replies prose
+    without JSON every time; ``bad_once``: an out-of-range score first, then (after the correction
+    turn) good JSON; ``error_once``: HTTP 500 on the first try; ``always_error``: HTTP 500 every
+    time. Otherwise good scores (:func:`judge_scores` of the first user message), dressed as
+    clean, fenced or prose-wrapped JSON in turn."""
+    return faulty_responder(
+        lambda first: _dress(first, json.dumps(judge_scores(first))),
+        always_bad=always_bad,
+        bad_once=bad_once,
+        error_once=error_once,
+        always_error=always_error,
+        wrong_first=lambda first: json.dumps({**judge_scores(first), "Clarity": 7}),
+    )
+
+
+def _between(text: str, start: str, end: str) -> str:
+    i = text.find(start)
+    j = text.find(end, i + len(start)) if i >= 0 else -1
+    return text[i + len(start) : j].strip() if i >= 0 and j >= 0 else ""
+
+
+def pairwise_verdict(first: str) -> str:
+    """The loopback pairwise judge's verdict: it prefers the longer answer (by words): more than
+    2x -> much better, more than 1.2x -> better; within 1.2x it says A is better (a position bias,
+    so the two orders of a near-equal pair disagree)."""
+    a = len(_between(first, "[Answer A]", "[Answer B]").split())
+    b = len(_between(first, "[Answer B]", "First explain").split())
+    r = a / max(b, 1) if a else 0.0
+    if r > 2:
+        return "A>>B"
+    if r > 1.2:
+        return "A>B"
+    if r < 0.5:
+        return "B>>A"
+    if r < 1 / 1.2:
+        return "B>A"
+    return "A>B"
+
+
+def pairwise_responder(**faults):
+    """A pairwise judge (:func:`pairwise_verdict`), its verdict dressed as ``[[A>B]]`` after a
+    reason, as ``{"verdict": ...}`` or as a ``Final verdict:`` line in turn; ``faults`` as in
+    :func:`faulty_responder` (``bad_once`` first answers with two conflicting labels)."""
+
+    def good(first: str) -> str:
+        v = pairwise_verdict(first)
+        dress = int(hashlib.sha256(first.encode()).hexdigest(), 16) % 3
+        if dress == 1:
+            return json.dumps({"verdict": v, "reason": "compared detail and completeness"})
+        if dress == 2:
+            return f"A has more detail in places.\nFinal verdict: {v}"
+        return f"Both answer the request; one is fuller.\n[[{v}]]"
+
+    return faulty_responder(good, wrong_first=lambda first: "[[A>B]] or perhaps [[B>A]]", **faults)
+
+
+def criterion_score(first: str) -> int:
+    """The loopback criteria judge's 1-10 score: a function of the prompt text."""
+    return 1 + hashlib.sha256(first.encode("utf-8")).digest()[0] % 10
+
+
+def criteria_responder(**faults):
+    """A WritingBench criteria judge: ``{"score": criterion_score, "justification": ...}`` in
+    varied dressing; ``faults`` as in :func:`faulty_responder` (``bad_once`` first answers with
+    truncated JSON)."""
+
+    def good(first: str) -> str:
+        return _dress(
+            first, json.dumps({"score": criterion_score(first), "justification": "Meets it in part."})
+        )
+
+    return faulty_responder(good, wrong_first=lambda first: '{"score": 7, "justifica', **faults)
 
 
 def writer_responder(
@@ -106,7 +193,7 @@ def _pair(body: dict) -> tuple[str, str]:
     return a, b
 
 
-def pairwise_responder(
+def reference_pairwise_responder(
     *,
     always_first: bool = False,
     always_error: Iterable[str] = (),

@@ -1,7 +1,7 @@
 """The pairwise rewards against a real loopback judge (tests/helpers/fake_openai.py) with known preferences."""
 
 import pytest
-from fake_judge import pairwise_responder
+from fake_judge import reference_pairwise_responder
 from fake_openai import FakeOpenAIServer
 
 from rewards import score_batch
@@ -42,7 +42,7 @@ def test_parse_verdict_in_many_dressings():
 
 @pytest.mark.parametrize("dress", ["json", "prose", "marker", "line"])
 def test_reference_pairwise_known_preferences(dress):
-    with FakeOpenAIServer(pairwise_responder(dress=dress)) as server:
+    with FakeOpenAIServer(reference_pairwise_responder(dress=dress)) as server:
         config = {"rewards": {"pairwise": 1.0}, "options": {"pairwise": opts(server, curriculum=False)}}
         out = score_batch(
             [sample("great [q9]", "a"), sample("best [q10]", "b"), sample("bad [q2]", "c")], config
@@ -55,7 +55,7 @@ def test_reference_pairwise_known_preferences(dress):
 
 
 def test_position_biased_judge_gives_ties_with_both_orders():
-    with FakeOpenAIServer(pairwise_responder(always_first=True)) as server:
+    with FakeOpenAIServer(reference_pairwise_responder(always_first=True)) as server:
         config = {"rewards": {"pairwise": 1.0}, "options": {"pairwise": opts(server, curriculum=False)}}
         out = score_batch([sample("great [q9]", "a"), sample("bad [q0]", "b")], config)
         assert [b.components["pairwise"] for b in out] == [0.5, 0.5]
@@ -69,7 +69,9 @@ def test_position_biased_judge_gives_ties_with_both_orders():
 
 
 def test_failures_are_missing_not_losses():
-    with FakeOpenAIServer(pairwise_responder(always_error={"BOOM"}, always_bad={"MUDDLE"})) as server:
+    with FakeOpenAIServer(
+        reference_pairwise_responder(always_error={"BOOM"}, always_bad={"MUDDLE"})
+    ) as server:
         config = {
             "rewards": {"pairwise": 1.0, "format": 1.0},
             "options": {"pairwise": opts(server, curriculum=False)},
@@ -89,7 +91,7 @@ def test_failures_are_missing_not_losses():
 def test_judge_prompt_file_is_hashed_and_used(tmp_path):
     prompt = tmp_path / "judge.txt"
     prompt.write_text('Compare A and B. Reply {"winner": "A"|"B"|"tie"}.')
-    with FakeOpenAIServer(pairwise_responder()) as server:
+    with FakeOpenAIServer(reference_pairwise_responder()) as server:
         config = {
             "rewards": {"pairwise": 1.0},
             "options": {"pairwise": opts(server, curriculum=False, judge_prompt=str(prompt))},
@@ -106,7 +108,7 @@ def test_judge_prompt_file_is_hashed_and_used(tmp_path):
 
 def test_curriculum_advances_when_the_policy_wins():
     name = "test-curriculum-advance"
-    with FakeOpenAIServer(pairwise_responder()) as server:
+    with FakeOpenAIServer(reference_pairwise_responder()) as server:
         config = {
             "rewards": {"pairwise": 1.0},
             "options": {"pairwise": opts(server, curriculum_name=name, curriculum_threshold=0.5)},
@@ -143,7 +145,7 @@ def test_curriculum_store_rules_and_state_round_trip():
 
 
 def test_group_pairwise_in_batch():
-    with FakeOpenAIServer(pairwise_responder()) as server:
+    with FakeOpenAIServer(reference_pairwise_responder()) as server:
         config = {"rewards": {"group_pairwise": 1.0}, "options": {"group_pairwise": opts(server)}}
         batch = [
             sample("one [q3]", "g1"),

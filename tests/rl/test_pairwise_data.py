@@ -6,7 +6,7 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from fake_judge import pairwise_responder
+from fake_judge import reference_pairwise_responder
 from fake_openai import FakeOpenAIServer, last_user_content
 
 from longwrite.cli import main as longwrite_main
@@ -58,7 +58,7 @@ def test_references_reach_the_reward_sample(tmp_path):
 
 
 def test_judge_calls_reach_verl_reward_info():
-    with FakeOpenAIServer(pairwise_responder()) as server:
+    with FakeOpenAIServer(reference_pairwise_responder()) as server:
         cfg = {
             "rewards": {"group_pairwise": 1.0},
             "options": {"group_pairwise": {"base_url": server.url, "model": server.model}},
@@ -96,7 +96,10 @@ def test_select_by_margin_keeps_the_hand_worked_requests(tmp_path, capsys):
         {"id": "r5", "prompt": "policy q2", "references": ["[q4]"]},  # loss -> 1.0
     ]
     path = write_jsonl(tmp_path / "p.jsonl", rows)
-    with FakeOpenAIServer(policy_responder) as policy, FakeOpenAIServer(pairwise_responder()) as judge:
+    with (
+        FakeOpenAIServer(policy_responder) as policy,
+        FakeOpenAIServer(reference_pairwise_responder()) as judge,
+    ):
         rc = longwrite_main(
             ["prepare-rl", "--prompts", str(path), "--out", str(tmp_path / "out"), "--val-fraction", "0",
              "--select-by-margin", "2", "--policy-endpoint", policy.url, "--policy-model", policy.model,
