@@ -210,6 +210,46 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
     return tables
 
 
+def _monitor_table(runs: Sequence[RunData]) -> _Table:
+    """Reward-hacking monitors per model (rewards.monitors over its answers; see eval.scoring)."""
+    from eval.scoring import prediction_monitors
+
+    keys = ("distinct_1", "distinct_2", "distinct_3", "compression_ratio", "near_duplicate_share")
+    rows = []
+    for r in runs:
+        quality = {}
+        if r.scores is not None:
+            quality = {str(i["id"]): i.get("S_q") for i in r.scores.get("items", [])}
+        m = prediction_monitors(r.predictions, quality)
+        rows.append(
+            [
+                r.label,
+                r.benchmark,
+                str(m["answers"]),
+                *(_f(m[k], 3) for k in keys),
+                _f(m["length_quality_corr"], 2),
+            ]
+        )
+    return _Table(
+        "Reward-hacking monitors",
+        [
+            "model",
+            "run",
+            "answers",
+            "distinct-1",
+            "distinct-2",
+            "distinct-3",
+            "compression",
+            "near-dup share",
+            "corr(length, S_q)",
+        ],
+        rows,
+        "Lexical measures of padding (rewards.monitors): distinct-n falls and compression and the "
+        "near-duplicate share rise when answers repeat themselves; corr(length, S_q) near 1 means the "
+        "judge mostly rewards length. '–' = cannot be computed (e.g. no judge).",
+    )
+
+
 def _meta_line(r: RunData) -> str:
     m = r.meta
     s = m.get("settings") or {}
@@ -384,6 +424,7 @@ def build_report(
     judged = [r for r in runs if r.benchmark in JUDGED_BENCHMARKS]
     tables = comparability_tables(runs)  # first: it also marks runs that are not comparable
     tables += _tables(classic) if classic else []
+    tables += [_monitor_table(classic)] if classic else []
     tables += judged_tables(judged)
     plots = _plots(classic, tolerance) if classic else {}
     plots.update(judged_plots(judged))

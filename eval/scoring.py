@@ -157,3 +157,25 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "items": {"generation": gen_failed, "judge": judge_failed},
         },
     }
+
+
+def prediction_monitors(predictions: Sequence[Mapping[str, Any]], quality: Mapping[str, Any] | None = None):
+    """Reward-hacking monitors (:func:`rewards.monitors.step_monitors`) over one model's answers.
+
+    ``predictions`` are a run's prediction records (failed ones are left out and counted);
+    ``quality`` maps item id -> judge quality score (S_q), for the length-quality correlation.
+    Returns the monitor values (None where a value cannot be computed) plus ``answers``: the
+    number of answers measured. The n-gram reference is the answers themselves, so the over-used
+    share is left out (it needs a reference distribution: see ``rl.trainer``).
+    """
+    from rewards.monitors import step_monitors
+
+    ok = [p for p in predictions if not p.get("error") and isinstance(p.get("answer"), str)]
+    quality = quality or {}
+    values = step_monitors(
+        [p["answer"] for p in ok],
+        group_ids=[str(p.get("id")) for p in ok],
+        lengths=[float(p.get("answer_len") or 0) for p in ok],
+        quality=[quality.get(str(p.get("id"))) for p in ok],
+    )
+    return {**values, "answers": len(ok), "failed": len(predictions) - len(ok)}

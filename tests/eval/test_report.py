@@ -77,6 +77,12 @@ def test_report_html_and_md(runs, tmp_path, capsys):
     assert "unreadable judge reply" in html and "Failures (2)" in md
     # The ruler run: 1000 and 2000 met within 20%; 5000 (2500 produced) is not.
     assert "| ruler-w (plan_write) | ruler | ±20% | 2000 |" in md
+    # Reward-hacking monitors per model, from each run's own answers.
+    section = md.split("## Reward-hacking monitors", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "distinct" not in line]
+    assert len(rows) == 3 and all(re.search(r"\| \d+ \| 0\.\d{3} \|", row) for row in rows), rows
+    # The loopback writer repeats a few words: the monitors see text that compresses > 10x.
+    assert all(float(row.split("|")[7]) > 10 for row in rows), rows
 
 
 def test_ruler_curve_and_tolerance():

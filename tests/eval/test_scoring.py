@@ -127,3 +127,22 @@ def test_summarize_counts_failures_and_breaks_down():
         "error": "unreadable judge reply: empty judge reply",
     }
     assert not math.isnan(s["by_bucket"]["[2000,4000)"]["S_l"])
+
+
+def test_prediction_monitors_leave_failures_out_and_use_the_judge():
+    from eval.scoring import prediction_monitors
+
+    para = "The harbour town traded copper nails and salt fish with every passing ship."
+    varied = "Rain fell on the valley.\n\nFarmers waited for the river to rise and the grain to ripen."
+    preds = [
+        {"id": "a", "answer": "\n\n".join([para] * 4), "answer_len": 52},
+        {"id": "b", "answer": varied, "answer_len": 16},
+        {"id": "c", "answer": para, "answer_len": 13},
+        {"id": "d", "answer": "", "answer_len": None, "error": "endpoint error"},
+    ]
+    m = prediction_monitors(preds, {"a": 90.0, "b": 10.0, "c": 5.0})
+    assert m["answers"] == 3 and m["failed"] == 1
+    # a: 3 of its 4 paragraphs repeat the first; b and c repeat nothing -> mean 0.25
+    assert m["near_duplicate_share"] == 0.25
+    assert m["length_quality_corr"] > 0.9  # the longest answer got the best judge score
+    assert prediction_monitors(preds)["length_quality_corr"] is None  # no judge: not computed
