@@ -149,6 +149,12 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir):
         # The balanced advantage is centred per group: its batch mean is ~0.
         assert abs(row["longwriter/advantage/mean"]) < 1e-4
         assert row["longwriter/samples"] == 16  # 4 prompts x 4 samples, padding excluded
+        assert row["longwriter/groups/count"] == 4  # one group per prompt, never merged or split
+        # Advantages reached the samples: not all zero (a group with any spread gives some).
+        assert row["longwriter/groups/zero_var_ratio"] < 1.0
+        assert row["longwriter/advantage/abs_mean"] > 0.0
+        assert row["longwriter/advantage/zero_ratio"] < 1.0
+        assert "longwriter/truncated_ratio" in row  # the truncation tag reached the metrics
     assert latest_checkpoint_step(out / "checkpoints") == 2
     assert (out / "checkpoints" / "global_step_2" / "actor").is_dir()
 
