@@ -70,7 +70,20 @@ _EN_NOUNS = (
 _EN_VERBS = "changes shapes holds carries needs makes finds gives keeps opens".split()
 _EN_ADJ = "long short important future past first second new old quiet".split()
 _EN_LINKS = ("However", "Therefore", "Finally", "First", "Because of this", "For example")
-_ZH_SECTIONS = ("开头", "背景", "第一部分", "例子", "转折", "论据", "人物", "地点", "问题", "回答", "未来", "结尾")
+_ZH_SECTIONS = (
+    "开头",
+    "背景",
+    "第一部分",
+    "例子",
+    "转折",
+    "论据",
+    "人物",
+    "地点",
+    "问题",
+    "回答",
+    "未来",
+    "结尾",
+)
 _ZH_CHARS = (
     "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下"
     "过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都"
@@ -131,7 +144,8 @@ def writer_reply(request: str, rng: random.Random, language: str | None = None) 
         paragraphs = [_en_paragraph(rng, max(4, b)) for b in budgets]
         real = [count_words(p) for p in paragraphs]
         plan = f"{n} sections, about {sum(real)} words.\n" + "\n".join(
-            f"{i + 1}. {s.capitalize()}: {b} words" for i, (s, b) in enumerate(zip(sections, real, strict=True))
+            f"{i + 1}. {s.capitalize()}: {b} words"
+            for i, (s, b) in enumerate(zip(sections, real, strict=True))
         )
     answer = "\n\n".join(paragraphs)
     return f"<think>\n{plan}\n</think>\n<answer>\n{answer}\n</answer>"
@@ -158,7 +172,9 @@ def writer_corpus(
             raise ValueError(f"{path}:{lineno}: a prompt row needs a 'prompt' string")
         for _ in range(per_prompt):
             messages = chat_messages(rec["prompt"], "plan_write", rec.get("language"))
-            messages.append({"role": "assistant", "content": writer_reply(rec["prompt"], rng, rec.get("language"))})
+            messages.append(
+                {"role": "assistant", "content": writer_reply(rec["prompt"], rng, rec.get("language"))}
+            )
             rows.append({"messages": messages})
     return rows
 
@@ -206,7 +222,9 @@ def build_tiny_writer(
         )
         steps = sorted(run.glob("global_step_*"), key=lambda p: int(p.name.rsplit("_", 1)[1]))
         if not steps or not (steps[-1] / "huggingface" / "config.json").exists():
-            raise RuntimeError(f"verl's SFT run in {run} saved no Hugging Face model (global_step_*/huggingface)")
+            raise RuntimeError(
+                f"verl's SFT run in {run} saved no Hugging Face model (global_step_*/huggingface)"
+            )
         hf = steps[-1] / "huggingface"
         if path.exists():
             shutil.rmtree(path)

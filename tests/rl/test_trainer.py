@@ -144,4 +144,6 @@ def test_sample_advantages_shuffled_order_each_sample_against_its_own_group():
 
 def test_sample_advantages_missing_component_fails_loudly():
     with pytest.raises(KeyError, match="quality"):
-        T.sample_advantages(["u_0_0", "u_0_1"], [{}, {}], [{"length": 1.0}, {"length": 0.0}], {"quality": 1.0})
+        T.sample_advantages(
+            ["u_0_0", "u_0_1"], [{}, {}], [{"length": 1.0}, {"length": 0.0}], {"quality": 1.0}
+        )
