@@ -124,3 +124,27 @@ def test_export_cli_reports_a_bad_checkpoint_in_one_line(tmp_path, capsys):
         and "model_world_size_2_rank_1.pt" in err
     )
     assert not (tmp_path / "hf").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["generate", "--prompts", "{p}", "--out", "{o}"],
+        ["serve"],
+        ["eval", "ruler", "--data", "{p}", "--out", "{o}"],
+        ["eval", "longbench-write", "--no-judge", "--data", "{p}", "--out", "{o}"],
+    ],
+)
+def test_model_commands_take_checkpoints_and_name_a_half_written_one(tmp_path, capsys, command):
+    from longwrite.cli import main
+
+    run = tmp_path / "run" / "checkpoints"
+    run.mkdir(parents=True)
+    _step(run, 3, drop=("huggingface/config.json",))
+    (run / "latest_checkpointed_iteration.txt").write_text("3")
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "Write.", "length": 100, "type": "x"}\n')
+    args = [a.format(p=prompts, o=tmp_path / "out") for a in command]
+    assert main([*args, "--model", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "global_step_3 is incomplete" in err and "huggingface/config.json" in err, err
