@@ -26,8 +26,15 @@ def check_export(run: Path, expected_step: Path, base_model: Path, capsys=None) 
     from longwrite.cli import main
     from rollout.checkpoint import EXPORT_DIRNAME, resolve_model
 
+    # What a killed export leaves: a temporary folder, never hf_export itself; the next export
+    # removes it.
+    stale = expected_step / f".{EXPORT_DIRNAME}.tmp-99999-killed"
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"half")
+
     assert main(["export", str(run)]) == 0
     out = expected_step / EXPORT_DIRNAME
+    assert not stale.exists()
     if capsys is not None:
         printed = capsys.readouterr().out
         assert f"checkpoint: {expected_step}" in printed and str(out) in printed
