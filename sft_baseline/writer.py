@@ -44,7 +44,7 @@ WRITER_VERSION = 1
 ANSWER_BAND: dict[str, tuple[int, int]] = {"en": (30, 110), "zh": (40, 140)}
 #: SFT recipe on top of configs/sft/tiny-cpu.yaml (measured: see README "tiny writer").
 SFT_OVERRIDES: tuple[str, ...] = (
-    "optim.lr=5e-3",
+    "optim.lr=1e-2",
     "optim.lr_warmup_steps_ratio=0.05",
     # verl's FSDP engine defaults to bf16 parameters; CPUs without bf16 units run them ~2x slower.
     "+engine.mixed_precision={param_dtype:fp32,reduce_dtype:fp32,buffer_dtype:fp32}",
@@ -54,7 +54,7 @@ SFT_OVERRIDES: tuple[str, ...] = (
     "trainer.total_epochs=2",
     "trainer.total_training_steps=null",
     "trainer.save_freq=after_each_epoch",
-    "checkpoint.save_contents=[model,optimizer,extra,hf_model]",
+    "trainer.max_ckpt_to_keep=1",
 )
 SAMPLES_PER_PROMPT = 2
 
@@ -189,10 +189,11 @@ def build_tiny_writer(
     """SFT the tiny model on :func:`writer_corpus` with verl's SFT trainer; write an HF folder to ``path``.
 
     The run goes through :func:`sft_baseline.train.launch` with the ``tiny-cpu`` preset and
-    :data:`SFT_OVERRIDES` (then ``overrides``); verl itself saves the final step as a Hugging Face
-    folder (``checkpoint.save_contents`` with ``hf_model``), which is copied to ``path`` with
-    ``tiny_writer.json`` (version, seed, build seconds, final loss).
+    :data:`SFT_OVERRIDES` (then ``overrides``); the last step is exported with
+    :func:`rollout.checkpoint.export_checkpoint` (verl's model merger) and copied to ``path`` with
+    ``tiny_writer.json`` (version, seed, build seconds, first/last loss).
     """
+    from rollout.checkpoint import export_checkpoint
     from rollout.tiny import tiny_model_path
     from sft_baseline.data import prepare_sft
     from sft_baseline.train import launch, read_metrics
@@ -220,15 +221,11 @@ def build_tiny_writer(
             ],
             timeout=timeout,
         )
-        steps = sorted(run.glob("global_step_*"), key=lambda p: int(p.name.rsplit("_", 1)[1]))
-        if not steps or not (steps[-1] / "huggingface" / "config.json").exists():
-            raise RuntimeError(
-                f"verl's SFT run in {run} saved no Hugging Face model (global_step_*/huggingface)"
-            )
-        hf = steps[-1] / "huggingface"
+        # verl's own model merger turns the last step's FSDP shards into a Hugging Face folder.
+        exported = export_checkpoint(run, work / "hf")
         if path.exists():
             shutil.rmtree(path)
-        shutil.copytree(hf, path)
+        shutil.copytree(exported, path)
         losses = [m["data"]["train/loss"] for m in read_metrics(run) if "train/loss" in m["data"]]
         meta = {
             "version": WRITER_VERSION,
