@@ -44,7 +44,7 @@ WRITER_VERSION = 1
 ANSWER_BAND: dict[str, tuple[int, int]] = {"en": (30, 110), "zh": (40, 140)}
 #: SFT recipe on top of configs/sft/tiny-cpu.yaml (measured: see README "tiny writer").
 SFT_OVERRIDES: tuple[str, ...] = (
-    "optim.lr=1e-2",
+    "optim.lr=5e-3",
     "optim.lr_warmup_steps_ratio=0.05",
     # verl's FSDP engine defaults to bf16 parameters; CPUs without bf16 units run them ~2x slower.
     "+engine.mixed_precision={param_dtype:fp32,reduce_dtype:fp32,buffer_dtype:fp32}",
