@@ -34,10 +34,11 @@ $(STAMP): requirements/cpu.lock pyproject.toml
 	  && { echo "pip check found unexplained problems (above)"; exit 1; } || true
 	touch $(STAMP)
 
-# GRPO end to end on this CPU host: prepare the bundled prompts, train the tiny-cpu preset for 3
-# steps (verl V1 trainer, vLLM CPU rollouts, our rewards), print a per-step table of the rewards.
+# The whole story on this CPU host (longwrite/demo.py): the tiny writer (SFT baseline) -> GRPO ->
+# export -> LongBench-Write + LongWrite-Ruler for base, SFT and RL -> one report. DEMO_ARGS adds
+# options, e.g. DEMO_ARGS="--data DIR".
 demo: venv
-	$(PY) -m rl.demo --steps 3
+	$(PY) -m longwrite.demo $(DEMO_ARGS)
 
 test: venv system-deps
 	$(VENV)/bin/ruff check .

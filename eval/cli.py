@@ -35,6 +35,11 @@ _REPORT_DOC = """\
 Compare evaluation runs (LongBench-Write and LongWrite-Ruler run directories of any models) in a
 self-contained report.html (plots embedded) and a report.md: leaderboard, per bucket and
 language, required-vs-produced scatter, ruler curves, judge dimensions, failures, run metadata.
+
+RL run folders (of `longwrite train`/`submit`: metrics/metrics-*.jsonl, one file per launch) may
+be given too, mixed with evaluation runs: each gets its training curves against the step (reward
+components, answer/plan length p50/p90, truncated share, zero-variance groups) as a plot and a
+table; a metric not logged at a step is shown as missing, never 0.
 """
 
 
@@ -113,7 +118,11 @@ def _add_model_args(
     p: argparse.ArgumentParser, data_help: str = "jsonl with prompt, type, length per line"
 ) -> None:
     g = p.add_argument_group("model (a local checkpoint, or --endpoint with a served model name)")
-    g.add_argument("--model", required=True, help="checkpoint path, or the model name at --endpoint")
+    g.add_argument(
+        "--model",
+        required=True,
+        help="HF model folder, verl checkpoint/run folder (exported once, cached), or the model name at --endpoint",
+    )
     g.add_argument("--endpoint", help="OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1)")
     g.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var holding the endpoint's API key")
     g.add_argument("--concurrency", type=int, default=8, help="endpoint requests in flight (default 8)")
@@ -171,6 +180,10 @@ def _backend(args: argparse.Namespace, out_dir: Path) -> Any:
     model = Path(args.model)
     if not model.exists() and (args.model.startswith((".", "/", "~")) or os.sep in args.model.rstrip(os.sep)):
         raise FileNotFoundError(f"checkpoint not found: {args.model} (for an API model pass --endpoint URL)")
+    from rollout.checkpoint import resolve_model
+
+    # A verl checkpoint or run folder is exported once (cached beside it) and evaluated as such.
+    model = resolve_model(args.model)
     engine_kwargs = {
         k: v
         for k, v in {
@@ -369,9 +382,10 @@ def _cmd_ruler(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from eval.report import build_report, leaderboard_rows, load_run
+    from eval.training import is_training_run
 
     paths = build_report(args.runs, args.out, tolerance=args.tolerance)
-    rows = leaderboard_rows([load_run(d, args.tolerance) for d in args.runs])
+    rows = leaderboard_rows([load_run(d, args.tolerance) for d in args.runs if not is_training_run(d)])
     if rows:
         _print_table(["model", "items", "S_l", "S_q", "S̄", "failed gen", "failed judge"], rows)
     print(f"wrote {paths['html']} and {paths['md']}")
@@ -447,7 +461,12 @@ def register(subparsers: Any) -> None:
         description=_REPORT_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    rep.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (longbench-write or ruler)")
+    rep.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="run directories (longbench-write, ruler) and/or RL run folders",
+    )
     rep.add_argument("--out", required=True, help="folder for report.html, report.md and the PNGs")
     rep.add_argument("--tolerance", type=float, default=0.2, help="ruler tolerance (default 0.2)")
     rep.set_defaults(func=_cmd_report)

@@ -12,6 +12,9 @@ baseline, RL checkpoints, API models), :func:`build_report` writes
 * which runs of one benchmark are not comparable (other judge, judge prompt, template or data),
 * Arena-Write Elo with intervals and the win matrix, WritingBench scores by domain
   (:mod:`eval.report_judged`; a later section, e.g. reward-hacking monitors, plugs in the same way).
+* for RL run folders (``metrics/metrics-*.jsonl`` of ``longwrite train``), the training curves
+  against the step: reward components, answer/plan length p50/p90, truncation ratio and
+  zero-variance group share (:mod:`eval.training`); evaluation and RL run folders mix freely.
 
 The HTML embeds its plots as base64 PNGs (one file to mail around); the Markdown links the same
 PNGs, written next to it.
@@ -71,7 +74,9 @@ def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunDa
 
     path = Path(run_dir)
     if not (path / "run.json").is_file():
-        raise FileNotFoundError(f"{path} is not a run directory (no run.json)")
+        raise FileNotFoundError(
+            f"{path} is not a run directory (no run.json; an RL run folder has metrics/metrics-*.jsonl)"
+        )
     meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
     preds = list(read_jsonl_latest(path / "predictions.jsonl").values())
     if meta.get("benchmark") in JUDGED_BENCHMARKS:
@@ -366,11 +371,19 @@ img{max-width:100%;border:1px solid #ddd;margin:6px 0}
 """
 
 
-def _html(runs: Sequence[RunData], tables: list[_Table], plots: dict[str, tuple[str, bytes]]) -> str:
+def _count(runs: Sequence[RunData], n_training: int) -> str:
+    if not n_training:
+        return f"{len(runs)} run(s)."
+    return (f"{len(runs)} run(s). " if runs else "") + f"{n_training} RL training run(s)."
+
+
+def _html(
+    runs: Sequence[RunData], tables: list[_Table], plots: dict[str, tuple[str, bytes]], n_training: int = 0
+) -> str:
     out = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>longwrite evaluation report</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>Evaluation report</h1><p class='note'>{len(runs)} run(s).</p>",
+        f"<h1>Evaluation report</h1><p class='note'>{_count(runs, n_training)}</p>",
     ]
     for t in tables:
         out.append(f"<h2>{html.escape(t.title)}</h2><table><thead><tr>")
@@ -396,8 +409,10 @@ def _md_escape(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown(runs: Sequence[RunData], tables: list[_Table], plots: dict[str, tuple[str, bytes]]) -> str:
-    out = ["# Evaluation report", "", f"{len(runs)} run(s).", ""]
+def _markdown(
+    runs: Sequence[RunData], tables: list[_Table], plots: dict[str, tuple[str, bytes]], n_training: int = 0
+) -> str:
+    out = ["# Evaluation report", "", _count(runs, n_training), ""]
     for t in tables:
         out += [f"## {t.title}", "", "| " + " | ".join(map(_md_escape, t.header)) + " |"]
         out.append("|" + "---|" * len(t.header))
@@ -413,21 +428,26 @@ def build_report(
 ) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` and the plot PNGs for ``run_dirs`` into ``out_dir``.
 
+    ``run_dirs`` may mix evaluation run directories and RL run folders (training curves).
     Returns the written paths by name ('html', 'md', and one per plot).
     """
+    from eval.training import is_training_run, load_training_run
+
     if not run_dirs:
         raise ValueError("no run directories given")
     from eval.report_judged import comparability_tables, judged_plots, judged_tables
 
-    runs = [load_run(d, tolerance) for d in run_dirs]
+    runs = [load_run(d, tolerance) for d in run_dirs if not is_training_run(d)]
+    trainings = [load_training_run(d) for d in run_dirs if is_training_run(d)]
     classic = [r for r in runs if r.benchmark not in JUDGED_BENCHMARKS]
     judged = [r for r in runs if r.benchmark in JUDGED_BENCHMARKS]
-    tables = comparability_tables(runs)  # first: it also marks runs that are not comparable
+    tables = comparability_tables(runs) if runs else []  # first: it also marks runs not comparable
     tables += _tables(classic) if classic else []
     tables += [_monitor_table(classic)] if classic else []
     tables += judged_tables(judged)
     plots = _plots(classic, tolerance) if classic else {}
     plots.update(judged_plots(judged))
+    _add_training(trainings, tables, plots)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -435,10 +455,26 @@ def build_report(
         paths[key] = out / f"{key}.png"
         paths[key].write_bytes(png)
     paths["html"] = out / "report.html"
-    paths["html"].write_text(_html(runs, tables, plots), encoding="utf-8")
+    paths["html"].write_text(_html(runs, tables, plots, len(trainings)), encoding="utf-8")
     paths["md"] = out / "report.md"
-    paths["md"].write_text(_markdown(runs, tables, plots), encoding="utf-8")
+    paths["md"].write_text(_markdown(runs, tables, plots, len(trainings)), encoding="utf-8")
     return paths
+
+
+def _add_training(
+    trainings: Sequence[Any], tables: list[_Table], plots: dict[str, tuple[str, bytes]]
+) -> None:
+    """Append each RL run's curve table and 2x2 curve plot (see :mod:`eval.training`)."""
+    from eval.training import curve_columns, curve_rows, notes, plot_training_run
+
+    for k, run in enumerate(trainings, 1):
+        header = ["step", *(label for _, label in curve_columns(run))]
+        tables.append(_Table(f"Training curves: {run.name}", header, curve_rows(run), notes(run)))
+        plots[f"training-{k}"] = (
+            f"Training curves of {run.name}: reward components, answer/plan length p50/p90, truncated "
+            "share, zero-variance groups, against the step",
+            plot_training_run(run),
+        )
 
 
 def leaderboard_rows(runs: Sequence[RunData]) -> list[list[str]]:

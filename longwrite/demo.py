@@ -1,84 +1,189 @@
-"""``make demo`` / ``longwrite demo``: plan-then-write samples from the tiny model through vLLM.
+"""``make demo`` / ``longwrite demo``: SFT baseline -> GRPO -> export -> evaluation -> one report.
 
-Builds (or reuses) the tiny random model, renders a few English and Chinese requests with the
-plan-then-write template, generates with vLLM's CPU build (:class:`rollout.engine.Engine`, which
-stops each sample after ``</answer>``), and prints each sample's parsed plan
-and answer with their lengths (English words / Chinese characters). A random model writes noise,
-so most samples are malformed: the point is that every stage runs and the parser reports why.
+The whole story on a CPU host, with the same code paths users run on GPUs:
+
+1. build or reuse the tiny writer (:func:`sft_baseline.writer.tiny_writer_path`: the tiny
+   random Qwen2 taught plan-then-write by verl's SFT trainer) - the SFT baseline;
+2. GRPO from it (``tiny-cpu`` preset, verl's V1 trainer, our rewards and trainer mode) on
+   bundled prompts whose targets ask for more than it writes (:mod:`longwrite.learning`);
+   prints the per-step reward table;
+3. export the last RL checkpoint to a Hugging Face folder (verl's model merger);
+4. evaluate the tiny base model, the SFT writer and the RL checkpoint on the LongBench-Write items
+   within the tiny models' reach (required length <= ``--max-required`` words) plus
+   LongWrite-Ruler's shortest items, S_l only unless a judge endpoint is given (S_q then shows
+   "not judged", never 0);
+5. one comparative report (``longwrite report``): the leaderboard and where the report is.
+
+Data: ``--data DIR`` (the LongBench-Write folder with longbench_write.jsonl and
+longwrite_ruler.jsonl); by default ``../shared/data/longbench-write`` beside the repository when it
+exists, else a clear error naming ``longwrite data get``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
 
-DEMO_REQUESTS = (
-    "Write a 600-word essay about how rivers shape the cities built beside them.",
-    "写一篇800字左右的散文，题目是《秋天的图书馆》。",
-    "Write a short story of about 1,000 words about a lighthouse keeper's last night.",
-    "请写一篇不少于1500字的科普文章，介绍海洋中的微塑料问题。",
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "longbench-write"
+
+COLUMNS = (
+    ("step", "step", "{:>4}"),
+    ("longwriter/reward/length/mean", "length", "{:>7.3f}"),
+    ("longwriter/reward/quality/mean", "quality", "{:>7.3f}"),
+    ("longwriter/reward/format/mean", "format", "{:>7.3f}"),
+    ("longwriter/reward/score/mean", "score", "{:>7.3f}"),
+    ("longwriter/advantage/std", "adv std", "{:>7.3f}"),
+    ("longwriter/groups/zero_var_ratio", "0-var", "{:>6.2f}"),
+    ("longwriter/length/answer/p50", "ans p50", "{:>7.0f}"),
+    ("longwriter/length/answer/p90", "ans p90", "{:>7.0f}"),
+    ("longwriter/truncated_ratio", "trunc", "{:>6.2f}"),
+    ("timing_s/step", "step s", "{:>7.1f}"),
 )
 
 
-def run_demo(n: int = 2, max_tokens: int = 256, seed: int = 0) -> list[dict]:
-    """Generate ``n`` samples per demo request; return one summary dict per sample."""
+def format_table(rows: Sequence[dict]) -> str:
+    """One line per logged step with the reward components and our trainer mode's statistics."""
+
+    def width(fmt: str) -> int:
+        return len(fmt.format(0)) if "f" in fmt else 4
+
+    lines = [" ".join(f"{label:>{width(fmt)}}" for _, label, fmt in COLUMNS)]
+    for row in rows:
+        cells = []
+        for key, _label, fmt in COLUMNS:
+            value = row.get(key)
+            cells.append(fmt.format(value) if isinstance(value, (int, float)) else f"{'-':>{width(fmt)}}")
+        lines.append(" ".join(cells))
+    return "\n".join(lines)
+
+
+def resolve_data(data: str | Path | None) -> Path:
+    """The LongBench-Write folder: ``data``, else the shared folder beside the repo, else an error."""
+    path = Path(data) if data else DEFAULT_DATA
+    if not (path / "longbench_write.jsonl").is_file():
+        where = f"--data {path}" if data else f"the default {path}"
+        raise FileNotFoundError(
+            f"no LongBench-Write data at {where} (needs longbench_write.jsonl and longwrite_ruler.jsonl); "
+            "fetch it with `longwrite data get` and pass --data DIR"
+        )
+    return path
+
+
+def _subset(src: Path, dst: Path, max_required: int, limit: int | None = None) -> int:
+    """Copy the rows of ``src`` whose required ``length`` <= ``max_required`` to ``dst``; return the count."""
+    from rollout.jsonl import read_jsonl
+
+    rows = [rec for _, rec in read_jsonl(src).records if int(rec["length"]) <= max_required]
+    rows = rows[:limit] if limit else rows
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return len(rows)
+
+
+def export_latest(run_dir: Path, out: Path) -> Path:
+    """The run's latest verl checkpoint as a Hugging Face folder (``rollout.checkpoint``, verl's merger)."""
+    from rollout.checkpoint import export_checkpoint
+
+    return Path(export_checkpoint(run_dir / "checkpoints", out))
+
+
+def run(
+    out: str | Path | None = None,
+    data: str | Path | None = None,
+    steps: int = 12,
+    max_required: int = 300,
+    ruler_items: int = 8,
+    max_tokens: int = 512,
+    judge: Sequence[str] = (),
+) -> int:
+    """The whole demo; returns 0 when every stage ran (prints where everything is)."""
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rollout.engine import Engine, GenerationRequest, SamplingSettings
-    from rollout.text import count_words, language_of
+    from longwrite.cli import main as cli
+    from longwrite.learning import run_learning
     from rollout.tiny import tiny_model_path
+    from sft_baseline.writer import tiny_writer_path
 
-    engine = Engine(str(tiny_model_path(seed=0)), max_model_len=4096, seed=seed)
-    requests = [GenerationRequest(id=str(i), prompt=r) for i, r in enumerate(DEMO_REQUESTS)]
-    # The engine seeds each request from (seed, id), so requests draw differently yet reproducibly.
-    sampling = SamplingSettings(n=n, max_tokens=max_tokens, temperature=1.0, seed=seed)
-    rows = []
-    for sample in engine.generate(requests, sampling):
-        rows.append(
-            {
-                "request": sample.prompt,
-                "language": language_of(sample.prompt),
-                "think_len": count_words(sample.think),
-                "answer_len": count_words(sample.answer),
-                "well_formed": sample.well_formed,
-                "problems": sample.problems,
-                "finish_reason": sample.finish_reason,
-                "tokens": sample.completion_tokens,
-                "answer_head": sample.answer[:60],
-            }
+    t0 = time.monotonic()
+    data_dir = resolve_data(data)
+    out = Path(out or REPO / "outputs" / "demo").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    print("[1/5] the SFT baseline: tiny writer (built once per machine, then reused) ...")
+    writer = tiny_writer_path(0)
+    print(f"      {writer}")
+    print(f"[2/5] GRPO from the writer, {steps} steps (targets above what it writes) ...")
+    rl = run_learning("long", out / "rl", steps=steps, model=writer)
+    print()
+    print(format_table(rl.rows) if rl.rows else "(no steps were logged)")
+    print(f"\n      rewards in [0, 1]; lengths in words / Chinese characters; log: {rl.output_dir / 'logs'}")
+    if rl.returncode != 0:
+        print(f"GRPO failed (exit {rl.returncode}); see {rl.output_dir / 'logs'}", file=sys.stderr)
+        return rl.returncode
+    print("[3/5] export the last RL checkpoint ...")
+    rl_model = export_latest(rl.output_dir, out / "rl-export")
+    print(f"      {rl_model}")
+
+    print("[4/5] evaluate base, SFT and RL with LongBench-Write (S_l) and LongWrite-Ruler ...")
+    lbw = out / "eval-data" / "longbench_write.jsonl"
+    ruler = out / "eval-data" / "longwrite_ruler.jsonl"
+    n_lbw = _subset(data_dir / "longbench_write.jsonl", lbw, max_required)
+    n_ruler = _subset(data_dir / "longwrite_ruler.jsonl", ruler, 10**9, ruler_items)
+    print(
+        f"      {n_lbw} LongBench-Write items with required length <= {max_required}; {n_ruler} Ruler items"
+    )
+    judge_args = list(judge) if judge else ["--no-judge"]
+    runs = []
+    for name, model in (("tiny-base", tiny_model_path(0)), ("sft-writer", writer), ("rl", rl_model)):
+        common = ["--model", str(model), "--name", name, "--max-model-len", "1024",
+                  "--max-tokens", str(max_tokens), "--temperature", "0.8", "--no-progress"]  # fmt: skip
+        d = out / "eval" / name
+        rc = cli(
+            ["eval", "longbench-write", *common, "--data", str(lbw), "--out", str(d / "lbw"), *judge_args]
         )
-    return rows
+        rc |= cli(["eval", "ruler", *common, "--data", str(ruler), "--out", str(d / "ruler")])
+        if rc:
+            print(f"evaluation of {name} failed (exit {rc})", file=sys.stderr)
+            return rc
+        runs += [str(d / "lbw"), str(d / "ruler")]
 
-
-def _print_rows(rows: list[dict]) -> None:
-    print(f"\n{'lang':4} {'tokens':>6} {'finish':6} {'plan':>5} {'answer':>6} {'ok':3} problems")
-    for r in rows:
-        print(
-            f"{r['language']:4} {r['tokens']:>6} {r['finish_reason']:6} {r['think_len']:>5} "
-            f"{r['answer_len']:>6} {'yes' if r['well_formed'] else 'no':3} {','.join(r['problems']) or '-'}"
-        )
-        print(f"     request: {r['request'][:70]}")
-        print(f"     answer:  {r['answer_head']!r}")
-    print("\nLengths: English words / Chinese characters (LongBench-Write's rule).")
+    print("[5/5] one comparative report ...")
+    rc = cli(["report", *runs, str(rl.output_dir), "--out", str(out / "report")])
+    print(f"\ndemo done in {time.monotonic() - t0:.0f} s; report: {out / 'report' / 'report.html'}")
+    return rc
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    _print_rows(run_demo(n=args.n, max_tokens=args.max_tokens, seed=args.seed))
-    return 0
+    judge = []
+    if args.judge_endpoint:
+        judge = ["--judge-endpoint", args.judge_endpoint, "--judge-model", args.judge_model]
+    return run(args.out, args.data, args.steps, args.max_required, args.ruler_items, args.max_tokens, judge)
 
 
 def register(subparsers) -> None:
     """Add ``longwrite demo``."""
     p = subparsers.add_parser(
         "demo",
-        help="generate plan-then-write samples from the tiny model and show how they parse",
+        help="the whole story on this machine: SFT writer -> GRPO -> export -> eval -> report",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--n", type=int, default=2, help="samples per request (default: 2)")
-    p.add_argument("--max-tokens", type=int, default=256, help="tokens per sample (default: 256)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    p.add_argument(
+        "--data", default=None, help="LongBench-Write folder (default: ../shared/data/longbench-write)"
+    )
+    p.add_argument("--out", default=None, help="output folder (default: outputs/demo)")
+    p.add_argument("--steps", type=int, default=12, help="GRPO steps (default: 12)")
+    p.add_argument("--max-required", type=int, default=300, help="LongBench-Write items up to this length")
+    p.add_argument("--ruler-items", type=int, default=8, help="LongWrite-Ruler items (the shortest first)")
+    p.add_argument("--max-tokens", type=int, default=512, help="tokens per evaluated answer (default: 512)")
+    p.add_argument("--judge-endpoint", default=None, help="OpenAI-compatible judge for S_q (default: none)")
+    p.add_argument("--judge-model", default=None, help="judge model name (with --judge-endpoint)")
     p.set_defaults(func=_cmd)
 
 

@@ -257,6 +257,53 @@ def monitor_metrics(
     return {f"{METRIC_PREFIX}/monitor/{k}": float(v) for k, v in values.items() if v is not None}
 
 
+def group_of_key(key: str) -> str:
+    """The GRPO group (verl's prompt ``uid``) of a TransferQueue sample key ``"{uid}_{session}_{index}"``."""
+    return str(key).split("_")[0]
+
+
+def sample_advantages(
+    keys: Sequence[str],
+    tags: Sequence[Mapping[str, Any]],
+    infos: Sequence[Mapping[str, Any]],
+    weights: Mapping[str, float],
+    *,
+    mode: str = "balanced",
+    eps: float = 1e-6,
+    norm_by_std: bool = True,
+):
+    """Per-sample advantages for one batch as TransferQueue hands it over, in any sample order.
+
+    ``keys`` name each sample (its group is :func:`group_of_key`), ``tags`` mark padding
+    (``is_padding``) and ``infos`` hold each sample's ``reward_extra_info`` (the reward
+    components). Each sample is compared only with its own group, whatever the order; padding
+    gets 0. Returns ``(advantages (N,) float32 tensor, valid flags, component scores, groups)``.
+    Raises KeyError when a weighted component is missing from every real sample.
+    """
+    import torch
+
+    from rl.advantage import compute_advantage
+
+    uids = [group_of_key(k) for k in keys]
+    valid_list = [not tag.get("is_padding", False) for tag in tags]
+    valid = torch.tensor(valid_list, dtype=torch.bool)
+    names = list(weights)
+    real_infos = [info for info, ok in zip(infos, valid_list, strict=True) if ok]
+    missing = [n for n in names if real_infos and all(n not in info for info in real_infos)]
+    if missing:
+        raise KeyError(
+            f"reward components {missing} are not in reward_extra_info (keys: "
+            f"{sorted(real_infos[0]) if real_infos else []}); the reward function must return them"
+        )
+    scores = component_scores(infos, names)
+    score_tensors = {k: torch.tensor(v, dtype=torch.float32) for k, v in scores.items()}
+    adv = compute_advantage(
+        score_tensors, uids, mode=mode, weights=dict(weights), eps=eps, valid=valid, norm_by_std=norm_by_std
+    )
+    adv = torch.where(valid, adv, torch.zeros_like(adv))
+    return adv, valid_list, scores, uids
+
+
 # --------------------------------------------------------------------------------------------
 # The trainer mode
 # --------------------------------------------------------------------------------------------
@@ -345,39 +392,23 @@ class LongWriterTrainer(PPOTrainerSync):
         from tensordict import TensorDict
         from verl.workers.utils.padding import response_to_nested
 
-        from rl.advantage import compute_advantage
-
         fields = ["response_mask", "extra_fields"] + (["responses"] if self.monitors else [])
         data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=fields)
         response_mask_nested = data["response_mask"]
         response_mask = response_mask_nested.to_padded_tensor(padding=0)
-        # Keys are "{uid}_{session}_{index}": the uid is the GRPO group (the prompt).
-        uids = [key.split("_")[0] for key in batch.keys]
         tags = list(batch.tags)
         infos = [extra_info_of(v) for v in list(data["extra_fields"])]
-        valid_list = [not tag.get("is_padding", False) for tag in tags]
-        valid = torch.tensor(valid_list, dtype=torch.bool)
-
-        names = list(self.weights)
-        real_infos = [info for info, ok in zip(infos, valid_list, strict=True) if ok]
-        missing = [n for n in names if real_infos and all(n not in info for info in real_infos)]
-        if missing:
-            raise KeyError(
-                f"reward components {missing} are not in reward_extra_info (keys: "
-                f"{sorted(real_infos[0]) if real_infos else []}); the reward function must return them"
-            )
-        scores = component_scores(infos, names)
-        score_tensors = {k: torch.tensor(v, dtype=torch.float32) for k, v in scores.items()}
-        adv = compute_advantage(
-            score_tensors,
-            uids,
+        adv, valid_list, scores, uids = sample_advantages(
+            list(batch.keys),
+            tags,
+            infos,
+            self.weights,
             mode=self.advantage_mode,
-            weights=self.weights,
             eps=self.advantage_eps,
-            valid=valid,
             norm_by_std=bool(self.config.algorithm.get("norm_adv_by_std_in_grpo", True)),
         )
-        adv = torch.where(valid, adv, torch.zeros_like(adv))
+        valid = torch.tensor(valid_list, dtype=torch.bool)
+        real_infos = [info for info, ok in zip(infos, valid_list, strict=True) if ok]
         token_adv = adv.unsqueeze(-1) * response_mask.to(torch.float32)
 
         output = TensorDict(

@@ -7,6 +7,11 @@ output, so an interrupted run resumes without repeating finished work.
 
 ``serve`` starts vLLM's OpenAI-compatible server on a checkpoint, so a local model can act as a
 judge, AgentWrite writer or length predictor through :class:`rollout.endpoint.EndpointClient`.
+
+``export`` turns a verl checkpoint (a ``global_step_N`` folder or a run folder: its latest step)
+into a Hugging Face model folder through verl's model merger (:mod:`rollout.checkpoint`).
+``generate`` and ``serve`` accept such a checkpoint as ``--model`` directly: it is exported once,
+cached beside it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 
 from rollout.format import STYLES, TEMPLATES
 
-__all__ = ["register", "read_prompts", "load_finished", "run_generate", "serve_command"]
+__all__ = ["register", "read_prompts", "load_finished", "run_generate", "serve_command", "export_command"]
 
 
 def read_prompts(path: str | os.PathLike) -> list[dict]:
@@ -225,8 +230,11 @@ def _positive(value: str) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from rollout.checkpoint import resolve_model
+
+    read_prompts(args.prompts)  # bad prompts fail before a checkpoint is exported
     counts = run_generate(
-        args.model,
+        resolve_model(args.model),
         args.prompts,
         args.out,
         template=args.template,
@@ -252,23 +260,60 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     extra = list(args.vllm_args or [])
     if extra[:1] == ["--"]:
         extra = extra[1:]
+    from rollout.checkpoint import resolve_model
+
+    model = resolve_model(args.model)
+    # A checkpoint served from its export keeps the name it was given on the command line.
+    served = args.served_model_name or (args.model if model != args.model else None)
     cmd, env = serve_command(
-        args.model,
+        model,
         host=args.host,
         port=args.port,
-        served_model_name=args.served_model_name,
+        served_model_name=served,
         max_model_len=args.max_model_len,
         extra=extra,
     )
-    name = args.served_model_name or args.model
+    name = served or args.model
     print(f"serving {name} at http://{args.host}:{args.port}/v1  ({' '.join(cmd[2:])})", flush=True)
     # Replace this process: signals (Ctrl-C, SIGTERM) go straight to vLLM's server.
     os.execve(cmd[0], cmd, env)
     return 0  # not reached
 
 
+def export_command(checkpoint: str, out: str | None = None, *, force: bool = False) -> Path:
+    """Export ``checkpoint`` (a verl step or run folder) to ``out`` (default: cached beside the
+    step, ``global_step_N/hf_export``) and return the Hugging Face model folder."""
+    from rollout.checkpoint import export_checkpoint, find_checkpoint
+
+    step = find_checkpoint(checkpoint)
+    print(f"checkpoint: {step}", flush=True)
+    return export_checkpoint(step, out, force=force)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    folder = export_command(args.checkpoint, args.out, force=args.force)
+    print(f"Hugging Face model folder: {folder}")
+    return 0
+
+
+_EXPORT_DOC = """\
+Turn a verl checkpoint of `longwrite train` (GRPO) or `longwrite sft` into a Hugging Face model
+folder (safetensors weights in bfloat16, config, tokenizer, chat template) with verl's own model
+merger (`python -m verl.model_merger merge --backend fsdp`).
+
+CHECKPOINT is a global_step_N folder, or a run folder (outputs/rl/<preset>, its checkpoints/
+folder, an SFT output folder), meaning its latest step: the one verl's
+latest_checkpointed_iteration.txt names, else the highest complete global_step_N. A half-written
+step (shards missing for the world size, no huggingface/ config or tokenizer) is an error naming
+what is missing. Without --out the export is cached in <global_step_N>/hf_export and reused by
+later calls; `longwrite generate/serve/eval --model CHECKPOINT` use that same cache. The export
+is written to a temporary folder and renamed when complete, so a killed export leaves nothing
+that looks finished.
+"""
+
+
 def register(subparsers) -> None:
-    """Add ``longwrite generate`` and ``longwrite serve``."""
+    """Add ``longwrite generate``, ``longwrite serve`` and ``longwrite export``."""
     g = subparsers.add_parser(
         "generate",
         help="sample completions for a jsonl file of requests with vLLM (resumable)",
@@ -280,7 +325,12 @@ def register(subparsers) -> None:
             "Re-running skips the ids already complete in --out."
         ),
     )
-    g.add_argument("--model", required=True, type=_model_path, help="checkpoint path (or hub name)")
+    g.add_argument(
+        "--model",
+        required=True,
+        type=_model_path,
+        help="HF model folder, verl checkpoint/run folder, or hub name",
+    )
     g.add_argument("--prompts", required=True, help="jsonl file of requests")
     g.add_argument("--out", required=True, help="jsonl file the samples are appended to")
     g.add_argument("--template", choices=TEMPLATES, default="plan_write", help="prompt template")
@@ -305,10 +355,28 @@ def register(subparsers) -> None:
             "rollout.endpoint.EndpointClient. Arguments after '--' go to `vllm serve` unchanged."
         ),
     )
-    s.add_argument("--model", required=True, type=_model_path, help="checkpoint path (or hub name)")
+    s.add_argument(
+        "--model",
+        required=True,
+        type=_model_path,
+        help="HF model folder, verl checkpoint/run folder, or hub name",
+    )
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     s.add_argument("--port", type=_positive, default=8000, help="port (default: 8000)")
     s.add_argument("--served-model-name", default=None, help="model name clients use (default: --model)")
     s.add_argument("--max-model-len", type=_positive, default=None, help="prompt + completion tokens")
     s.add_argument("vllm_args", nargs=argparse.REMAINDER, help="extra `vllm serve` arguments after --")
     s.set_defaults(func=_cmd_serve)
+
+    e = subparsers.add_parser(
+        "export",
+        help="verl checkpoint (RL or SFT) -> Hugging Face model folder",
+        description=_EXPORT_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    e.add_argument("checkpoint", metavar="CHECKPOINT", help="a global_step_N folder or a run folder")
+    e.add_argument(
+        "--out", metavar="DIR", default=None, help="target folder (default: <global_step_N>/hf_export)"
+    )
+    e.add_argument("--force", action="store_true", help="export again even if a finished export is there")
+    e.set_defaults(func=_cmd_export)

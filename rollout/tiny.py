@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["build_tiny_model", "tiny_model_path", "TINY_MODEL_VERSION", "PLAN_WRITE_TAGS"]
+__all__ = ["build_tiny_model", "tiny_model_path", "cache_root", "TINY_MODEL_VERSION", "PLAN_WRITE_TAGS"]
 
 # Bump when the architecture, tokenizer recipe or corpus changes, so stale caches are rebuilt.
 TINY_MODEL_VERSION = 2
@@ -163,7 +163,8 @@ def _seeded(seed: int):
         torch.random.set_rng_state(state)
 
 
-def _cache_root() -> Path:
+def cache_root() -> Path:
+    """The per-machine cache folder of built test models (``$LONGWRITE_CACHE_DIR`` or ~/.cache/longwriter-rl)."""
     root = os.environ.get("LONGWRITE_CACHE_DIR")
     return Path(root) if root else Path.home() / ".cache" / "longwriter-rl"
 
@@ -175,7 +176,7 @@ def tiny_model_path(seed: int = 0) -> Path:
     lock makes concurrent callers (parallel tests, Ray workers) wait for one build, and the build
     is written to a temporary folder and renamed, so a killed build never leaves half a model.
     """
-    root = _cache_root()
+    root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
     target = root / f"tiny-qwen2-v{TINY_MODEL_VERSION}-seed{seed}"
     if (target / "tiny_model.json").exists():

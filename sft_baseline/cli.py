@@ -185,6 +185,21 @@ def _cmd_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_writer_build(args) -> int:
+    import json
+
+    from sft_baseline.writer import tiny_writer_path
+
+    path = tiny_writer_path(args.seed)
+    print(path)
+    print(
+        (path / "tiny_writer.json").read_text().strip()
+        if (path / "tiny_writer.json").exists()
+        else json.dumps({})
+    )
+    return 0
+
+
 def register(subparsers) -> None:
     """Add the SFT-baseline subcommands."""
     from sft_baseline import agentwrite as _aw  # light: stdlib + rollout.text
@@ -271,6 +286,25 @@ def register(subparsers) -> None:
         "--dry-run", action="store_true", help="print the composed config and command, run nothing"
     )
     p.set_defaults(func=_cmd_sft)
+
+    from sft_baseline import writer as _writer
+
+    w = subparsers.add_parser(
+        "writer",
+        help="the tiny writer (tiny model SFT'd on a synthetic plan-then-write corpus)",
+        description=_writer.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    wsub = w.add_subparsers(dest="writer_command", metavar="ACTION")
+    w.set_defaults(func=lambda a: w.print_help() or 2)
+    wb = wsub.add_parser(
+        "build",
+        help="build the tiny writer (verl SFT on CPU, a few minutes) or reuse the cached one; print its path",
+        description=_writer.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    wb.add_argument("--seed", type=int, default=0, help="corpus / training seed (default: 0)")
+    wb.set_defaults(func=_cmd_writer_build)
 
     from sft_baseline import pairs as _pairs
 

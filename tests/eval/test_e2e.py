@@ -81,18 +81,31 @@ def test_tiny_model_longbench_write_ruler_report(
     assert len(ruler["curve"]) >= 1 and all(p["n"] + p["n_failed"] >= 1 for p in ruler["curve"])
     backend.close()
 
+    # An RL run folder (verl's metrics file, written here) mixed in: its training curves.
+    rl = tmp_path / "runs" / "rl-tiny"
+    (rl / "metrics").mkdir(parents=True)
+    lines = []
+    for step in range(1, 6):
+        data = {f"longwriter/reward/{c}/mean": 0.1 * step for c in ("length", "quality", "format")}
+        data |= {"longwriter/length/answer/p50": 10.0 * step, "longwriter/length/answer/p90": 20.0 * step}
+        data |= {"longwriter/truncated_ratio": 0.5, "longwriter/groups/zero_var_ratio": 1 / step}
+        lines.append(json.dumps({"step": step, "data": data}) + "\n")
+    (rl / "metrics" / "metrics-20261130-000000.jsonl").write_text("".join(lines))
+
     out = tmp_path / "report"
-    assert cli_main(["report", str(run), str(tmp_path / "runs" / "tiny-ruler"), "--out", str(out)]) == 0
+    runs = [str(run), str(tmp_path / "runs" / "tiny-ruler"), str(rl)]
+    assert cli_main(["report", *runs, "--out", str(out)]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "<table>" in html and html.count("data:image/png;base64,") == 3
+    assert "<table>" in html and html.count("data:image/png;base64,") == 4
+    assert "Training curves: rl-tiny" in html and "never logged: plan p50, plan p90" in html
     assert "unreadable judge reply" in html and "loopback-judge" in html
 
     shot = tmp_path / "report.png"
-    screenshot(out / "report.html", shot, tmp_path)
+    screenshot(out / "report.html", shot, tmp_path, size=(1280, 4800))
     from PIL import Image
 
     with Image.open(shot) as img:
-        assert img.size == (1280, 3200)
+        assert img.size == (1280, 4800)
         colors = img.convert("RGB").getcolors(maxcolors=1 << 20)
     assert shot.stat().st_size > 50_000 and len(colors) > 100  # text, tables and plots, not a blank page
     keep = os.environ.get("LONGWRITE_KEEP_SCREENSHOT")

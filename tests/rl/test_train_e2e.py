@@ -143,7 +143,7 @@ def _our_metrics(rows: list[dict]) -> dict[int, dict]:
     return {row["step"]: row for row in rows if any(k.startswith("longwriter/") for k in row)}
 
 
-def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_rewards, capsys):
+def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_rewards, tiny_model, capsys):
     from longwrite.cli import main
     from rl.metrics import latest_checkpoint_step, read_metrics
 
@@ -205,6 +205,12 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
         # The balanced advantage is centred per group: its batch mean is ~0.
         assert abs(row["longwriter/advantage/mean"]) < 1e-4
         assert row["longwriter/samples"] == 16  # 4 prompts x 4 samples, padding excluded
+        assert row["longwriter/groups/count"] == 4  # one group per prompt, never merged or split
+        # Advantages reached the samples: not all zero (a group with any spread gives some).
+        assert row["longwriter/groups/zero_var_ratio"] < 1.0
+        assert row["longwriter/advantage/abs_mean"] > 0.0
+        assert row["longwriter/advantage/zero_ratio"] < 1.0
+        assert "longwriter/truncated_ratio" in row  # the truncation tag reached the metrics
     assert latest_checkpoint_step(out / "checkpoints") == 2
     assert (out / "checkpoints" / "global_step_2" / "actor").is_dir()
 
@@ -236,6 +242,39 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
     assert f"'{USER_REWARD}': 1.0" in log  # the trainer mode's weights (its start-up line)
     assert latest_checkpoint_step(out / "checkpoints") == 4
     assert (out / "checkpoints" / "global_step_4" / "actor").is_dir()
+    _export_then_generate(out, tiny_model, run_dir, capsys)
+
+
+def _export_then_generate(out: Path, tiny_model: Path, run_dir: Path, capsys) -> None:
+    """`longwrite export` of the run folder takes its latest step (4, not 2) and writes the trained
+    weights (tests/helpers/export_checks.py); `longwrite generate` takes the run folder directly."""
+    import json
+
+    from export_checks import check_export
+
+    from longwrite.cli import main
+
+    capsys.readouterr()
+    export = check_export(out, out / "checkpoints" / "global_step_4", tiny_model, capsys)
+    prompts = run_dir / "gen-prompts.jsonl"
+    prompts.write_text(json.dumps({"id": "a", "prompt": "Write about rivers."}) + "\n")
+    gen = run_dir / "gen.jsonl"
+    args = [
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(gen),
+        "--n",
+        "2",
+        "--max-tokens",
+        "16",
+        "--max-model-len",
+        "1024",
+    ]
+    assert main(["generate", "--model", str(out), *args]) == 0
+    rows = [json.loads(line) for line in gen.read_text().splitlines()]
+    assert [r["sample_index"] for r in rows] == [0, 1]  # both samples, from the exported checkpoint
+    assert (export / "model.safetensors").is_file()
 
 
 def test_submit_sft_job(ray_head, run_dir, tiny_model):

@@ -107,3 +107,61 @@ def test_monitor_metrics_prefix_and_missing_left_out():
     m = T.monitor_metrics([padded, varied, varied], ["a", "b", "b"], [52, 16, 17], [0.2, 0.9, 0.8], ref)
     assert m[f"{T.METRIC_PREFIX}/monitor/length_quality_corr"] < -0.9
     assert m[f"{T.METRIC_PREFIX}/monitor/intra_group_similarity"] == pytest.approx(1.0)  # group b: twins
+
+
+def test_sample_advantages_shuffled_order_each_sample_against_its_own_group():
+    """TransferQueue may hand samples back in any order: each advantage must come from its own group.
+
+    Three groups of four with known length rewards, shuffled (seeded) and interleaved with two
+    padding copies; every sample's advantage must equal the hand-computed GRPO value of its own
+    group (unbiased std, eps 1e-6), whatever position it lands in.
+    """
+    import random
+    import statistics
+
+    rewards = {
+        "ua": [0.0, 1.0, 0.5, 0.5],
+        "ub": [0.9, 0.1, 0.1, 0.1],
+        "uc": [0.2, 0.4, 0.6, 0.8],
+    }
+    samples = [(f"{uid}_0_{i}", uid, r) for uid, rs in rewards.items() for i, r in enumerate(rs)]
+    order = list(range(len(samples)))
+    random.Random(7).shuffle(order)
+    assert order != sorted(order)
+    keys, tags, infos = [], [], []
+    for j in order:
+        key, _uid, r = samples[j]
+        keys.append(key)
+        tags.append({"is_padding": False})
+        infos.append({"length": r, "format": 1.0})
+    # two padding copies (verl's batch balancing), placed in the middle and at the end
+    for pos in (5, len(keys)):
+        keys.insert(pos, keys[0])
+        tags.insert(pos, {"is_padding": True})
+        infos.insert(pos, {"length": 123.0, "format": 1.0})
+
+    adv, valid, _scores, uids = T.sample_advantages(keys, tags, infos, {"length": 1.0, "format": 1.0})
+    assert sum(valid) == 12 and len(adv) == 14
+    expected = {}
+    for uid, rs in rewards.items():
+        mu, sd = statistics.mean(rs), statistics.stdev(rs)
+        # balanced: the constant format component contributes 0; the mean over 2 components halves it
+        expected.update({f"{uid}_0_{i}": (r - mu) / (sd + 1e-6) / 2 for i, r in enumerate(rs)})
+    for key, a, ok, uid in zip(keys, adv.tolist(), valid, uids, strict=True):
+        assert uid == key.split("_")[0]
+        if not ok:
+            assert a == 0.0
+        else:
+            assert a == pytest.approx(expected[key], abs=1e-5), key
+    # the best sample of each group gets that group's largest advantage
+    for uid, rs in rewards.items():
+        best = f"{uid}_0_{rs.index(max(rs))}"
+        mine = [a for k, a, ok in zip(keys, adv.tolist(), valid, strict=True) if ok and k.startswith(uid)]
+        assert max(mine) == pytest.approx(expected[best], abs=1e-5)
+
+
+def test_sample_advantages_missing_component_fails_loudly():
+    with pytest.raises(KeyError, match="quality"):
+        T.sample_advantages(
+            ["u_0_0", "u_0_1"], [{}, {}], [{"length": 1.0}, {"length": 0.0}], {"quality": 1.0}
+        )

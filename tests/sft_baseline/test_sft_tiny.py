@@ -49,3 +49,9 @@ def test_tiny_model_agentwrite_then_verl_sft_on_cpu(tmp_path, tiny_model, capsys
     assert len(losses) == 4, losses
     assert losses[-1] < losses[0], losses
     assert "train/loss: first" in capsys.readouterr().out
+
+    # `longwrite export` of the SFT run folder: its checkpoint as a Hugging Face model folder with
+    # the trained weights (tests/helpers/export_checks.py).
+    from export_checks import check_export
+
+    check_export(run, run / "global_step_4", tiny_model, capsys)

@@ -1,0 +1,81 @@
+"""GRPO learning curves from the tiny writer: two runs, targets above vs below what it writes.
+
+Runs :func:`longwrite.learning.run_learning` for ``long`` and ``short`` (the same runs as the slow
+test ``tests/rl/test_learning.py``), prints per step the reward components and the answer length
+p50/p90 (words / Chinese characters) of both runs, and the trend statistic of each (95% bootstrap
+interval of mean(last 4 steps) - mean(first 4 steps)). The baseline of each curve is its own
+first steps. Writes ``benchmarks/learning.png`` (or ``$LONGWRITE_BENCH_OUT/learning.png``).
+
+``python -m benchmarks learning`` (about 10 minutes on 2 cores; builds the writer first if needed).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+CURVES = (
+    ("longwriter/reward/length/mean", "length reward"),
+    ("longwriter/reward/format/mean", "format reward"),
+    ("longwriter/reward/quality/mean", "quality reward"),
+    ("longwriter/length/answer/p50", "answer p50"),
+    ("longwriter/length/answer/p90", "answer p90"),
+)
+
+
+def plot(runs: dict, path: Path) -> Path:
+    """Both runs' curves, one panel per metric, as a PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(CURVES), figsize=(4 * len(CURVES), 3.2))
+    for ax, (key, label) in zip(axes, CURVES, strict=True):
+        for direction, run in runs.items():
+            steps = [r["step"] for r in run.rows if key in r]
+            ax.plot(steps, run.series(key), marker="o", label=f"targets {direction}")
+        ax.set_title(label)
+        ax.set_xlabel("step")
+    axes[0].legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def main(steps: int = 12) -> dict:
+    """Run both directions, print the per-step table and trends, write the PNG; return the runs."""
+    from longwrite.learning import learning_trend, run_learning
+    from sft_baseline.writer import tiny_writer_path
+
+    writer = tiny_writer_path(0)
+    work = Path(tempfile.mkdtemp(prefix="lw-bench-learning-"))
+    runs, seconds = {}, {}
+    try:
+        for direction in ("long", "short"):
+            t = time.monotonic()
+            runs[direction] = run_learning(direction, work / direction, steps=steps, model=writer)
+            seconds[direction] = time.monotonic() - t
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"machine: {platform.node()} {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}")
+    for direction, run in runs.items():
+        print(f"\ntargets {direction}: exit {run.returncode}, {seconds[direction]:.0f} s")
+        print(f"{'step':>4} " + " ".join(f"{label:>14}" for _, label in CURVES))
+        for row in run.rows:
+            print(f"{row['step']:>4} " + " ".join(f"{row.get(k, float('nan')):>14.3f}" for k, _ in CURVES))
+        for key, label in (CURVES[0], ("longwriter/length/answer/mean", "answer mean")):
+            print(f"  {label}: {learning_trend(run.series(key))}")
+    out = Path(os.environ.get("LONGWRITE_BENCH_OUT", Path(__file__).parent)) / "learning.png"
+    print(f"\nwrote {plot(runs, out)}")
+    return runs
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""GRPO from the tiny writer toward long or short targets: the runs that show training learns.
+
+Two runs, identical but for the prompts' target lengths (:data:`TARGETS`): ``long`` asks for far
+more than the tiny writer writes (:data:`sft_baseline.writer.ANSWER_BAND`), ``short`` for far
+less. Both use the ``tiny-cpu`` preset (verl V1 trainer, vLLM CPU rollouts, our three rewards,
+the ``longwriter_balanced`` trainer mode) with the writer as the policy and
+:data:`LEARNING_OVERRIDES`. :func:`learning_trend` states whether a metric moved: the 95%
+bootstrap interval of mean(last k steps) - mean(first k steps) of the per-step values.
+
+Used by the slow test ``tests/rl/test_learning.py``, ``benchmarks/learning.py`` and the demo.
+Lengths are English words / Chinese characters (:func:`rollout.text.count_words`).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "TARGETS",
+    "LEARNING_OVERRIDES",
+    "learning_prompts",
+    "run_learning",
+    "LearningRun",
+    "Trend",
+    "learning_trend",
+]
+
+#: direction -> language -> (lower, upper) target, in words (en) / characters (zh).
+TARGETS: dict[str, dict[str, tuple[int, int]]] = {
+    "long": {"en": (200, 260), "zh": (260, 340)},
+    "short": {"en": (6, 12), "zh": (8, 16)},
+}
+#: verl overrides on top of the tiny-cpu preset (measured: README "From SFT baseline to RL").
+LEARNING_OVERRIDES: tuple[str, ...] = (
+    "actor_rollout_ref.actor.optim.lr=2e-3",
+    "data.max_response_length=320",
+    "actor_rollout_ref.rollout.max_model_len=896",
+    "data.max_prompt_length=560",
+    "trainer.resume_mode=disable",
+)
+N_PROMPTS = 8  # 4 English + 4 Chinese, from the bundled set
+
+
+def learning_prompts(direction: str, out: str | Path, n: int = N_PROMPTS) -> Path:
+    """A prompts jsonl of ``n`` bundled requests (half English, half Chinese) with ``direction``'s targets.
+
+    The same requests for both directions; only ``target`` differs. Returns the file path.
+    """
+    from rl.data import BUNDLED_PROMPTS
+    from rollout.jsonl import read_jsonl
+    from rollout.text import language_of
+
+    if direction not in TARGETS:
+        raise ValueError(f"direction must be one of {', '.join(TARGETS)}, got {direction!r}")
+    rows = [rec for _, rec in read_jsonl(BUNDLED_PROMPTS).records]
+    by_lang: dict[str, list[dict]] = {"en": [], "zh": []}
+    for rec in rows:
+        by_lang[rec.get("language") or language_of(rec["prompt"])].append(rec)
+    picked = []
+    for lang in ("en", "zh"):
+        pool = list(by_lang[lang])
+        random.Random(f"learning:{lang}").shuffle(pool)
+        picked += pool[: n // 2]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as f:
+        for rec in picked:
+            lang = rec.get("language") or language_of(rec["prompt"])
+            lo, hi = TARGETS[direction][lang]
+            row = {"id": rec["id"], "prompt": rec["prompt"], "target": {"lower": lo, "upper": hi}}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return out
+
+
+@dataclass(frozen=True)
+class LearningRun:
+    """One finished GRPO run: its per-step metrics rows (ours, ``longwriter/*``) and where it lives."""
+
+    direction: str
+    output_dir: Path
+    rows: list[dict[str, Any]]
+    returncode: int
+    seconds: float
+
+    def series(self, key: str) -> list[float]:
+        """The per-step values of metric ``key``, in step order."""
+        return [float(r[key]) for r in self.rows if key in r]
+
+
+def run_learning(
+    direction: str,
+    out: str | Path,
+    *,
+    steps: int = 12,
+    model: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    timeout_s: float = 1200.0,
+    echo: bool = False,
+) -> LearningRun:
+    """GRPO from the tiny writer (``model``, default :func:`~sft_baseline.writer.tiny_writer_path`).
+
+    Prepares :func:`learning_prompts` for ``direction`` into ``out/data`` (every prompt trains:
+    no validation split), trains ``steps`` steps into ``out/run``, and returns the logged rows.
+    """
+    from rl.data import prepare_rl_data
+    from rl.local_run import train
+    from rl.metrics import read_metrics
+    from rl.presets import build_plan
+    from sft_baseline.writer import tiny_writer_path
+
+    out = Path(out).resolve()
+    prompts = learning_prompts(direction, out / "prompts.jsonl")
+    prepare_rl_data(prompts, out / "data", val_fraction=0.0)
+    policy = Path(model) if model is not None else tiny_writer_path(0)
+    plan = build_plan(
+        "tiny-cpu",
+        [
+            f"actor_rollout_ref.model.path={policy}",
+            f"trainer.total_training_steps={steps}",
+            f"trainer.save_freq={steps}",
+            f"trainer.experiment_name=learning-{direction}",
+            f"trainer.total_epochs={steps}",  # 8 prompts are 2 steps an epoch
+            # every prompt trains; verl still wants a validation file (never run: test_freq=-1)
+            f"data.val_files={out / 'data' / 'train.parquet'}",
+            *LEARNING_OVERRIDES,
+            *overrides,
+        ],
+        output_dir=out / "run",
+        data_dir=out / "data",
+    )
+    result = train(plan, timeout_s=timeout_s, echo=echo)
+    rows = [
+        r
+        for r in read_metrics(plan.output_dir)
+        if r.get("_file") == result.metrics_file.name and any(k.startswith("longwriter/") for k in r)
+    ]
+    rows.sort(key=lambda r: r["step"])
+    return LearningRun(direction, plan.output_dir, rows, result.returncode, result.seconds)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """mean(last k) - mean(first k) of a per-step series, with its 95% bootstrap interval."""
+
+    first: float
+    last: float
+    diff: float
+    low: float
+    high: float
+    k: int
+
+    def __str__(self) -> str:
+        return (
+            f"first {self.k}: {self.first:.3f}, last {self.k}: {self.last:.3f}, "
+            f"diff {self.diff:+.3f} (95% bootstrap CI [{self.low:+.3f}, {self.high:+.3f}])"
+        )
+
+
+def learning_trend(values: Sequence[float], k: int = 4, resamples: int = 4000, seed: int = 0) -> Trend:
+    """Did a per-step series move? The 95% bootstrap interval of mean(last k) - mean(first k).
+
+    The first and last ``k`` step values are resampled with replacement, independently
+    (``resamples`` times, seeded), so the interval's width is the series' own step-to-step
+    noise: an interval that excludes 0 means the change beats that noise.
+    """
+    import numpy as np
+
+    vals = np.asarray(list(values), dtype=float)
+    if vals.size < 2 * k:
+        raise ValueError(f"need at least {2 * k} steps for k={k}, got {vals.size}")
+    first, last = vals[:k], vals[-k:]
+    rng = np.random.default_rng(seed)
+    a = rng.choice(first, size=(resamples, k)).mean(axis=1)
+    b = rng.choice(last, size=(resamples, k)).mean(axis=1)
+    lo, hi = np.percentile(b - a, [2.5, 97.5])
+    return Trend(
+        float(first.mean()), float(last.mean()), float(last.mean() - first.mean()), float(lo), float(hi), k
+    )

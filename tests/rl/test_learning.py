@@ -1,0 +1,64 @@
+"""Slow: GRPO from the tiny writer learns - the answer length moves the way the targets ask.
+
+Two runs of the tiny-cpu preset path (``rl.presets.build_plan`` + ``rl.local_run.train``: verl's
+V1 trainer, vLLM CPU rollouts, our rewards and trainer mode), identical but for the prompts'
+target lengths (``longwrite.learning.TARGETS``): ``long`` far above what the writer writes,
+``short`` far below. The statistic (``longwrite.learning.learning_trend``): the 95% bootstrap
+interval of mean(last 4 steps) - mean(first 4 steps) of the per-step means; it must exclude 0 in
+the asked direction, for the answer length and for the length reward. A sign error in the
+advantage moves the length the wrong way, and a reward attached to the wrong sample leaves
+nothing to learn (the interval then straddles 0): either fails here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+STEPS = 12
+K = 4
+
+
+@pytest.fixture(scope="module")
+def writer():
+    from sft_baseline.writer import tiny_writer_path
+
+    return tiny_writer_path(0)
+
+
+@pytest.fixture(scope="module")
+def workdir():
+    path = Path(tempfile.mkdtemp(prefix="lw-learning-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("direction", ["long", "short"])
+def test_grpo_moves_answer_length_toward_targets(direction, writer, workdir):
+    from longwrite.learning import learning_trend, run_learning
+
+    run = run_learning(direction, workdir / direction, steps=STEPS, model=writer, timeout_s=1200)
+    assert run.returncode == 0, f"verl failed, see {run.output_dir / 'logs'}"
+    assert [r["step"] for r in run.rows] == list(range(1, STEPS + 1))
+    for row in run.rows:
+        assert row["longwriter/groups/count"] == 4  # 4 prompts a step, one group each
+        assert row["longwriter/advantage/abs_mean"] > 0.0
+
+    length = learning_trend(run.series("longwriter/length/answer/mean"), k=K)
+    reward = learning_trend(run.series("longwriter/reward/length/mean"), k=K)
+    fmt = run.series("longwriter/reward/format/mean")
+    print(f"\n[{direction}] answer length: {length}\n[{direction}] length reward: {reward}")
+    print(f"[{direction}] format reward per step: {[round(v, 2) for v in fmt]}")
+    if direction == "long":
+        assert length.low > 0, f"answer length did not grow beyond noise: {length}"
+    else:
+        assert length.high < 0, f"answer length did not shrink beyond noise: {length}"
+    assert reward.low > 0, f"length reward did not rise beyond noise: {reward}"
+    # The well-formed share does not collapse while the length moves.
+    assert sum(fmt[-K:]) / K >= 0.8, fmt
