@@ -211,6 +211,10 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
         assert row["longwriter/advantage/abs_mean"] > 0.0
         assert row["longwriter/advantage/zero_ratio"] < 1.0
         assert "longwriter/truncated_ratio" in row  # the truncation tag reached the metrics
+        # The reward-hacking monitors ran on the decoded responses (rewards.monitors).
+        assert row["longwriter/monitor/warnings"] >= 0.0
+        assert row["longwriter/monitor/compression_ratio"] > 0.0
+        assert 0.0 < row["longwriter/monitor/distinct_1"] <= 1.0
     assert latest_checkpoint_step(out / "checkpoints") == 2
     assert (out / "checkpoints" / "global_step_2" / "actor").is_dir()
 
