@@ -16,7 +16,7 @@ export TOKENIZERS_PARALLELISM := false
 export VLLM_CPU_KVCACHE_SPACE ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: venv demo test test-fast lint bench lock clean
+.PHONY: venv demo demo-full test test-fast lint bench lock clean
 
 venv: $(STAMP)
 
@@ -34,10 +34,15 @@ $(STAMP): requirements/cpu.lock pyproject.toml
 	  && { echo "pip check found unexplained problems (above)"; exit 1; } || true
 	touch $(STAMP)
 
-# The whole story on this CPU host (longwrite/demo.py): the tiny writer (SFT baseline) -> GRPO ->
-# export -> LongBench-Write + LongWrite-Ruler for base, SFT and RL -> one report. DEMO_ARGS adds
-# options, e.g. DEMO_ARGS="--data DIR".
+# GRPO end to end on this CPU host: prepare the bundled prompts, train the tiny-cpu preset for 3
+# steps (verl V1 trainer, vLLM CPU rollouts, our rewards), print a per-step table of the rewards.
 demo: venv
+	$(PY) -m rl.demo --steps 3
+
+# The whole story (longwrite/demo.py), in progress (issue 10): the tiny writer (SFT baseline) ->
+# GRPO -> export -> LongBench-Write + LongWrite-Ruler for base, SFT and RL -> one report. The tiny
+# writer does not write well-formed replies yet, so the story does not show learning yet.
+demo-full: venv
 	$(PY) -m longwrite.demo $(DEMO_ARGS)
 
 test: venv system-deps
