@@ -54,8 +54,8 @@ class RunData:
 
 def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunData:
     """Read a run directory; LongBench-Write scores are recomputed from its files (not trusted stale)."""
-    from eval.generate import read_jsonl_latest
     from eval.longbench_write import score_run
+    from rollout.jsonl import latest_by_key
 
     path = Path(run_dir)
     if not (path / "run.json").is_file():
@@ -66,7 +66,7 @@ def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunDa
         if meta.get("benchmark", "longbench-write") == "longbench-write"
         else None
     )
-    preds = list(read_jsonl_latest(path / "predictions.jsonl").values())
+    preds = list(latest_by_key(path / "predictions.jsonl").values())
     return RunData(path, meta, scores, ruler_from_run(path, tolerance), preds)
 
 

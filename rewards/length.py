@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rewards.base import Batch, ComponentScore, register_reward
+from rollout.jsonl import append_records, latest_by_key
 from rollout.text import language_of, unit_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -410,20 +411,9 @@ def _cache_key(prompt: str, model: str) -> str:
 
 
 def _read_cache(path: Path) -> dict[str, dict]:
-    cache: dict[str, dict] = {}
-    if not path.exists():
-        return cache
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                cache[row["key"]] = row
-            except (json.JSONDecodeError, KeyError, TypeError):
-                # A torn last line from an interrupted run: skip it, it will be asked again.
-                log.warning("%s:%d: unreadable range-cache line skipped", path, lineno)
-    return cache
+    # A torn last line from an interrupted run is skipped (it will be asked again); any other bad
+    # line raises naming the file and line.
+    return latest_by_key(path, "key")
 
 
 def predict_ranges(
@@ -486,7 +476,7 @@ def predict_ranges(
             for i in ask
         ]
         results = endpoint.run(requests, progress="predict ranges" if progress else False)
-        fh = path.open("a", encoding="utf-8") if path else None
+        new_rows: list[dict] = []
         try:
             for i, res in zip(ask, results, strict=True):
                 if not getattr(res, "ok", False):
@@ -499,15 +489,14 @@ def predict_ranges(
                     out[i] = fallback_range(prompts[i])
                     continue
                 out[i] = rng
-                if fh is not None:
+                if path is not None:
                     row = {"key": _cache_key(prompts[i], model), "lower": None, "upper": None, "unit": None}
                     if rng is not None:
                         row.update(lower=rng.lower, upper=rng.upper, unit=rng.unit)
-                    fh.write(json.dumps(row) + "\n")
-                    fh.flush()
+                    new_rows.append(row)
         finally:
-            if fh is not None:
-                fh.close()
+            if path is not None and new_rows:
+                append_records(path, new_rows)
     return out
 
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rollout.jsonl import append_records, latest_by_key
+
 __all__ = ["ChatRequest", "ChatResult", "EndpointClient", "ResponseCache", "request_key"]
 
 log = logging.getLogger(__name__)
@@ -107,9 +109,10 @@ def request_key(model: str, messages: list[dict], params: dict | None = None) ->
 class ResponseCache:
     """An append-only jsonl file of finished requests, one JSON object per line with a ``key``.
 
-    Each record is written with a single ``write`` on an ``O_APPEND`` descriptor, so a process
-    killed mid-run leaves at worst one torn last line, which :meth:`load` skips (and the next
-    write starts on a fresh line). Several processes may append to one file.
+    Each record is written with a single ``write`` under an exclusive ``flock``
+    (:func:`rollout.jsonl.append_records`), so a process killed mid-run leaves at worst one torn
+    last line, which :meth:`load` skips and the next write cuts off. Several processes may append
+    to one file.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -119,23 +122,13 @@ class ResponseCache:
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Read the file (once); unreadable lines are skipped with a warning."""
+        """Read the file (once). A torn last line (a kill mid-write) is skipped with a warning and
+        cut before the next append; any other bad line raises ``ValueError`` naming file and line."""
         with self._lock:
             if self._loaded:
                 return
+            self._records = latest_by_key(self.path, "key")
             self._loaded = True
-            if not self.path.exists():
-                return
-            bad = 0
-            with open(self.path, "rb") as fh:
-                for raw in fh:
-                    try:
-                        record = json.loads(raw)
-                        self._records[record["key"]] = record
-                    except (ValueError, KeyError, TypeError):
-                        bad += 1
-            if bad:
-                log.warning("%s: skipped %d unreadable cache line(s) (e.g. torn by a kill)", self.path, bad)
 
     def get(self, key: str) -> dict | None:
         """The cached record for ``key``, or None."""
@@ -145,18 +138,8 @@ class ResponseCache:
     def put(self, record: dict) -> None:
         """Append ``record`` (must have a ``key``) as one line and remember it."""
         self.load()
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                # A torn last line from a killed run must not swallow this record.
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    line = "\n" + line
-                os.write(fd, line.encode("utf-8"))
-            finally:
-                os.close(fd)
+            append_records(self.path, [record])  # cuts a torn tail first; flock'd single write
             self._records[record["key"]] = record
 
     def __len__(self) -> int:
