@@ -41,7 +41,7 @@ demo: venv
 
 test: venv system-deps
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -m "not gpu" tests
+	LONGWRITE_NO_SKIPS=1 $(VENV)/bin/pytest -m "not gpu" -rs tests
 
 # Headless Chromium renders the evaluation report in the end-to-end test (Debian's package; only
 # installed when missing and we are root; otherwise a hint is printed and that test fails).

@@ -60,7 +60,11 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     s.add_argument("--temperature", type=float, default=0.5)
     s.add_argument("--top-p", type=float, default=0.8)
     s.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", required=True, help="jsonl with prompt, type, length per line")
+    p.add_argument(
+        "--data",
+        default=None,
+        help="jsonl with prompt, type, length per line (default: the cache `longwrite data get` fills)",
+    )
     p.add_argument("--out", required=True, help="run directory (created; re-use it to resume)")
     p.add_argument("--limit", type=int, default=None, help="only the first N items")
     p.add_argument("--name", default=None, help="display name in reports (default: model + template)")
@@ -124,13 +128,13 @@ def _fmt(v: Any) -> str:
 
 
 def _cmd_lbw(args: argparse.Namespace) -> int:
+    from eval.benchdata import resolve_data
     from eval.judge import JudgePrompt
     from eval.longbench_write import run_longbench_write
 
     if not args.no_judge and not (args.judge_endpoint and args.judge_model):
         raise ValueError("give --judge-endpoint and --judge-model (or --no-judge for the length score only)")
-    if not Path(args.data).is_file():
-        raise FileNotFoundError(f"data file not found: {args.data}")
+    args.data = str(resolve_data(args.data, "longbench-write"))
     prompt = JudgePrompt.from_file(args.judge_prompt) if args.judge_prompt else JudgePrompt.default()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -178,10 +182,10 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
 
 
 def _cmd_ruler(args: argparse.Namespace) -> int:
+    from eval.benchdata import resolve_data
     from eval.ruler import run_ruler
 
-    if not Path(args.data).is_file():
-        raise FileNotFoundError(f"data file not found: {args.data}")
+    args.data = str(resolve_data(args.data, "ruler"))
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     res = run_ruler(
