@@ -1,10 +1,11 @@
-"""Judge throughput: LongBench-Write judgements per second at concurrency 1, 8 and 32.
+"""Judge throughput: LongBench-Write judgements per second at concurrency 1, 8, 32 and 128.
 
 A loopback OpenAI-compatible judge (tests/helpers/fake_openai.py, real HTTP on 127.0.0.1, in its
 own process) answers every request after a fixed latency with a valid six-dimension verdict. The evaluator's judge
 path (:func:`eval.judge.judge_answers` through :class:`rollout.endpoint.EndpointClient`, no cache)
-rates the same answers at each concurrency; the ideal is ``concurrency / latency`` requests per
-second. The baseline measured in the same run is concurrency 1.
+rates ``WAVES x concurrency`` answers at each concurrency (so every level runs the same number of
+latency periods); the ideal is ``concurrency / latency`` requests per second. The baseline
+measured in the same run is concurrency 1.
 
     PYTHONPATH=$PWD .venv/bin/python -m benchmarks judge
 """
@@ -18,8 +19,8 @@ import time
 from pathlib import Path
 
 LATENCY_S = 0.1
-N_ITEMS = 64
-CONCURRENCY = (1, 8, 32)
+WAVES = 8
+CONCURRENCY = (1, 8, 32, 128)
 
 
 def _verdict(body: dict, attempt: int) -> str:
@@ -81,13 +82,13 @@ def main() -> None:
         url = urls.get(timeout=60)
         items = [
             (f"item-{i}", f"Write about topic {i}.", f"An answer about topic {i}. " * 20)
-            for i in range(N_ITEMS)
+            for i in range(WAVES * max(CONCURRENCY))
         ]
         measure(2, url, items[:4])  # warm-up: imports, first connections
         rows = []
         for c in CONCURRENCY:
-            seconds = measure(c, url, items)
-            rows.append((c, seconds, N_ITEMS / seconds, c / LATENCY_S))
+            seconds = measure(c, url, items[: WAVES * c])
+            rows.append((c, seconds, WAVES * c / seconds, c / LATENCY_S))
     finally:
         stop.set()
         proc.join(timeout=10)
@@ -98,7 +99,7 @@ def main() -> None:
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"judge throughput: {N_ITEMS} judgements, loopback judge latency {LATENCY_S * 1000:.0f} ms, "
+        f"judge throughput: {WAVES} x concurrency judgements, loopback judge latency {LATENCY_S * 1000:.0f} ms, "
         f"{os.cpu_count()} CPUs, load average {load:.1f}"
     )
     print(
