@@ -47,8 +47,6 @@ def _retryable_status(status: int) -> bool:
     return status in RETRYABLE_STATUS or status >= 500
 
 
-
-
 @dataclass
 class ChatRequest:
     """One chat request: OpenAI-style ``messages``, sampling ``params`` and an optional ``id``."""
@@ -251,7 +249,9 @@ class EndpointClient:
                 headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
                 timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=min(self.timeout, 30.0)),
             )
-            self._state = _LoopState(loop=loop, session=session, semaphore=asyncio.Semaphore(self.concurrency))
+            self._state = _LoopState(
+                loop=loop, session=session, semaphore=asyncio.Semaphore(self.concurrency)
+            )
         return self._state
 
     async def aclose(self) -> None:
