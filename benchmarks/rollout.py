@@ -15,7 +15,8 @@ against a loopback server with a fixed latency.
    httpx pool (the client's former transport). The client's CPU time per request is printed too:
    on a shared machine the achieved fraction depends on the load, the CPU cost does not.
 
-Run: ``PYTHONPATH=$PWD .venv/bin/python -m benchmarks rollout``.
+Run: ``PYTHONPATH=$PWD .venv/bin/python -m benchmarks rollout`` (part 2 alone:
+``python -c "from benchmarks.rollout import endpoint_table; endpoint_table()"``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def bench_model_path() -> Path:
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
     base = Qwen2Config.from_pretrained(tiny)
-    config = Qwen2Config(**{**base.to_dict(), **BENCH_MODEL})
+    # layer_types lists one entry per layer of the tiny model: let the new depth rebuild it.
+    keep = {k: v for k, v in base.to_dict().items() if k not in ("layer_types", "max_window_layers")}
+    config = Qwen2Config(**{**keep, **BENCH_MODEL})
     torch.manual_seed(0)
     model = Qwen2ForCausalLM(config)
     tmp = path.with_name(path.name + ".tmp")
@@ -260,7 +263,11 @@ def main() -> None:
         print(f"{name:22} {tok:>7} {sec:>8.2f} {tok / sec:>9.0f} {spread:>22}")
     print(f"ratio vLLM / HF: {v_tps / h_tps:.2f}x   (vLLM engine start: {start:.1f} s, not counted)")
     del run_vllm, run_hf
+    endpoint_table()
 
+
+def endpoint_table() -> None:
+    """Measure and print the endpoint-client table alone (part 2; no model needed)."""
     rows = bench_endpoint()
     print(
         f"\nEndpoint client vs loopback server, fixed latency {LATENCY * 1000:.0f} ms, 8 waves each, "
