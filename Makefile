@@ -47,7 +47,7 @@ demo-full: venv
 
 test: venv system-deps
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -m "not gpu and not pending" tests
+	LONGWRITE_NO_SKIPS=1 $(VENV)/bin/pytest -m "not gpu and not pending" -rs tests
 
 # Headless Chromium renders the evaluation report in the end-to-end test (Debian's package; only
 # installed when missing and we are root; otherwise a hint is printed and that test fails).
@@ -67,14 +67,21 @@ lint: venv
 bench: venv
 	$(PY) -m benchmarks
 
-# Regenerates the lock from requirements/cpu.in (uv resolves in seconds where pip backtracks for
-# tens of minutes). uv is installed into the venv, so nothing global is needed.
+# Regenerates the locks: requirements/cpu.lock from requirements/cpu.in, requirements/cluster.lock
+# from pyproject.toml's `cluster` extra (uv resolves in seconds where pip backtracks for tens of
+# minutes; existing pins are kept unless a requirement changed). uv is installed into the venv, so
+# nothing global is needed.
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q "uv==0.13.9"
 	$(VENV)/bin/uv pip compile requirements/cpu.in --python-version 3.11 \
 	  --find-links $$($(PYTHON) -m pip config get global.find-links 2>/dev/null || echo /opt/wheels) \
 	  --index-strategy unsafe-best-match --no-header -o requirements/cpu.lock
+	@# GPU nodes: the base requirements plus the `cluster` extra (verl's own vLLM extra), resolved
+	@# for Linux x86_64 from PyPI alone (its Linux torch wheels are the CUDA builds), whatever the
+	@# machine running `make lock` is.
+	$(VENV)/bin/uv pip compile pyproject.toml --extra cluster --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --no-header -o requirements/cluster.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache outputs

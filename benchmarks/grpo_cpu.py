@@ -21,7 +21,6 @@ path) is left out of the means; the baseline column is step 1 itself.
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from pathlib import Path
@@ -32,9 +31,10 @@ STEPS = 4
 def _rescore_seconds(rollout_dir: Path, step: int, reward_config: dict) -> tuple[float, int]:
     """Seconds to score one step's dumped responses with our rewards in one batch; and their count."""
     from rl.verl_reward import compute_score_batch
+    from rollout.jsonl import read_jsonl
 
     path = rollout_dir / f"{step}.jsonl"
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = read_jsonl(path).values()
     rows = [r for r in rows if not str(r.get("uid", "")).startswith("pad")]
     start = time.perf_counter()
     compute_score_batch(

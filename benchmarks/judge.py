@@ -1,10 +1,11 @@
-"""Judge throughput: LongBench-Write and Arena-Write judgements per second at concurrency 1, 8, 32.
+"""Judge throughput: LongBench-Write (concurrency 1, 8, 32, 128) and Arena-Write judgements per second.
 
 A loopback OpenAI-compatible judge (tests/helpers/fake_openai.py, real HTTP on 127.0.0.1, in its
 own process) answers every request after a fixed latency with a valid six-dimension verdict. The evaluator's judge
 path (:func:`eval.judge.judge_answers` through :class:`rollout.endpoint.EndpointClient`, no cache)
-rates the same answers at each concurrency; the ideal is ``concurrency / latency`` requests per
-second. The baseline measured in the same run is concurrency 1.
+rates ``WAVES x concurrency`` answers at each concurrency (so every level runs the same number of
+latency periods); the ideal is ``concurrency / latency`` requests per second. The baseline
+measured in the same run is concurrency 1.
 
 The Arena-Write table runs the pairwise path (:func:`eval.arena_write.judge_pairs`: both orders of
 every (answer, baseline) pair, five-level verdicts parsed, each judgement appended to a jsonl
@@ -22,8 +23,10 @@ import time
 from pathlib import Path
 
 LATENCY_S = 0.1
+WAVES = 8
+CONCURRENCY = (1, 8, 32, 128)
+#: Arena-Write judgements per concurrency level (pairs x 2 orders).
 N_ITEMS = 64
-CONCURRENCY = (1, 8, 32)
 
 
 def _verdict(body: dict, attempt: int) -> str:
@@ -124,13 +127,13 @@ def main() -> None:
         url = urls.get(timeout=60)
         items = [
             (f"item-{i}", f"Write about topic {i}.", f"An answer about topic {i}. " * 20)
-            for i in range(N_ITEMS)
+            for i in range(WAVES * max(CONCURRENCY))
         ]
         measure(2, url, items[:4])  # warm-up: imports, first connections
         rows = []
         for c in CONCURRENCY:
-            seconds = measure(c, url, items)
-            rows.append((c, seconds, N_ITEMS / seconds, c / LATENCY_S))
+            seconds = measure(c, url, items[: WAVES * c])
+            rows.append((c, seconds, WAVES * c / seconds, c / LATENCY_S))
         arena_rows = []
         with tempfile.TemporaryDirectory() as tmp:
             measure_arena(2, url, 2, Path(tmp))  # warm-up
@@ -146,7 +149,7 @@ def main() -> None:
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"judge throughput: {N_ITEMS} judgements, loopback judge latency {LATENCY_S * 1000:.0f} ms, "
+        f"judge throughput: {WAVES} x concurrency judgements, loopback judge latency {LATENCY_S * 1000:.0f} ms, "
         f"{os.cpu_count()} CPUs, load average {load:.1f}"
     )
     _print_rows("LongBench-Write (six-dimension verdicts):", rows)

@@ -1,21 +1,28 @@
 """Rollout throughput: the vLLM engine against Hugging Face ``generate``, and the endpoint client
 against a loopback server with a fixed latency.
 
-1. Same tiny model, prompts, ``n`` and ``max_tokens``, sampling at temperature 1: generated tokens
-   per second of :class:`rollout.engine.Engine` (vLLM CPU build) and of ``transformers``
-   ``generate`` (batched, left-padded), after one warm-up each, best of 3 interleaved runs; the
-   ratio vLLM / HF.
-2. :class:`rollout.endpoint.EndpointClient` at concurrency 1, 8 and 32 against the fake
+1. A random Qwen2 large enough that arithmetic dominates a decode step on CPU (:data:`BENCH_MODEL`,
+   about 11 M parameters, built once into the cache) and 48 requests of 16-192 tokens each
+   (seeded), sampling at temperature 1 with EOS ignored, so every request produces exactly its
+   length. vLLM (:class:`rollout.engine.Engine`'s ``LLM``, one ``SamplingParams`` per request)
+   retires each sequence when it is done (continuous batching); HF ``generate`` runs one
+   left-padded static batch until the longest request is done. Tokens per second counts each
+   request's own length, after one warm-up each, best of 3 interleaved runs; the ratio vLLM / HF.
+2. :class:`rollout.endpoint.EndpointClient` at concurrency 1, 8, 32 and 128 against the fake
    OpenAI-compatible server of tests/helpers (its own process, 127.0.0.1) answering after 200 ms:
-   achieved requests per second against the ideal (concurrency / latency), after one warm-up
-   request (imports, connection).
+   achieved requests per second against the ideal (concurrency / latency) over 8 waves, after one
+   warm-up wave (imports, connections); the baseline in the same run is the openai SDK over an
+   httpx pool (the client's former transport). The client's CPU time per request is printed too:
+   on a shared machine the achieved fraction depends on the load, the CPU cost does not.
 
-Run: ``PYTHONPATH=$PWD .venv/bin/python -m benchmarks rollout``.
+Run: ``PYTHONPATH=$PWD .venv/bin/python -m benchmarks rollout`` (part 2 alone:
+``python -c "from benchmarks.rollout import endpoint_table; endpoint_table()"``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -27,64 +34,123 @@ PROMPTS = [
     "Write a short story of about 1,000 words about a lighthouse keeper's last night.",
     "请写一篇不少于1500字的科普文章，介绍海洋中的微塑料问题。",
 ]
-N, MAX_TOKENS = 4, 128
+N_SEQUENCES = 48  # requests, each with its own length
+MIN_TOKENS, MAX_TOKENS = 16, 192  # per-request completion lengths, drawn uniformly (seed 0)
 REPEATS = 3
 LATENCY = 0.2
+CONCURRENCY = (1, 8, 32, 128)
+# A random Qwen2 big enough that matrix arithmetic, not per-step Python, dominates a decode step
+# on CPU (about 11 M parameters: 22 MFLOP per token, ~1 GFLOP per step at batch 48).
+BENCH_MODEL = {
+    "hidden_size": 384,
+    "intermediate_size": 1024,
+    "num_hidden_layers": 6,
+    "num_attention_heads": 6,
+    "num_key_value_heads": 2,
+    "head_dim": 64,
+}
 
 
-def setup_vllm(model: str):
-    """A warmed-up vLLM engine and a function timing one full generation: (tokens, seconds)."""
-    from rollout.engine import Engine, GenerationRequest, SamplingSettings
+def bench_model_path() -> Path:
+    """The benchmark's random model (the tiny model's tokenizer, :data:`BENCH_MODEL` sizes),
+    built once into the project cache (``$LONGWRITE_CACHE_DIR`` or ``~/.cache/longwriter-rl``)."""
+    import shutil
+
+    from rollout.tiny import tiny_model_path
+
+    tiny = tiny_model_path(seed=0)
+    root = Path(os.environ.get("LONGWRITE_CACHE_DIR") or Path.home() / ".cache" / "longwriter-rl")
+    tag = "-".join(str(v) for v in BENCH_MODEL.values())
+    path = root / f"bench-qwen2-{tag}"
+    if (path / "config.json").exists():
+        return path
+    import torch
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    base = Qwen2Config.from_pretrained(tiny)
+    # layer_types lists one entry per layer of the tiny model: let the new depth rebuild it.
+    keep = {k: v for k, v in base.to_dict().items() if k not in ("layer_types", "max_window_layers")}
+    config = Qwen2Config(**{**keep, **BENCH_MODEL})
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(config)
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    AutoTokenizer.from_pretrained(tiny).save_pretrained(tmp)
+    for extra in ("generation_config.json",):
+        if (tiny / extra).exists():
+            shutil.copy(tiny / extra, tmp / extra)
+    os.replace(tmp, path)
+    return path
+
+
+def workload() -> tuple[list[str], list[int]]:
+    """``N_SEQUENCES`` user prompts and their completion lengths (tokens, varied, seeded)."""
+    import random
+
+    rng = random.Random(0)
+    prompts = [f"{PROMPTS[i % len(PROMPTS)]} ({i})" for i in range(N_SEQUENCES)]
+    return prompts, [rng.randint(MIN_TOKENS, MAX_TOKENS) for _ in prompts]
+
+
+def setup_vllm(model: str, prompts: list[str], lengths: list[int]):
+    """A warmed-up vLLM engine and a function timing the workload: (tokens, seconds).
+
+    Each request has its own ``max_tokens`` and ignores EOS, so it produces exactly its length;
+    vLLM's continuous batching retires each sequence when it is done."""
+    from vllm import SamplingParams
+
+    from rollout.engine import Engine, GenerationRequest
 
     t0 = time.monotonic()
-    engine = Engine(model, max_model_len=2048, seed=0)
+    engine = Engine(model, max_model_len=1024, seed=0)
     start = time.monotonic() - t0
-    requests = [GenerationRequest(str(i), p) for i, p in enumerate(PROMPTS)]
-    sampling = SamplingSettings(max_tokens=MAX_TOKENS, n=N, temperature=1.0, stop=())
-    engine.generate(requests[:1], SamplingSettings(max_tokens=8, n=1))  # warm-up
+    rendered = [engine.render(GenerationRequest(str(i), p)) for i, p in enumerate(prompts)]
+    params = [
+        SamplingParams(max_tokens=n, min_tokens=n, ignore_eos=True, temperature=1.0, seed=i)
+        for i, n in enumerate(lengths)
+    ]
+    engine.llm.generate(rendered[:2], params[:2], use_tqdm=False)  # warm-up
 
     def run() -> tuple[int, float]:
         t0 = time.monotonic()
-        results = engine.generate(requests, sampling)
-        return sum(r.completion_tokens for r in results), time.monotonic() - t0
+        outs = engine.llm.generate(rendered, params, use_tqdm=False)
+        seconds = time.monotonic() - t0
+        return sum(len(o.outputs[0].token_ids) for o in outs), seconds
 
-    return run, [engine.render(r) for r in requests], start
+    return run, rendered, start
 
 
-def setup_hf(model: str, prompts: list[str]):
-    """A warmed-up transformers model and a function timing one full ``generate``."""
+def setup_hf(model: str, rendered: list[str], lengths: list[int]):
+    """A warmed-up transformers model and a function timing the same workload with one batched
+    ``generate`` (left-padded; a static batch runs until its longest request is done, and only
+    each request's own length counts as produced)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(model, padding_side="left")
     lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32).eval()
-    batch = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-    eos = {tok.eos_token_id, tok.pad_token_id}
+    lm.generation_config.eos_token_id = None  # like ignore_eos: every request runs to its length
+    batch = tok(rendered, return_tensors="pt", padding=True, add_special_tokens=False)
 
-    def run(max_new: int = MAX_TOKENS) -> tuple[int, float]:
+    def run(max_new: int = max(lengths)) -> tuple[int, float]:
         t0 = time.monotonic()
         with torch.no_grad():
             out = lm.generate(
-                **batch,
-                do_sample=True,
-                temperature=1.0,
-                top_p=1.0,
-                max_new_tokens=max_new,
-                num_return_sequences=N,
-                pad_token_id=tok.pad_token_id,
-            )
+                **batch, do_sample=True, temperature=1.0, top_p=1.0, max_new_tokens=max_new,
+                min_new_tokens=max_new, pad_token_id=tok.pad_token_id,
+            )  # fmt: skip
         seconds = time.monotonic() - t0
-        new = out[:, batch["input_ids"].shape[1] :].tolist()
-        # Tokens up to and including the first end token, as vLLM counts them.
-        tokens = sum(next((i + 1 for i, t in enumerate(seq) if t in eos), len(seq)) for seq in new)
-        return tokens, seconds
+        assert out.shape[1] - batch["input_ids"].shape[1] == max_new
+        return sum(min(n, max_new) for n in lengths), seconds
 
     torch.manual_seed(0)
-    run(8)  # warm-up
+    run(4)  # warm-up
     return run
 
 
-async def _measure(url: str, concurrency: int) -> dict:
+async def _measure_client(url: str, concurrency: int) -> dict:
+    """Requests per second of :class:`rollout.endpoint.EndpointClient` (8 waves of requests)."""
     from rollout.endpoint import ChatRequest, EndpointClient
 
     async with EndpointClient(url, "fake-model", concurrency=concurrency, timeout=30) as client:
@@ -95,19 +161,46 @@ async def _measure(url: str, concurrency: int) -> dict:
         reqs = [
             ChatRequest([{"role": "user", "content": f"q{concurrency}-{i}"}]) for i in range(8 * concurrency)
         ]
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), time.process_time()
         results = await client.chat_many(reqs)
-        seconds = time.monotonic() - t0
+        seconds, cpu = time.monotonic() - t0, time.process_time() - c0
     assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
-    return {
-        "concurrency": concurrency,
-        "requests": len(reqs),
-        "rps": len(reqs) / seconds,
-        "ideal": concurrency / LATENCY,
-    }
+    return {"requests": len(reqs), "rps": len(reqs) / seconds, "cpu_ms": 1000 * cpu / len(reqs)}
+
+
+async def _measure_sdk(url: str, concurrency: int) -> dict:
+    """The same load through the openai SDK over an httpx pool (the client's former transport),
+    with a semaphore for the concurrency cap: the baseline measured in the same run."""
+    import httpx
+    from openai import AsyncOpenAI
+
+    http = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        timeout=httpx.Timeout(30.0),
+    )
+    client = AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=0, http_client=http)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(content: str) -> str:
+        async with gate:
+            raw = await client.chat.completions.with_raw_response.create(
+                model="fake-model", messages=[{"role": "user", "content": content}]
+            )
+            return json.loads(raw.http_response.text)["choices"][0]["message"]["content"]
+
+    try:
+        await asyncio.gather(*(one(f"w{i}") for i in range(concurrency)))
+        t0, c0 = time.monotonic(), time.process_time()
+        texts = await asyncio.gather(*(one(f"s{concurrency}-{i}") for i in range(8 * concurrency)))
+        seconds, cpu = time.monotonic() - t0, time.process_time() - c0
+    finally:
+        await client.close()
+    assert all(texts)
+    return {"requests": len(texts), "rps": len(texts) / seconds, "cpu_ms": 1000 * cpu / len(texts)}
 
 
 def bench_endpoint() -> list[dict]:
+    """Both clients at each concurrency against one loopback server in its own process."""
     import subprocess
 
     # The server in its own process, so its threads do not share this process's GIL.
@@ -115,23 +208,38 @@ def bench_endpoint() -> list[dict]:
     proc = subprocess.Popen(
         [sys.executable, str(helper), "--latency", str(LATENCY)], stdout=subprocess.PIPE, text=True
     )
+    rows = []
     try:
         url = proc.stdout.readline().strip()
-        return [asyncio.run(_measure(url, concurrency)) for concurrency in (1, 8, 32)]
+        for concurrency in CONCURRENCY:
+            ours = asyncio.run(_measure_client(url, concurrency))
+            sdk = asyncio.run(_measure_sdk(url, concurrency))
+            rows.append(
+                {
+                    "concurrency": concurrency,
+                    "requests": ours["requests"],
+                    "ideal": concurrency / LATENCY,
+                    "rps": ours["rps"],
+                    "cpu_ms": ours["cpu_ms"],
+                    "sdk_rps": sdk["rps"],
+                    "sdk_cpu_ms": sdk["cpu_ms"],
+                }
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    return rows
 
 
 def main() -> None:
     """Print both tables with their ratios (figures go to benchmarks/RESULTS.md)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-    from rollout.tiny import tiny_model_path
-
-    model = str(tiny_model_path(seed=0))
-    run_vllm, prompts, start = setup_vllm(model)
-    run_hf = setup_hf(model, prompts)
+    load = os.getloadavg()[0]
+    model = str(bench_model_path())
+    prompts, lengths = workload()
+    run_vllm, rendered, start = setup_vllm(model, prompts, lengths)
+    run_hf = setup_hf(model, rendered, lengths)
     # Interleaved repeats, best of each: the machine is shared, so one slow run says little.
     v_runs, h_runs = [], []
     for _ in range(REPEATS):
@@ -140,9 +248,11 @@ def main() -> None:
     v_tok, v_sec = max(v_runs, key=lambda r: r[0] / r[1])
     h_tok, h_sec = max(h_runs, key=lambda r: r[0] / r[1])
     v_tps, h_tps = v_tok / v_sec, h_tok / h_sec
+    size = ", ".join(f"{k.replace('num_', '').replace('_', ' ')} {v}" for k, v in BENCH_MODEL.items())
     print(
-        f"\nGeneration: tiny Qwen2, {len(PROMPTS)} prompts x n={N}, max_tokens={MAX_TOKENS}, "
-        f"temperature 1, best of {REPEATS} interleaved runs"
+        f"\nGeneration: random Qwen2 ({size}), {N_SEQUENCES} requests of {MIN_TOKENS}-{MAX_TOKENS} "
+        f"tokens (sum {sum(lengths)}), temperature 1, best of {REPEATS} interleaved runs, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
     )
     print(f"{'backend':22} {'tokens':>7} {'seconds':>8} {'tokens/s':>9} {'all runs (tokens/s)':>22}")
     for name, tok, sec, runs in (
@@ -152,14 +262,26 @@ def main() -> None:
         spread = " ".join(f"{t / s:.0f}" for t, s in runs)
         print(f"{name:22} {tok:>7} {sec:>8.2f} {tok / sec:>9.0f} {spread:>22}")
     print(f"ratio vLLM / HF: {v_tps / h_tps:.2f}x   (vLLM engine start: {start:.1f} s, not counted)")
+    del run_vllm, run_hf
+    endpoint_table()
 
+
+def endpoint_table() -> None:
+    """Measure and print the endpoint-client table alone (part 2; no model needed)."""
     rows = bench_endpoint()
-    print(f"\nEndpoint client vs loopback server, fixed latency {LATENCY * 1000:.0f} ms")
-    print(f"{'concurrency':>11} {'requests':>8} {'req/s':>7} {'ideal':>6} {'achieved/ideal':>14}")
+    print(
+        f"\nEndpoint client vs loopback server, fixed latency {LATENCY * 1000:.0f} ms, 8 waves each, "
+        f"load average {os.getloadavg()[0]:.1f}; CPU = client process CPU time per request"
+    )
+    print(
+        f"{'concurrency':>11} {'requests':>8} {'ideal':>6} {'client req/s':>12} {'of ideal':>8} {'CPU ms':>6} "
+        f"{'SDK+httpx req/s':>15} {'of ideal':>8} {'CPU ms':>6} {'client/SDK':>10}"
+    )
     for r in rows:
         print(
-            f"{r['concurrency']:>11} {r['requests']:>8} {r['rps']:>7.1f} {r['ideal']:>6.1f} "
-            f"{r['rps'] / r['ideal']:>14.2f}"
+            f"{r['concurrency']:>11} {r['requests']:>8} {r['ideal']:>6.0f} {r['rps']:>12.1f} "
+            f"{r['rps'] / r['ideal']:>8.0%} {r['cpu_ms']:>6.2f} {r['sdk_rps']:>15.1f} "
+            f"{r['sdk_rps'] / r['ideal']:>8.0%} {r['sdk_cpu_ms']:>6.2f} {r['rps'] / r['sdk_rps']:>9.2f}x"
         )
 
 

@@ -32,11 +32,11 @@ from typing import Any
 
 from eval.data import EvalItem
 from eval.elo import Comparison, bootstrap, fit_bradley_terry, win_matrix
-from eval.generate import GenerationSettings, read_jsonl_latest
+from eval.generate import GenerationSettings
 from eval.judge import JudgeOutcome, JudgePrompt, judge_to_file
 from eval.longbench_write import judgments_for, run_meta, start_run, write_json
 from eval.pairwise import pairwise_prompt, parse_verdict, verdict_correction, verdict_score
-from rollout.jsonl import read_jsonl
+from rollout.jsonl import latest_by_key, read_jsonl
 from rollout.text import language_of
 
 __all__ = [
@@ -218,7 +218,7 @@ def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[s
     name = str(meta.get("name"))
     judge = meta.get("judge") or {}
     plan = json.loads((out_dir / "pairs.json").read_text(encoding="utf-8"))
-    preds = read_jsonl_latest(out_dir / "predictions.jsonl")
+    preds = latest_by_key(out_dir / "predictions.jsonl")
     judged = judgments_for(out_dir / "judgments.jsonl", judge.get("model"), judge.get("prompt_hash"))
     comps: list[Comparison] = []
     pairs: list[dict] = []

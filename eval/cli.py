@@ -115,7 +115,9 @@ def _judge_params(args: argparse.Namespace) -> dict:
 
 
 def _add_model_args(
-    p: argparse.ArgumentParser, data_help: str = "jsonl with prompt, type, length per line"
+    p: argparse.ArgumentParser,
+    data_help: str = "jsonl with prompt, type, length per line",
+    data_cache: str | None = None,
 ) -> None:
     g = p.add_argument_group("model (a local checkpoint, or --endpoint with a served model name)")
     g.add_argument(
@@ -143,7 +145,14 @@ def _add_model_args(
     s.add_argument("--temperature", type=float, default=0.5)
     s.add_argument("--top-p", type=float, default=0.8)
     s.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", required=True, help=data_help)
+    if data_cache:
+        p.add_argument(
+            "--data",
+            default=None,
+            help=f"{data_help} (default: the cache `longwrite data get {data_cache}` fills)",
+        )
+    else:
+        p.add_argument("--data", required=True, help=data_help)
     p.add_argument("--out", required=True, help="run directory (created; re-use it to resume)")
     p.add_argument("--limit", type=int, default=None, help="only the first N items")
     p.add_argument("--name", default=None, help="display name in reports (default: model + template)")
@@ -211,11 +220,13 @@ def _fmt(v: Any) -> str:
 
 
 def _cmd_lbw(args: argparse.Namespace) -> int:
+    from eval.benchdata import resolve_data
     from eval.judge import JudgePrompt
     from eval.longbench_write import run_longbench_write
 
     if not args.no_judge and not (args.judge_endpoint and args.judge_model):
         raise ValueError("give --judge-endpoint and --judge-model (or --no-judge for the length score only)")
+    args.data = str(resolve_data(args.data, "longbench-write"))
     prompt = JudgePrompt.from_file(args.judge_prompt) if args.judge_prompt else JudgePrompt.default()
     out_dir = _prepare(args)
     judge = None if args.no_judge else _judge_client(args, out_dir)
@@ -346,8 +357,10 @@ def _cmd_writingbench(args: argparse.Namespace) -> int:
 
 
 def _cmd_ruler(args: argparse.Namespace) -> int:
+    from eval.benchdata import resolve_data
     from eval.ruler import run_ruler
 
+    args.data = str(resolve_data(args.data, "ruler"))
     out_dir = _prepare(args)
     res = run_ruler(
         args.data,
@@ -408,7 +421,7 @@ def register(subparsers: Any) -> None:
         description=_LBW_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_model_args(p)
+    _add_model_args(p, data_cache="longbench-write")
     _add_judge_args(p, optional=True)
     j = p.add_argument_group("judge")
     j.add_argument("--no-judge", action="store_true", help="length score only")
@@ -451,7 +464,7 @@ def register(subparsers: Any) -> None:
         description=_RULER_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_model_args(r)
+    _add_model_args(r, data_cache="ruler")
     r.add_argument("--tolerance", type=float, default=0.2, help="relative tolerance for 'met' (default 0.2)")
     r.set_defaults(func=_cmd_ruler)
 

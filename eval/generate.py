@@ -15,7 +15,6 @@ With the plan-then-write template only the answer is scored; the plan is stored 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from eval.data import EvalItem
 from rollout.format import TEMPLATES, chat_messages, parse_response
+from rollout.jsonl import append_records, latest_by_key
 from rollout.text import count_words
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "CheckpointBackend",
     "EndpointBackend",
     "prediction_record",
-    "read_jsonl_latest",
     "JsonlAppender",
     "predict",
 ]
@@ -284,40 +283,19 @@ class CheckpointBackend:
         self._engine = None
 
 
-def read_jsonl_latest(path: Path, key: str = "id") -> dict[str, dict]:
-    """The last record per ``key`` in a jsonl file; a torn last line (a kill mid-write) is skipped."""
-    out: dict[str, dict] = {}
-    if not path.exists():
-        return out
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rec, dict) and key in rec:
-                out[str(rec[key])] = rec
-    return out
-
-
 class JsonlAppender:
-    """Appends JSON lines to ``path``, one ``write`` + flush per record, so a kill loses at most
-    the record being written; a torn last line left by an earlier kill is ended first."""
+    """Appends JSON lines to ``path``, one locked single ``write`` per record
+    (:func:`rollout.jsonl.append_records`), so a kill loses at most the record being written, and
+    a torn last line left by an earlier kill is cut before the first new record."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
-        self.f = path.open("a", encoding="utf-8")
-        if torn:
-            self.f.write("\n")
 
     def __call__(self, rec: dict) -> None:
-        self.f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        self.f.flush()
+        append_records(self.path, [rec])
 
     def close(self) -> None:
-        self.f.close()
+        """Nothing stays open between records; kept so callers can close symmetrically."""
 
 
 def predict(
@@ -334,7 +312,7 @@ def predict(
     record per item, in ``items`` order (failed ones carry ``error``).
     """
     path = Path(path)
-    done = {k: v for k, v in read_jsonl_latest(path).items() if v.get("error") is None}
+    done = {k: v for k, v in latest_by_key(path).items() if v.get("error") is None}
     todo = [it for it in items if it.id not in done]
     if todo:
         out = JsonlAppender(path)

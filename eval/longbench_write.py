@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem, load_items
-from eval.generate import GenerationSettings, predict, read_jsonl_latest
+from eval.generate import GenerationSettings, predict
 from eval.judge import JudgePrompt, judge_to_file, parse_quality, quality_correction, quality_record
 from eval.scoring import bucket_of, length_score, overall_score, summarize
+from rollout.jsonl import latest_by_key
 from rollout.text import count_words  # the project's one word counter (shared with the reward)
 
 __all__ = [
@@ -193,22 +194,10 @@ def judgments_for(path: Path, judge_model: str | None, prompt_hash: str | None) 
 
     One file may hold several judges' or prompts' verdicts; only the matching ones count.
     """
-    out: dict[str, dict] = {}
-    if not path.exists():
-        return out
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a torn last line from a killed run
-            if (
-                isinstance(rec, dict)
-                and rec.get("prompt_hash") == prompt_hash
-                and rec.get("judge_model") == judge_model
-            ):
-                out[str(rec.get("id"))] = rec
-    return out
+    return latest_by_key(
+        path,
+        where=lambda rec: rec.get("prompt_hash") == prompt_hash and rec.get("judge_model") == judge_model,
+    )
 
 
 def score_run(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
@@ -220,7 +209,7 @@ def score_run(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
     """
     out_dir = Path(out_dir)
     meta = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
-    preds = read_jsonl_latest(out_dir / "predictions.jsonl")
+    preds = latest_by_key(out_dir / "predictions.jsonl")
     judge = meta.get("judge") or {}
     judged = (
         judgments_for(out_dir / "judgments.jsonl", judge.get("model"), judge.get("prompt_hash"))

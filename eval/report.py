@@ -69,8 +69,8 @@ class RunData:
 
 def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunData:
     """Read a run directory; LongBench-Write scores are recomputed from its files (not trusted stale)."""
-    from eval.generate import read_jsonl_latest
     from eval.longbench_write import score_run
+    from rollout.jsonl import latest_by_key
 
     path = Path(run_dir)
     if not (path / "run.json").is_file():
@@ -78,7 +78,7 @@ def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunDa
             f"{path} is not a run directory (no run.json; an RL run folder has metrics/metrics-*.jsonl)"
         )
     meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
-    preds = list(read_jsonl_latest(path / "predictions.jsonl").values())
+    preds = list(latest_by_key(path / "predictions.jsonl").values())
     if meta.get("benchmark") in JUDGED_BENCHMARKS:
         from eval.report_judged import load_judged_scores
 

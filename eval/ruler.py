@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import load_items
-from eval.generate import GenerationSettings, predict, read_jsonl_latest
+from eval.generate import GenerationSettings, predict
 from eval.scoring import length_score
+from rollout.jsonl import latest_by_key
 
 __all__ = ["DEFAULT_TOLERANCE", "ruler_curve", "max_met_length", "ruler_from_run", "run_ruler"]
 
@@ -71,7 +72,7 @@ def max_met_length(curve: Sequence[Mapping[str, Any]]) -> int | None:
 
 def ruler_from_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
     """The ruler summary of any run directory's predictions (a ruler run or a LongBench-Write run)."""
-    preds = list(read_jsonl_latest(Path(run_dir) / "predictions.jsonl").values())
+    preds = list(latest_by_key(Path(run_dir) / "predictions.jsonl").values())
     curve = ruler_curve(preds, tolerance)
     return {"tolerance": tolerance, "max_met_length": max_met_length(curve), "curve": curve}
 

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem
-from eval.generate import GenerationSettings, read_jsonl_latest
+from eval.generate import GenerationSettings
 from eval.judge import JudgeOutcome, JudgePrompt, json_objects, judge_to_file
 from eval.longbench_write import judgments_for, run_meta, start_run, write_json
-from rollout.jsonl import read_jsonl
+from rollout.jsonl import latest_by_key, read_jsonl
 from rollout.text import language_of
 
 __all__ = [
@@ -293,7 +293,7 @@ def score_writingbench(out_dir: str | Path, write: bool = True) -> dict[str, Any
     meta = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
     judge = meta.get("judge") or {}
     plan = json.loads((out_dir / "criteria.json").read_text(encoding="utf-8"))
-    preds = read_jsonl_latest(out_dir / "predictions.jsonl")
+    preds = latest_by_key(out_dir / "predictions.jsonl")
     judged = judgments_for(out_dir / "judgments.jsonl", judge.get("model"), judge.get("prompt_hash"))
     rows, gen_failed, judge_failed = [], [], []
     for item_id, info in plan.items():

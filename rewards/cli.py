@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from rollout.jsonl import cut_torn_tail, read_jsonl
 
 __all__ = ["register", "read_samples", "parse_weights", "parse_options", "score_file"]
 
@@ -114,43 +117,35 @@ def read_samples(path: Path, errors: list[str]) -> Iterator[tuple[int, dict, dic
     """Yield (line number, input row, sample dict) for each valid line; append ``"FILE:LINE: why"`` to ``errors`` otherwise."""
     from rewards.length import TargetRange
 
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
+    for lineno, row in read_jsonl(path, allow_torn_tail=False, errors=errors).records:
+        if not isinstance(row, dict):
+            errors.append(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+            continue
+        missing = [k for k in ("prompt", "response") if not isinstance(row.get(k), str)]
+        if missing:
+            errors.append(f"{path}:{lineno}: missing or non-string field(s): {', '.join(missing)}")
+            continue
+        meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
+        meta = dict(meta)
+        if row.get("target") is not None:
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(f"{path}:{lineno}: not valid JSON ({exc.msg})")
+                meta["target"] = TargetRange.from_any(row["target"]).to_dict()
+            except (ValueError, TypeError) as exc:
+                errors.append(f"{path}:{lineno}: bad target ({exc})")
                 continue
-            if not isinstance(row, dict):
-                errors.append(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-                continue
-            missing = [k for k in ("prompt", "response") if not isinstance(row.get(k), str)]
-            if missing:
-                errors.append(f"{path}:{lineno}: missing or non-string field(s): {', '.join(missing)}")
-                continue
-            meta = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
-            meta = dict(meta)
-            if row.get("target") is not None:
-                try:
-                    meta["target"] = TargetRange.from_any(row["target"]).to_dict()
-                except (ValueError, TypeError) as exc:
-                    errors.append(f"{path}:{lineno}: bad target ({exc})")
-                    continue
-            if "id" in row:
-                meta["id"] = row["id"]
-            yield lineno, row, {"prompt": row["prompt"], "response": row["response"], "metadata": meta}
+        if "id" in row:
+            meta["id"] = row["id"]
+        yield lineno, row, {"prompt": row["prompt"], "response": row["response"], "metadata": meta}
 
 
 def _done_lines(out: Path) -> int:
     """Complete lines already in ``out``; a torn last line (interrupted write) is cut off."""
-    data = out.read_bytes()
-    keep = data.rfind(b"\n") + 1
-    if keep < len(data):
-        with out.open("r+b") as fh:
-            fh.truncate(keep)
-    return data[:keep].count(b"\n")
+    fd = os.open(out, os.O_RDWR)
+    try:
+        cut_torn_tail(fd, out)
+    finally:
+        os.close(fd)
+    return out.read_bytes().count(b"\n")
 
 
 def score_file(

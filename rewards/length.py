@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from rewards.base import Batch, ComponentScore, register_reward
 from rewards.length_parse import LengthEvidence, find_length
+from rollout.jsonl import latest_by_key
 from rollout.text import language_of, unit_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -257,20 +258,9 @@ def _cache_key(prompt: str, model: str) -> str:
 
 
 def _read_cache(path: Path) -> dict[str, dict]:
-    cache: dict[str, dict] = {}
-    if not path.exists():
-        return cache
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                cache[row["key"]] = row
-            except (json.JSONDecodeError, KeyError, TypeError):
-                # A torn last line from an interrupted run: skip it, it will be asked again.
-                log.warning("%s:%d: unreadable range-cache line skipped", path, lineno)
-    return cache
+    # A torn last line from an interrupted run is skipped (it will be asked again); any other bad
+    # line raises naming the file and line.
+    return latest_by_key(path, "key")
 
 
 def _ask_endpoint(

@@ -73,13 +73,6 @@ CPU_OVERRIDES: tuple[str, ...] = (
 )
 
 
-def is_cpu_host() -> bool:
-    """True when torch sees no CUDA device: the only hosts this module is meant for."""
-    import torch
-
-    return not torch.cuda.is_available()
-
-
 def ray_init_kwargs(num_cpus: int | None = None, object_store_memory: int = 300_000_000) -> dict[str, Any]:
     """Keyword arguments for a local ``ray.init`` on a CPU host (blocker 1).
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rollout.format import STYLES, TEMPLATES
+from rollout.jsonl import append_records, read_jsonl
 
 __all__ = ["register", "read_prompts", "load_finished", "run_generate", "serve_command", "export_command"]
 
@@ -37,36 +38,26 @@ def read_prompts(path: str | os.PathLike) -> list[dict]:
     if not path.exists():
         raise FileNotFoundError(f"prompts file not found: {path}")
     rows, seen = [], {}
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise ValueError(f"{path}:{lineno}: not valid JSON ({exc})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-            prompt = row.get("prompt")
-            if not isinstance(prompt, str) or not prompt.strip():
-                raise ValueError(f"{path}:{lineno}: needs a non-empty string field 'prompt'")
-            rid = str(row.get("id", lineno))
-            if rid in seen:
-                raise ValueError(f"{path}:{lineno}: id {rid!r} already used on line {seen[rid]}")
-            seen[rid] = lineno
-            rows.append({**row, "id": rid})
+    for lineno, row in read_jsonl(path, allow_torn_tail=False).records:
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+        prompt = row.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError(f"{path}:{lineno}: needs a non-empty string field 'prompt'")
+        rid = str(row.get("id", lineno))
+        if rid in seen:
+            raise ValueError(f"{path}:{lineno}: id {rid!r} already used on line {seen[rid]}")
+        seen[rid] = lineno
+        rows.append({**row, "id": rid})
     return rows
 
 
 def _valid_lines(path: Path) -> Iterator[dict]:
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue  # a line torn by a kill
-            if isinstance(rec, dict) and "id" in rec and "sample_index" in rec:
-                yield rec
+    """The samples in an output file; a torn last line is skipped, any other bad line raises."""
+    for lineno, rec in read_jsonl(path).records:
+        if not (isinstance(rec, dict) and "id" in rec and "sample_index" in rec):
+            raise ValueError(f"{path}:{lineno}: expected a sample object with 'id' and 'sample_index'")
+        yield rec
 
 
 def load_finished(out: str | os.PathLike, n: int) -> set[str]:
@@ -94,12 +85,7 @@ def load_finished(out: str | os.PathLike, n: int) -> set[str]:
 
 def _append(out: Path, records: list[dict]) -> None:
     """Append all samples of one request with a single write (a kill tears at most this one)."""
-    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, data.encode("utf-8"))
-    finally:
-        os.close(fd)
+    append_records(out, records)
 
 
 def run_generate(

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rollout.jsonl import append_records, latest_by_key
+
 __all__ = ["ChatRequest", "ChatResult", "EndpointClient", "ResponseCache", "request_key"]
 
 log = logging.getLogger(__name__)
@@ -43,16 +45,6 @@ RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
 
 def _retryable_status(status: int) -> bool:
     return status in RETRYABLE_STATUS or status >= 500
-
-
-# Keyword arguments the openai package's ``chat.completions.create`` takes itself; any other
-# sampling parameter (vLLM's ``top_k``, ``min_tokens``, ``repetition_penalty``, ...) goes in the
-# JSON body through ``extra_body``.
-_OPENAI_KWARGS = frozenset(
-    "frequency_penalty logit_bias logprobs max_completion_tokens max_tokens metadata n "
-    "presence_penalty reasoning_effort response_format seed service_tier stop temperature "
-    "tool_choice tools top_logprobs top_p user".split()
-)
 
 
 @dataclass
@@ -107,9 +99,10 @@ def request_key(model: str, messages: list[dict], params: dict | None = None) ->
 class ResponseCache:
     """An append-only jsonl file of finished requests, one JSON object per line with a ``key``.
 
-    Each record is written with a single ``write`` on an ``O_APPEND`` descriptor, so a process
-    killed mid-run leaves at worst one torn last line, which :meth:`load` skips (and the next
-    write starts on a fresh line). Several processes may append to one file.
+    Each record is written with a single ``write`` under an exclusive ``flock``
+    (:func:`rollout.jsonl.append_records`), so a process killed mid-run leaves at worst one torn
+    last line, which :meth:`load` skips and the next write cuts off. Several processes may append
+    to one file.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -119,23 +112,13 @@ class ResponseCache:
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Read the file (once); unreadable lines are skipped with a warning."""
+        """Read the file (once). A torn last line (a kill mid-write) is skipped with a warning and
+        cut before the next append; any other bad line raises ``ValueError`` naming file and line."""
         with self._lock:
             if self._loaded:
                 return
+            self._records = latest_by_key(self.path, "key")
             self._loaded = True
-            if not self.path.exists():
-                return
-            bad = 0
-            with open(self.path, "rb") as fh:
-                for raw in fh:
-                    try:
-                        record = json.loads(raw)
-                        self._records[record["key"]] = record
-                    except (ValueError, KeyError, TypeError):
-                        bad += 1
-            if bad:
-                log.warning("%s: skipped %d unreadable cache line(s) (e.g. torn by a kill)", self.path, bad)
 
     def get(self, key: str) -> dict | None:
         """The cached record for ``key``, or None."""
@@ -145,18 +128,8 @@ class ResponseCache:
     def put(self, record: dict) -> None:
         """Append ``record`` (must have a ``key``) as one line and remember it."""
         self.load()
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                # A torn last line from a killed run must not swallow this record.
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    line = "\n" + line
-                os.write(fd, line.encode("utf-8"))
-            finally:
-                os.close(fd)
+            append_records(self.path, [record])  # cuts a torn tail first; flock'd single write
             self._records[record["key"]] = record
 
     def __len__(self) -> int:
@@ -211,7 +184,7 @@ class _LoopState:
     """Objects bound to one event loop (asyncio primitives and the HTTP connection pool)."""
 
     loop: asyncio.AbstractEventLoop
-    client: Any
+    session: Any  # aiohttp.ClientSession
     semaphore: asyncio.Semaphore
     inflight: dict[str, asyncio.Future] = field(default_factory=dict)
 
@@ -260,28 +233,25 @@ class EndpointClient:
         self._rpm = _Pacer(requests_per_minute, 1.0) if requests_per_minute else None
         self._tpm = _Pacer(tokens_per_minute, tokens_per_minute) if tokens_per_minute else None
         self._state: _LoopState | None = None
+        self._url = base_url.rstrip("/") + "/chat/completions"
 
     # -- event-loop bound state --------------------------------------------------------------------
     def _loop_state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
         if self._state is None or self._state.loop is not loop:
-            import httpx
-            from openai import AsyncOpenAI
+            # aiohttp, not the openai SDK over httpx: at concurrency 32+ against a fast server the
+            # SDK's per-request work and httpx's pool bookkeeping held the client to 36-79% of the
+            # ideal rate (benchmarks/RESULTS.md); the wire protocol is plain JSON over HTTP.
+            import aiohttp
 
-            http = httpx.AsyncClient(
-                limits=httpx.Limits(
-                    max_connections=self.concurrency, max_keepalive_connections=self.concurrency
-                ),
-                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 30.0)),
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=self.concurrency),
+                headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+                timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=min(self.timeout, 30.0)),
             )
-            client = AsyncOpenAI(
-                base_url=self.base_url,
-                api_key=self.api_key,
-                max_retries=0,  # retries are ours: backoff, jitter and the cache
-                timeout=self.timeout,
-                http_client=http,
+            self._state = _LoopState(
+                loop=loop, session=session, semaphore=asyncio.Semaphore(self.concurrency)
             )
-            self._state = _LoopState(loop=loop, client=client, semaphore=asyncio.Semaphore(self.concurrency))
         return self._state
 
     async def aclose(self) -> None:
@@ -289,7 +259,7 @@ class EndpointClient:
         state = self._state
         if state is not None and state.loop is asyncio.get_running_loop():
             self._state = None
-            await state.client.close()
+            await state.session.close()
 
     async def __aenter__(self) -> EndpointClient:
         return self
@@ -447,9 +417,16 @@ class EndpointClient:
         return delay
 
     async def _attempt(self, messages: list[dict], params: dict) -> dict:
-        """One HTTP request within the limits; returns the decoded, validated body."""
-        import openai
+        """One HTTP request within the limits; returns the decoded, validated body.
 
+        ``params`` go into the JSON body beside ``model`` and ``messages`` (OpenAI's sampling
+        fields and any server-specific one, e.g. vLLM's ``top_k``)."""
+        import aiohttp
+
+        try:
+            payload = json.dumps({**params, "model": self.model, "messages": messages}, ensure_ascii=False)
+        except (TypeError, ValueError) as exc:  # unserialisable parameters: our caller's mistake
+            raise _Fatal(f"bad request: {exc}") from None
         state = self._loop_state()
         estimate = 0.0
         if self._tpm is not None:
@@ -461,33 +438,19 @@ class EndpointClient:
             )
             if wait > 0:
                 await asyncio.sleep(wait)
-            kwargs = {k: v for k, v in params.items() if k in _OPENAI_KWARGS}
-            extra = {k: v for k, v in params.items() if k not in _OPENAI_KWARGS}
-            try:
-                raw = await asyncio.wait_for(
-                    state.client.chat.completions.with_raw_response.create(
-                        model=self.model,
-                        messages=messages,
-                        extra_body=extra or None,
-                        timeout=self.timeout,
-                        **kwargs,
-                    ),
-                    timeout=self.timeout,
-                )
-                text = raw.http_response.text
-            except (asyncio.TimeoutError, openai.APITimeoutError):
+            try:  # the session's ClientTimeout bounds the whole attempt, body included
+                async with state.session.post(self._url, data=payload.encode("utf-8")) as resp:
+                    status, headers, body = resp.status, resp.headers, await resp.read()
+            except asyncio.TimeoutError:
                 raise _Retryable(f"timeout after {self.timeout:g} s") from None
-            except openai.APIStatusError as exc:
-                message = _error_message(exc)
-                status = exc.status_code
-                if _retryable_status(status):
-                    raise _Retryable(f"HTTP {status}: {message}", _retry_after(exc)) from None
-                raise _Fatal(f"HTTP {status}: {message}") from None
-            except openai.APIConnectionError as exc:
-                cause = exc.__cause__ or exc
-                raise _Retryable(f"connection error: {type(cause).__name__}: {cause}") from None
-            except (TypeError, ValueError) as exc:  # bad parameters: our caller's mistake
-                raise _Fatal(f"bad request: {exc}") from None
+            except aiohttp.ClientError as exc:
+                raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
+        text = body.decode("utf-8", errors="replace")
+        if status >= 400:
+            message = _error_message(text, status)
+            if _retryable_status(status):
+                raise _Retryable(f"HTTP {status}: {message}", _retry_after(headers)) from None
+            raise _Fatal(f"HTTP {status}: {message}") from None
         data = _validate(text)
         if self._tpm is not None:
             used = (data.get("usage") or {}).get("total_tokens")
@@ -524,20 +487,25 @@ def _validate(text: str) -> dict:
     return data
 
 
-def _error_message(exc: Any) -> str:
-    body = getattr(exc, "body", None)
+def _error_message(text: str, status: int) -> str:
+    """The message of an error body (OpenAI's ``{"error": {"message": ...}}``), else its text."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])[:300]
-    return str(getattr(exc, "message", exc))[:300]
+    return text.strip()[:300] or f"empty body (status {status})"
 
 
-def _retry_after(exc: Any) -> float | None:
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from a ``Retry-After`` header (None when absent or not a number)."""
+    value = headers.get("retry-after")
     try:
-        value = exc.response.headers.get("retry-after")
         return float(value) if value is not None else None
-    except (AttributeError, ValueError):
+    except ValueError:
         return None
 
 

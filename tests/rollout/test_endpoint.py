@@ -183,6 +183,14 @@ def test_cache_ignores_a_torn_last_line_and_appends_after_it(tmp_path):
         "k2": None,
         "k3": "three",
     }
+    assert len(path.read_text().splitlines()) == 2  # the fragment was cut, not buried mid-file
+
+
+def test_cache_refuses_a_bad_line_in_the_middle(tmp_path):
+    path = tmp_path / "cache.jsonl"
+    path.write_text('{"key": "k1", "text": "one"}\ngarbage\n{"key": "k2", "text": "two"}\n')
+    with pytest.raises(ValueError, match=r"cache\.jsonl:2"):
+        ResponseCache(path).get("k1")
 
 
 def test_run_works_inside_a_running_event_loop(fake_openai):
