@@ -43,7 +43,7 @@ class Reply:
     waits before answering, on top of the server's fixed ``latency``.
     """
 
-    text: str = "ok"
+    text: str | None = "ok"  # None: a 200 whose message content is null
     status: int = 200
     delay: float = 0.0
     finish_reason: str = "stop"
@@ -213,8 +213,8 @@ class FakeOpenAIServer:
             ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
-                "completion_tokens": n * _count(reply.text),
-                "total_tokens": prompt_tokens + n * _count(reply.text),
+                "completion_tokens": n * _count(reply.text or ""),
+                "total_tokens": prompt_tokens + n * _count(reply.text or ""),
             },
         }
 

@@ -79,7 +79,9 @@ def test_dotted_path_user_function(tmp_path, monkeypatch):
     assert b.total == 0.625
     # A reward that raises is a bug: it fails loudly, naming the reward and the very sample.
     samples = [RewardSample("fine", "r"), RewardSample("boom here", "r", {"id": "s-2"})]
-    with pytest.raises(RewardError, match=r"'my_rewards_mod.broken' raised RuntimeError on sample 1 \(id='s-2'\)"):
+    with pytest.raises(
+        RewardError, match=r"'my_rewards_mod.broken' raised RuntimeError on sample 1 \(id='s-2'\)"
+    ):
         score_batch(samples, config)
     with pytest.raises(RewardError, match=r"'my_rewards_mod:nan' gave nan for sample 0"):
         score_batch([RewardSample("p", "r")], {"rewards": ["my_rewards_mod:nan"]})
