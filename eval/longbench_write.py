@@ -45,8 +45,16 @@ __all__ = [
 # Bump when what a score means changes (scoring rules, answer extraction).
 EVALUATOR_VERSION = "lbw-1"
 
-# run.json fields that must match to resume a run directory (anything else may change).
-_IDENTITY = ("benchmark", "backend", "model", "endpoint", "settings")
+# run.json fields that must match to resume a run directory (anything else may change). For
+# "data" the file's content hash counts (the same file moved is the same data; --limit may change).
+_IDENTITY = ("benchmark", "backend", "model", "endpoint", "settings", "data")
+
+
+def _identity_value(meta: dict[str, Any], key: str) -> Any:
+    value = meta.get(key)
+    if key == "data" and isinstance(value, dict):
+        return value.get("sha256")
+    return value
 
 
 def _now() -> str:
@@ -62,17 +70,22 @@ def check_run_meta(out_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
     """Merge ``meta`` into ``out_dir/run.json``, refusing a directory that holds another run.
 
     Raises ``ValueError`` naming the differing fields when the stored run has another model,
-    backend, endpoint or generation settings, so results are never silently mixed.
+    backend, endpoint, generation settings or data file (by content hash), so results of two
+    models or two data sets are never silently mixed into one ``scores.json``.
     """
     path = out_dir / "run.json"
     old: dict[str, Any] = {}
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
-        diff = [k for k in _IDENTITY if k in old and old.get(k) != meta.get(k)]
+        diff = [k for k in _IDENTITY if k in old and _identity_value(old, k) != _identity_value(meta, k)]
         if diff:
+            shown = {k: old.get(k) for k in diff}
+            if "data" in shown and isinstance(old.get("data"), dict):
+                d = old["data"]
+                shown["data"] = f"{d.get('path')} (sha256 {d.get('sha256')})"
             raise ValueError(
                 f"{out_dir} holds a run with other {', '.join(diff)} "
-                f"({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); use another --out"
+                f"({', '.join(f'{k}={v!r}' for k, v in shown.items())}); use another --out"
             )
     merged = {**old, **meta, "created": old.get("created", _now()), "updated": _now()}
     out_dir.mkdir(parents=True, exist_ok=True)

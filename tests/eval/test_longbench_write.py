@@ -162,3 +162,44 @@ def test_killed_mid_write_resumes_without_loss(fake_openai, tmp_path, data_file)
     assert len(writer.requests) == sent  # the torn item came back from the client's cache
     records = [json.loads(x) for x in preds.read_text(encoding="utf-8").splitlines()[len(lines) :]]
     assert len(records) == 1 and records[0]["id"] == json.loads(lines[-1])["id"]
+
+
+def test_other_data_file_in_same_dir_is_refused(fake_openai, tmp_path, data_file):
+    # Two data sets must never merge into one scores.json: the data file's hash is part of the
+    # run's identity (the same content at another path is the same data and resumes).
+    writer = fake_openai(writer_responder())
+    out = tmp_path / "run"
+    s = GenerationSettings(max_tokens=32)
+    run_longbench_write(data_file, out, EndpointBackend(_client(writer, tmp_path, "g")), s, progress=False)
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps(ROWS[0]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"other data \(data=.*lbw.jsonl \(sha256 [0-9a-f]{12}\)"):
+        run_longbench_write(other, out, EndpointBackend(_client(writer, tmp_path, "g")), s, progress=False)
+    moved = tmp_path / "moved.jsonl"
+    moved.write_bytes(data_file.read_bytes())
+    res = run_longbench_write(moved, out, EndpointBackend(_client(writer, tmp_path, "g")), s, progress=False)
+    assert res["overall"]["n"] == len(ROWS)
+
+
+def test_null_content_reply_is_a_generation_failure(fake_openai, tmp_path, data_file):
+    from fake_openai import Reply
+
+    def writer(body, attempt):
+        return (
+            Reply(text=None, finish_reason="length")
+            if "kettle" in str(body)
+            else writer_responder()(body, attempt)
+        )
+
+    server = fake_openai(writer)
+    res = run_longbench_write(
+        data_file,
+        tmp_path / "run",
+        EndpointBackend(_client(server, tmp_path, "g")),
+        GenerationSettings(max_tokens=32),
+        progress=False,
+    )
+    [failed] = res["failures"]["items"]["generation"]
+    assert "content: null" in failed["error"] and "finish_reason='length'" in failed["error"]
+    kettle = next(i for i in res["items"] if i["required"] == 600)
+    assert kettle["S_l"] is None and kettle["produced"] is None  # not an empty answer scored 0
