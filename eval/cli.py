@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +52,13 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     s = p.add_argument_group("generation")
     s.add_argument(
         "--template",
-        default="plan_write",
+        default=None,
         choices=["plan_write", "direct", "none"],
         help="plan_write scores the <answer> only (default); direct asks for the text only",
     )
     s.add_argument("--style", default="chat", choices=["chat", "base"], help="prompt style for checkpoints")
-    s.add_argument("--max-tokens", type=int, default=32768, help="new tokens per answer (default 32768)")
-    s.add_argument("--temperature", type=float, default=0.5)
+    s.add_argument("--max-tokens", type=int, default=None, help="new tokens per answer (default 32768)")
+    s.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0.5)")
     s.add_argument("--top-p", type=float, default=0.8)
     s.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", required=True, help="jsonl with prompt, type, length per line")
@@ -67,16 +68,33 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+def _protocol(args: argparse.Namespace) -> dict[str, Any]:
+    """The generation and judge values of ``--protocol`` with the options given on top."""
+    from eval.longbench_write import protocol_values
+
+    given = {
+        "template": args.template,
+        "max_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "judge_temperature": getattr(args, "judge_temperature", None),
+        "judge_max_tokens": getattr(args, "judge_max_tokens", None),
+        "judge_attempts": getattr(args, "judge_attempts", None),
+    }
+    return protocol_values(getattr(args, "protocol", "ours"), given)
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from eval.generate import GenerationSettings
 
+    values = _protocol(args)
     return GenerationSettings(
-        template=args.template,
+        template=values["template"],
         style=args.style,
-        max_tokens=args.max_tokens,
-        temperature=args.temperature,
+        max_tokens=values["max_tokens"],
+        temperature=values["temperature"],
         top_p=args.top_p,
         seed=args.seed,
+        measure=values["measure"],
     )
 
 
@@ -132,6 +150,13 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
     if not Path(args.data).is_file():
         raise FileNotFoundError(f"data file not found: {args.data}")
     prompt = JudgePrompt.from_file(args.judge_prompt) if args.judge_prompt else JudgePrompt.default()
+    values = _protocol(args)
+    if args.protocol == "longbench-write" and not args.judge_prompt and not args.no_judge:
+        print(
+            "warning: --protocol longbench-write without --judge-prompt judges with this project's "
+            "prompt; pass the official evaluation/judge.txt for published-number comparability",
+            file=sys.stderr,
+        )
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     judge = None
@@ -152,11 +177,12 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
         _settings(args),
         judge_client=judge,
         judge_prompt=prompt,
-        judge_attempts=args.judge_attempts,
-        judge_params={"max_tokens": args.judge_max_tokens, "temperature": args.judge_temperature},
+        judge_attempts=values["judge_attempts"],
+        judge_params={"max_tokens": values["judge_max_tokens"], "temperature": values["judge_temperature"]},
         limit=args.limit,
         name=args.name,
         progress=not args.no_progress,
+        protocol=args.protocol,
     )
     print(f"\nLongBench-Write: {res['run']['name']}  (judge prompt {prompt.version} #{prompt.hash})")
     rows = [
@@ -248,16 +274,29 @@ def register(subparsers: Any) -> None:
     j.add_argument("--judge-model", help="judge model name")
     j.add_argument("--judge-api-key-env", default="OPENAI_API_KEY", help="env var holding the judge's key")
     j.add_argument("--judge-prompt", help="prompt file with {{request}}/{{answer}} (or $INST$/$RESPONSE$)")
-    j.add_argument("--judge-attempts", type=int, default=3, help="tries per item for unreadable replies")
+    j.add_argument(
+        "--judge-attempts", type=int, default=None, help="tries per item for unreadable replies (default 3)"
+    )
     j.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight")
     j.add_argument(
         "--judge-max-tokens",
         type=int,
-        default=512,
-        help="judge reply budget (tokens; more for reasoning judges)",
+        default=None,
+        help="judge reply budget (tokens; default 512; more for reasoning judges)",
     )
     j.add_argument(
-        "--judge-temperature", type=float, default=0.0, help="judge sampling temperature (default 0)"
+        "--judge-temperature", type=float, default=None, help="judge sampling temperature (default 0)"
+    )
+    p.add_argument(
+        "--protocol",
+        default="ours",
+        choices=["ours", "longbench-write"],
+        help=(
+            "ours (default): plan-then-write, the <answer> measured, judge at temperature 0 with 512 "
+            "reply tokens; longbench-write: the official scripts' settings (bare prompt, whole "
+            "response measured, judge temperature 0.5, 1024 reply tokens, 5 tries); options that "
+            "conflict with it are refused"
+        ),
     )
     j.add_argument("--no-judge", action="store_true", help="length score only")
     p.set_defaults(func=_cmd_lbw)

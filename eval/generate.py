@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 OnResult = Callable[[dict], None]
+# What a prediction's length and judgement are taken from (see GenerationSettings.measure).
+MEASURES = ("answer", "response")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,9 @@ class GenerationSettings:
     """How answers are drawn; stored with every prediction and in the run's metadata.
 
     Defaults follow LongBench-Write's own generation (temperature 0.5, top-p 0.8, up to 32768
-    new tokens); ``max_tokens`` counts tokens.
+    new tokens); ``max_tokens`` counts tokens. ``measure`` says what is measured and judged:
+    ``answer`` (the ``<answer>`` part, or the whole text when it has no tags) or ``response``
+    (the whole response, plan included, as the official LongBench-Write scripts do).
     """
 
     template: str = "plan_write"
@@ -52,10 +56,13 @@ class GenerationSettings:
     temperature: float = 0.5
     top_p: float = 0.8
     seed: int = 0
+    measure: str = "answer"
 
     def __post_init__(self) -> None:
         if self.template not in TEMPLATES:
             raise ValueError(f"unknown template {self.template!r}; choose one of {', '.join(TEMPLATES)}")
+        if self.measure not in MEASURES:
+            raise ValueError(f"unknown measure {self.measure!r}; choose one of {', '.join(MEASURES)}")
         if self.max_tokens < 1:
             raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
 
@@ -76,8 +83,10 @@ def prediction_record(
 ) -> dict[str, Any]:
     """The stored prediction of one item: full response, plan, answer and their lengths.
 
-    ``answer_len`` / ``plan_len`` are in words (English) / CJK characters. ``error`` is set (and
-    the text fields empty) when no response could be obtained; such items are retried on resume.
+    ``answer_len`` / ``plan_len`` are in words (English) / CJK characters. With
+    ``settings.measure == "response"`` the scored ``answer`` is the whole response (plan
+    included). ``error`` is set (and the text fields empty) when no response could be obtained;
+    such items are retried on resume.
     """
     rec: dict[str, Any] = {**item.to_dict(), "settings": settings.to_dict()}
     if error is not None or response is None:
@@ -85,12 +94,13 @@ def prediction_record(
         return rec
     parsed = parse_response(response)
     plan = parsed.think if settings.template == "plan_write" else ""
+    answer = response if settings.measure == "response" else parsed.answer
     rec.update(
         error=None,
         response=response,
         plan=plan,
-        answer=parsed.answer,
-        answer_len=count_words(parsed.answer),
+        answer=answer,
+        answer_len=count_words(answer),
         plan_len=count_words(plan),
         well_formed=parsed.well_formed,
         problems=list(parsed.problems),

@@ -34,6 +34,8 @@ from rollout.text import count_words  # the project's one word counter (shared w
 
 __all__ = [
     "EVALUATOR_VERSION",
+    "PROTOCOLS",
+    "protocol_values",
     "run_longbench_write",
     "score_run",
     "check_run_meta",
@@ -55,6 +57,55 @@ def _identity_value(meta: dict[str, Any], key: str) -> Any:
     if key == "data" and isinstance(value, dict):
         return value.get("sha256")
     return value
+
+
+# What each --protocol fixes. "ours": this project's defaults (plan-then-write, the <answer> is
+# measured and judged, a deterministic judge). "longbench-write": what THUDM/LongWriter's
+# evaluation/ scripts do (pred.py: the bare prompt, 32768 new tokens, temperature 0.5, the whole
+# response counted; eval_quality.py: judge temperature 0.5, 1024 reply tokens, up to 5 tries).
+PROTOCOLS: dict[str, dict[str, Any]] = {
+    "ours": {
+        "template": "plan_write",
+        "max_tokens": 32768,
+        "temperature": 0.5,
+        "measure": "answer",
+        "judge_temperature": 0.0,
+        "judge_max_tokens": 512,
+        "judge_attempts": 3,
+    },
+    "longbench-write": {
+        "template": "none",
+        "max_tokens": 32768,
+        "temperature": 0.5,
+        "measure": "response",
+        "judge_temperature": 0.5,
+        "judge_max_tokens": 1024,
+        "judge_attempts": 5,
+    },
+}
+
+
+def protocol_values(protocol: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The settings of ``protocol`` (see :data:`PROTOCOLS`) with the user's ``given`` values.
+
+    A value left None takes the protocol's. Under ``ours`` a given value wins; under
+    ``longbench-write`` a given value that differs from the official one is a ValueError (the run
+    would no longer be comparable with published numbers while claiming to be).
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    fixed = PROTOCOLS[protocol]
+    out = dict(fixed)
+    for key, value in given.items():
+        if value is None:
+            continue
+        if protocol != "ours" and key in fixed and value != fixed[key]:
+            raise ValueError(
+                f"--protocol {protocol} uses {key}={fixed[key]!r} (as the official scripts); "
+                f"{key}={value!r} conflicts with it: drop the option or use --protocol ours"
+            )
+        out[key] = value
+    return out
 
 
 def _now() -> str:
@@ -230,12 +281,15 @@ def run_longbench_write(
     limit: int | None = None,
     name: str | None = None,
     progress: bool = True,
+    protocol: str = "ours",
 ) -> dict[str, Any]:
     """Evaluate one model on LongBench-Write into ``out_dir``; return the scores (see module doc).
 
     ``backend`` is a :class:`eval.generate.CheckpointBackend` or
     :class:`eval.generate.EndpointBackend`; ``judge_client`` an
     :class:`rollout.endpoint.EndpointClient` for the judge (None: length score only).
+    ``protocol`` (recorded in run.json) names the :data:`PROTOCOLS` entry the caller resolved
+    ``settings`` and the judge parameters from.
     """
     out_dir = Path(out_dir)
     items: list[EvalItem] = load_items(data, limit=limit)
@@ -244,6 +298,7 @@ def run_longbench_write(
     meta = {
         "benchmark": "longbench-write",
         "evaluator_version": EVALUATOR_VERSION,
+        "protocol": protocol,
         "name": name or _default_name(desc, settings),
         **desc,
         "endpoint": desc.get("endpoint"),
