@@ -242,7 +242,7 @@ def test_sigkill_mid_run_then_rerun_sends_no_finished_request_again(fake_openai,
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    time.sleep(0.3)  # let requests already on the wire be recorded
+    server.wait_idle()  # the dead client's sockets are closed: everything it sent is recorded
     assert not out.exists(), "the client finished before it was killed"
 
     first_run = len(server.snapshot())
