@@ -30,6 +30,7 @@ __all__ = [
     "CheckpointBackend",
     "EndpointBackend",
     "prediction_record",
+    "generation_cuts",
     "read_jsonl_latest",
     "JsonlAppender",
     "predict",
@@ -80,13 +81,15 @@ def prediction_record(
     completion_tokens: int | None = None,
     seconds: float | None = None,
     error: str | None = None,
+    max_tokens: int | None = None,
 ) -> dict[str, Any]:
     """The stored prediction of one item: full response, plan, answer and their lengths.
 
     ``answer_len`` / ``plan_len`` are in words (English) / CJK characters. With
     ``settings.measure == "response"`` the scored ``answer`` is the whole response (plan
-    included). ``error`` is set (and the text fields empty) when no response could be obtained;
-    such items are retried on resume.
+    included). ``max_tokens`` is the completion budget the item really had (tokens; below
+    ``settings.max_tokens`` when the engine's context cut it). ``error`` is set (and the text
+    fields empty) when no response could be obtained; such items are retried on resume.
     """
     rec: dict[str, Any] = {**item.to_dict(), "settings": settings.to_dict()}
     if error is not None or response is None:
@@ -107,8 +110,30 @@ def prediction_record(
         finish_reason=finish_reason,
         completion_tokens=completion_tokens,
         seconds=seconds,
+        max_tokens=settings.max_tokens if max_tokens is None else max_tokens,
     )
     return rec
+
+
+def generation_cuts(predictions: Sequence[dict], settings: GenerationSettings) -> dict[str, Any] | None:
+    """Run metadata for items whose completion budget was cut below ``settings.max_tokens``
+    (the engine's context could not hold prompt + max_tokens), or None when none was:
+    ``{"max_tokens", "items", "min_effective", "ids"}`` (tokens; the first 20 ids)."""
+    cut = [
+        p
+        for p in predictions
+        if p.get("error") is None
+        and isinstance(p.get("max_tokens"), int)
+        and p["max_tokens"] < settings.max_tokens
+    ]
+    if not cut:
+        return None
+    return {
+        "max_tokens": settings.max_tokens,
+        "items": len(cut),
+        "min_effective": min(p["max_tokens"] for p in cut),
+        "ids": [p["id"] for p in cut[:20]],
+    }
 
 
 class EndpointBackend:
@@ -195,7 +220,8 @@ class CheckpointBackend:
         self._engine: Any = engine
 
     def describe(self) -> dict[str, Any]:
-        """Run metadata: backend kind, checkpoint path and engine settings."""
+        """Run metadata: backend kind, checkpoint path and engine settings (``max_model_len``
+        absent: the model's own limit)."""
         return {
             "backend": "checkpoint",
             "model": self.model,
@@ -222,6 +248,7 @@ class CheckpointBackend:
             finish_reason=res.finish_reason,
             completion_tokens=res.completion_tokens,
             seconds=res.seconds,
+            max_tokens=res.max_tokens,
         )
 
     def generate(
@@ -266,6 +293,10 @@ class CheckpointBackend:
                 sampling,
                 progress=progress,
                 on_result=lambda res: on_result(self._record(by_id[res.id], res, settings)),
+                # As in-process: a request the engine rejects fails alone, with its reason.
+                on_error=lambda req, exc: on_result(
+                    prediction_record(by_id[req.id], None, settings, error=f"engine error: {exc}")
+                ),
             )
         finally:
             pool.shutdown()

@@ -22,12 +22,13 @@ import asyncio
 import datetime as _dt
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem, load_items
-from eval.generate import GenerationSettings, JsonlAppender, predict, read_jsonl_latest
+from eval.generate import GenerationSettings, JsonlAppender, generation_cuts, predict, read_jsonl_latest
 from eval.judge import JudgePrompt, JudgeRecord, judge_answers
 from eval.scoring import bucket_of, length_score, overall_score, summarize
 from rollout.text import count_words  # the project's one word counter (shared with the reward)
@@ -43,6 +44,8 @@ __all__ = [
     "judgments_for",
     "count_words",
 ]
+
+log = logging.getLogger(__name__)
 
 # Bump when what a score means changes (scoring rules, answer extraction).
 EVALUATOR_VERSION = "lbw-1"
@@ -317,6 +320,7 @@ def run_longbench_write(
         }
     check_run_meta(out_dir, meta)
     preds = predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
+    _record_cuts(out_dir, meta, preds, settings)
     if judge_client is not None:
         judge_predictions(
             preds,
@@ -328,6 +332,23 @@ def run_longbench_write(
             progress=progress,
         )
     return score_run(out_dir)
+
+
+def _record_cuts(
+    out_dir: Path, meta: dict, preds: Sequence[dict], settings: GenerationSettings
+) -> dict[str, Any]:
+    """Warn about, and record in run.json (``generation_cuts``, None when there was none), the
+    items whose max_tokens the engine's context cut; returns the merged run.json."""
+    cuts = generation_cuts(preds, settings)
+    if cuts is not None:
+        log.warning(
+            "%d item(s) got fewer than max_tokens %d (as few as %d): prompt + max_tokens exceeded the "
+            "engine's context; recorded in run.json under generation_cuts",
+            cuts["items"],
+            cuts["max_tokens"],
+            cuts["min_effective"],
+        )
+    return check_run_meta(out_dir, {**meta, "generation_cuts": cuts})
 
 
 def _default_name(desc: dict, settings: GenerationSettings) -> str:

@@ -92,3 +92,57 @@ def test_request_seeds_are_stable_and_distinct():
     assert request_seed(0, "a") != request_seed(1, "a")
     assert request_seed(None, "a") is None
     assert 0 <= request_seed(123, "zz") < 2**31
+
+
+def request_of_tokens(engine, rid: str, tokens: int) -> GenerationRequest:
+    """A plan_write chat request whose rendered prompt is a little under ``tokens`` tokens."""
+
+    def size(k: int) -> int:
+        return len(
+            engine.tokenizer.encode(
+                engine.render(GenerationRequest(rid, "word " * k)), add_special_tokens=False
+            )
+        )
+
+    k = tokens
+    for _ in range(20):
+        n = size(k)
+        if tokens - 16 <= n <= tokens:
+            return GenerationRequest(rid, "word " * k)
+        k = max(1, k + (tokens - 8 - n) // 2)
+    raise AssertionError(f"could not build a {tokens}-token prompt")
+
+
+@pytest.mark.slow
+def test_a_request_the_context_cannot_hold_is_cut_loudly_and_recorded(tiny_engine, caplog):
+    # tiny_engine holds 2048 tokens: a 2040-token prompt leaves room for fewer than 64.
+    long = request_of_tokens(tiny_engine, "long", 2040)
+    short = REQUESTS[0]
+    with caplog.at_level("WARNING", logger="rollout.engine"):
+        results = tiny_engine.generate([short, long], SamplingSettings(max_tokens=64, temperature=1.0))
+    by_id = {r.id: r for r in results}
+    room = 2048 - by_id["long"].prompt_tokens
+    assert 0 < room < 64
+    assert (by_id["long"].max_tokens, by_id["long"].max_tokens_requested) == (room, 64)
+    assert by_id["long"].completion_tokens <= room
+    assert (by_id["en"].max_tokens, by_id["en"].max_tokens_requested) == (64, 64)
+    [warning] = [r.getMessage() for r in caplog.records if "cut" in r.getMessage()]
+    assert "max_tokens 64 cut for 1 of 2 request(s) to fit max_model_len 2048" in warning
+    assert f"'long' -> {room}" in warning
+
+
+@pytest.mark.slow
+def test_default_context_is_the_models_own_limit(tiny_model, tiny_engine):
+    # The engine used to default to 8,192 tokens and silently cut every longer request; now the
+    # context is the model's limit (the tiny model's max_position_embeddings: 32,768).
+    from rollout.engine import Engine
+
+    engine = Engine(str(tiny_model), seed=0)
+    try:
+        assert engine.max_model_len == 32768
+        req = request_of_tokens(engine, "long", 8180)  # 8180 + 64 > 8192
+        [r] = engine.generate([req], SamplingSettings(max_tokens=64, temperature=1.0))
+        assert r.prompt_tokens > 8192 - 64
+        assert r.max_tokens == r.max_tokens_requested == 64
+    finally:
+        del engine
