@@ -131,18 +131,40 @@ def test_a_request_the_context_cannot_hold_is_cut_loudly_and_recorded(tiny_engin
     assert f"'long' -> {room}" in warning
 
 
-@pytest.mark.slow
-def test_default_context_is_the_models_own_limit(tiny_model, tiny_engine):
-    # The engine used to default to 8,192 tokens and silently cut every longer request; now the
-    # context is the model's limit (the tiny model's max_position_embeddings: 32,768).
-    from rollout.engine import Engine
+_DEFAULT_CONTEXT_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from test_engine import request_of_tokens
+from rollout.engine import Engine, SamplingSettings
+engine = Engine(sys.argv[1], seed=0)
+req = request_of_tokens(engine, "long", 8180)  # 8180 + 64 > 8192, the old default context
+[r] = engine.generate([req], SamplingSettings(max_tokens=64, temperature=1.0))
+print(json.dumps([engine.max_model_len, r.prompt_tokens, r.max_tokens, r.max_tokens_requested]))
+"""
 
-    engine = Engine(str(tiny_model), seed=0)
-    try:
-        assert engine.max_model_len == 32768
-        req = request_of_tokens(engine, "long", 8180)  # 8180 + 64 > 8192
-        [r] = engine.generate([req], SamplingSettings(max_tokens=64, temperature=1.0))
-        assert r.prompt_tokens > 8192 - 64
-        assert r.max_tokens == r.max_tokens_requested == 64
-    finally:
-        del engine
+
+@pytest.mark.slow
+def test_default_context_is_the_models_own_limit(tiny_model, repo_root):
+    # The engine used to default to 8,192 tokens and silently cut every longer request; now the
+    # context is the model's limit (the tiny model's max_position_embeddings: 32,768). In its own
+    # process: the session's engine already holds this one.
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(repo_root), "VLLM_CPU_KVCACHE_SPACE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _DEFAULT_CONTEXT_SCRIPT, str(tiny_model), str(Path(__file__).parent)],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    context, prompt_tokens, budget, requested = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert context == 32768
+    assert prompt_tokens > 8192 - 64
+    assert budget == requested == 64
