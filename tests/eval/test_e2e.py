@@ -192,6 +192,8 @@ def test_engine_pool_records_a_bad_prompt_and_goes_on(tiny_model, tmp_path):
     preds = predict(items, backend, settings, tmp_path / "p.jsonl", progress=False)
     errors = {p["id"]: p["error"] for p in preds}
     bad = items[2].id
-    assert errors.pop(bad).startswith("engine error: request") and "max_model_len" in preds[2]["error"]
+    error = errors.pop(bad)
+    assert error.startswith("engine error:") and f"request '{bad}': prompt is" in error
+    assert error.endswith("max_model_len is 512: no room to generate")
     assert errors == {it.id: None for it in items if it.id != bad}
     assert all(p["completion_tokens"] <= 4 for p in preds if p["error"] is None)
