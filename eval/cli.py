@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,11 @@ example:
 """
 
 
-def _add_judge_args(p: argparse.ArgumentParser, max_tokens: int = 512, optional: bool = False) -> None:
+def _add_judge_args(
+    p: argparse.ArgumentParser, max_tokens: int = 512, optional: bool = False, protocol: bool = False
+) -> None:
+    """The judge options; with ``protocol`` the numeric ones default to None (unset), so
+    ``--protocol`` can tell an option the user gave from its default (see ``_protocol``)."""
     j = p.add_argument_group("judge")
     j.add_argument("--judge-endpoint", required=not optional, help="OpenAI-compatible base URL of the judge")
     j.add_argument("--judge-model", required=not optional, help="judge model name")
@@ -85,16 +90,24 @@ def _add_judge_args(p: argparse.ArgumentParser, max_tokens: int = 512, optional:
         "--judge-prompt",
         help="another prompt file (placeholders: see the default prompt in the module's docs)",
     )
-    j.add_argument("--judge-attempts", type=int, default=3, help="tries per judgement for unreadable replies")
+    j.add_argument(
+        "--judge-attempts",
+        type=int,
+        default=None if protocol else 3,
+        help="tries per judgement for unreadable replies (default 3)",
+    )
     j.add_argument("--judge-concurrency", type=int, default=8, help="judge requests in flight")
     j.add_argument(
         "--judge-max-tokens",
         type=int,
-        default=max_tokens,
+        default=None if protocol else max_tokens,
         help=f"judge reply budget (tokens; default {max_tokens}; more for reasoning judges)",
     )
     j.add_argument(
-        "--judge-temperature", type=float, default=0.0, help="judge sampling temperature (default 0)"
+        "--judge-temperature",
+        type=float,
+        default=None if protocol else 0.0,
+        help="judge sampling temperature (default 0)",
     )
 
 
@@ -136,13 +149,13 @@ def _add_model_args(
     s = p.add_argument_group("generation")
     s.add_argument(
         "--template",
-        default="plan_write",
+        default=None,
         choices=["plan_write", "direct", "none"],
         help="plan_write scores the <answer> only (default); direct asks for the text only",
     )
     s.add_argument("--style", default="chat", choices=["chat", "base"], help="prompt style for checkpoints")
-    s.add_argument("--max-tokens", type=int, default=32768, help="new tokens per answer (default 32768)")
-    s.add_argument("--temperature", type=float, default=0.5)
+    s.add_argument("--max-tokens", type=int, default=None, help="new tokens per answer (default 32768)")
+    s.add_argument("--temperature", type=float, default=None, help="sampling temperature (default 0.5)")
     s.add_argument("--top-p", type=float, default=0.8)
     s.add_argument("--seed", type=int, default=0)
     if data_cache:
@@ -159,16 +172,33 @@ def _add_model_args(
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+def _protocol(args: argparse.Namespace) -> dict[str, Any]:
+    """The generation and judge values of ``--protocol`` with the options given on top."""
+    from eval.longbench_write import protocol_values
+
+    given = {
+        "template": args.template,
+        "max_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "judge_temperature": getattr(args, "judge_temperature", None),
+        "judge_max_tokens": getattr(args, "judge_max_tokens", None),
+        "judge_attempts": getattr(args, "judge_attempts", None),
+    }
+    return protocol_values(getattr(args, "protocol", "ours"), given)
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from eval.generate import GenerationSettings
 
+    values = _protocol(args)
     return GenerationSettings(
-        template=args.template,
+        template=values["template"],
         style=args.style,
-        max_tokens=args.max_tokens,
-        temperature=args.temperature,
+        max_tokens=values["max_tokens"],
+        temperature=values["temperature"],
         top_p=args.top_p,
         seed=args.seed,
+        measure=values["measure"],
     )
 
 
@@ -228,6 +258,13 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
         raise ValueError("give --judge-endpoint and --judge-model (or --no-judge for the length score only)")
     args.data = str(resolve_data(args.data, "longbench-write"))
     prompt = JudgePrompt.from_file(args.judge_prompt) if args.judge_prompt else JudgePrompt.default()
+    values = _protocol(args)
+    if args.protocol == "longbench-write" and not args.judge_prompt and not args.no_judge:
+        print(
+            "warning: --protocol longbench-write without --judge-prompt judges with this project's "
+            "prompt; pass the official evaluation/judge.txt for published-number comparability",
+            file=sys.stderr,
+        )
     out_dir = _prepare(args)
     judge = None if args.no_judge else _judge_client(args, out_dir)
     res = run_longbench_write(
@@ -237,11 +274,12 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
         _settings(args),
         judge_client=judge,
         judge_prompt=prompt,
-        judge_attempts=args.judge_attempts,
-        judge_params=_judge_params(args),
+        judge_attempts=values["judge_attempts"],
+        judge_params={"max_tokens": values["judge_max_tokens"], "temperature": values["judge_temperature"]},
         limit=args.limit,
         name=args.name,
         progress=not args.no_progress,
+        protocol=args.protocol,
     )
     print(f"\nLongBench-Write: {res['run']['name']}  (judge prompt {prompt.version} #{prompt.hash})")
     rows = [
@@ -422,9 +460,19 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_model_args(p, data_cache="longbench-write")
-    _add_judge_args(p, optional=True)
-    j = p.add_argument_group("judge")
-    j.add_argument("--no-judge", action="store_true", help="length score only")
+    _add_judge_args(p, optional=True, protocol=True)
+    p.add_argument(
+        "--protocol",
+        default="ours",
+        choices=["ours", "longbench-write"],
+        help=(
+            "ours (default): plan-then-write, the <answer> measured, judge at temperature 0 with 512 "
+            "reply tokens; longbench-write: the official scripts' settings (bare prompt, whole "
+            "response measured, judge temperature 0.5, 1024 reply tokens, 5 tries); options that "
+            "conflict with it are refused"
+        ),
+    )
+    p.add_argument("--no-judge", action="store_true", help="length score only")
     p.set_defaults(func=_cmd_lbw)
 
     a = sub.add_parser(

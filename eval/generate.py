@@ -30,11 +30,14 @@ __all__ = [
     "CheckpointBackend",
     "EndpointBackend",
     "prediction_record",
+    "generation_cuts",
     "JsonlAppender",
     "predict",
 ]
 
 OnResult = Callable[[dict], None]
+# What a prediction's length and judgement are taken from (see GenerationSettings.measure).
+MEASURES = ("answer", "response")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,9 @@ class GenerationSettings:
     """How answers are drawn; stored with every prediction and in the run's metadata.
 
     Defaults follow LongBench-Write's own generation (temperature 0.5, top-p 0.8, up to 32768
-    new tokens); ``max_tokens`` counts tokens.
+    new tokens); ``max_tokens`` counts tokens. ``measure`` says what is measured and judged:
+    ``answer`` (the ``<answer>`` part, or the whole text when it has no tags) or ``response``
+    (the whole response, plan included, as the official LongBench-Write scripts do).
     """
 
     template: str = "plan_write"
@@ -51,10 +56,13 @@ class GenerationSettings:
     temperature: float = 0.5
     top_p: float = 0.8
     seed: int = 0
+    measure: str = "answer"
 
     def __post_init__(self) -> None:
         if self.template not in TEMPLATES:
             raise ValueError(f"unknown template {self.template!r}; choose one of {', '.join(TEMPLATES)}")
+        if self.measure not in MEASURES:
+            raise ValueError(f"unknown measure {self.measure!r}; choose one of {', '.join(MEASURES)}")
         if self.max_tokens < 1:
             raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
 
@@ -72,11 +80,15 @@ def prediction_record(
     completion_tokens: int | None = None,
     seconds: float | None = None,
     error: str | None = None,
+    max_tokens: int | None = None,
 ) -> dict[str, Any]:
     """The stored prediction of one item: full response, plan, answer and their lengths.
 
-    ``answer_len`` / ``plan_len`` are in words (English) / CJK characters. ``error`` is set (and
-    the text fields empty) when no response could be obtained; such items are retried on resume.
+    ``answer_len`` / ``plan_len`` are in words (English) / CJK characters. With
+    ``settings.measure == "response"`` the scored ``answer`` is the whole response (plan
+    included). ``max_tokens`` is the completion budget the item really had (tokens; below
+    ``settings.max_tokens`` when the engine's context cut it). ``error`` is set (and the text
+    fields empty) when no response could be obtained; such items are retried on resume.
     """
     rec: dict[str, Any] = {**item.to_dict(), "settings": settings.to_dict()}
     if error is not None or response is None:
@@ -84,20 +96,43 @@ def prediction_record(
         return rec
     parsed = parse_response(response)
     plan = parsed.think if settings.template == "plan_write" else ""
+    answer = response if settings.measure == "response" else parsed.answer
     rec.update(
         error=None,
         response=response,
         plan=plan,
-        answer=parsed.answer,
-        answer_len=count_words(parsed.answer),
+        answer=answer,
+        answer_len=count_words(answer),
         plan_len=count_words(plan),
         well_formed=parsed.well_formed,
         problems=list(parsed.problems),
         finish_reason=finish_reason,
         completion_tokens=completion_tokens,
         seconds=seconds,
+        max_tokens=settings.max_tokens if max_tokens is None else max_tokens,
     )
     return rec
+
+
+def generation_cuts(predictions: Sequence[dict], settings: GenerationSettings) -> dict[str, Any] | None:
+    """Run metadata for items whose completion budget was cut below ``settings.max_tokens``
+    (the engine's context could not hold prompt + max_tokens), or None when none was:
+    ``{"max_tokens", "items", "min_effective", "ids"}`` (tokens; the first 20 ids)."""
+    cut = [
+        p
+        for p in predictions
+        if p.get("error") is None
+        and isinstance(p.get("max_tokens"), int)
+        and p["max_tokens"] < settings.max_tokens
+    ]
+    if not cut:
+        return None
+    return {
+        "max_tokens": settings.max_tokens,
+        "items": len(cut),
+        "min_effective": min(p["max_tokens"] for p in cut),
+        "ids": [p["id"] for p in cut[:20]],
+    }
 
 
 class EndpointBackend:
@@ -184,7 +219,8 @@ class CheckpointBackend:
         self._engine: Any = engine
 
     def describe(self) -> dict[str, Any]:
-        """Run metadata: backend kind, checkpoint path and engine settings."""
+        """Run metadata: backend kind, checkpoint path and engine settings (``max_model_len``
+        absent: the model's own limit)."""
         return {
             "backend": "checkpoint",
             "model": self.model,
@@ -211,6 +247,7 @@ class CheckpointBackend:
             finish_reason=res.finish_reason,
             completion_tokens=res.completion_tokens,
             seconds=res.seconds,
+            max_tokens=res.max_tokens,
         )
 
     def generate(
@@ -255,6 +292,10 @@ class CheckpointBackend:
                 sampling,
                 progress=progress,
                 on_result=lambda res: on_result(self._record(by_id[res.id], res, settings)),
+                # As in-process: a request the engine rejects fails alone, with its reason.
+                on_error=lambda req, exc: on_result(
+                    prediction_record(by_id[req.id], None, settings, error=f"engine error: {exc}")
+                ),
             )
         finally:
             pool.shutdown()

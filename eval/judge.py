@@ -166,11 +166,13 @@ _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 def json_objects(text: str) -> list[dict]:
     """Every JSON object found in ``text``: whole text, fenced blocks, then any ``{...}`` span."""
     found: list[dict] = []
-    decoder = json.JSONDecoder()
+    # strict=False: raw newlines and tabs inside JSON strings (a judge's multi-line comment) are
+    # read, as the official LongBench-Write script reads them (it deletes newlines before parsing).
+    decoder = json.JSONDecoder(strict=False)
     chunks = [text.strip()] + [m.group(1).strip() for m in _FENCE.finditer(text)]
     for chunk in chunks:
         try:
-            obj = json.loads(chunk)
+            obj = decoder.decode(chunk)
         except (json.JSONDecodeError, ValueError):
             continue
         if isinstance(obj, dict):

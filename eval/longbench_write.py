@@ -21,12 +21,13 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem, load_items
-from eval.generate import GenerationSettings, predict
+from eval.generate import GenerationSettings, generation_cuts, predict
 from eval.judge import JudgePrompt, judge_to_file, parse_quality, quality_correction, quality_record
 from eval.scoring import bucket_of, length_score, overall_score, summarize
 from rollout.jsonl import latest_by_key
@@ -34,6 +35,8 @@ from rollout.text import count_words  # the project's one word counter (shared w
 
 __all__ = [
     "EVALUATOR_VERSION",
+    "PROTOCOLS",
+    "protocol_values",
     "run_longbench_write",
     "score_run",
     "check_run_meta",
@@ -45,11 +48,70 @@ __all__ = [
     "count_words",
 ]
 
+log = logging.getLogger(__name__)
+
 # Bump when what a score means changes (scoring rules, answer extraction).
 EVALUATOR_VERSION = "lbw-1"
 
-# run.json fields that must match to resume a run directory (anything else may change).
-_IDENTITY = ("benchmark", "backend", "model", "endpoint", "settings")
+# run.json fields that must match to resume a run directory (anything else may change). For
+# "data" the file's content hash counts (the same file moved is the same data; --limit may change).
+_IDENTITY = ("benchmark", "backend", "model", "endpoint", "settings", "data")
+
+
+def _identity_value(meta: dict[str, Any], key: str) -> Any:
+    value = meta.get(key)
+    if key == "data" and isinstance(value, dict):
+        return value.get("sha256")
+    return value
+
+
+# What each --protocol fixes. "ours": this project's defaults (plan-then-write, the <answer> is
+# measured and judged, a deterministic judge). "longbench-write": what THUDM/LongWriter's
+# evaluation/ scripts do (pred.py: the bare prompt, 32768 new tokens, temperature 0.5, the whole
+# response counted; eval_quality.py: judge temperature 0.5, 1024 reply tokens, up to 5 tries).
+PROTOCOLS: dict[str, dict[str, Any]] = {
+    "ours": {
+        "template": "plan_write",
+        "max_tokens": 32768,
+        "temperature": 0.5,
+        "measure": "answer",
+        "judge_temperature": 0.0,
+        "judge_max_tokens": 512,
+        "judge_attempts": 3,
+    },
+    "longbench-write": {
+        "template": "none",
+        "max_tokens": 32768,
+        "temperature": 0.5,
+        "measure": "response",
+        "judge_temperature": 0.5,
+        "judge_max_tokens": 1024,
+        "judge_attempts": 5,
+    },
+}
+
+
+def protocol_values(protocol: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The settings of ``protocol`` (see :data:`PROTOCOLS`) with the user's ``given`` values.
+
+    A value left None takes the protocol's. Under ``ours`` a given value wins; under
+    ``longbench-write`` a given value that differs from the official one is a ValueError (the run
+    would no longer be comparable with published numbers while claiming to be).
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    fixed = PROTOCOLS[protocol]
+    out = dict(fixed)
+    for key, value in given.items():
+        if value is None:
+            continue
+        if protocol != "ours" and key in fixed and value != fixed[key]:
+            raise ValueError(
+                f"--protocol {protocol} uses {key}={fixed[key]!r} (as the official scripts); "
+                f"{key}={value!r} conflicts with it: drop the option or use --protocol ours"
+            )
+        out[key] = value
+    return out
 
 
 def _now() -> str:
@@ -65,17 +127,22 @@ def check_run_meta(out_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
     """Merge ``meta`` into ``out_dir/run.json``, refusing a directory that holds another run.
 
     Raises ``ValueError`` naming the differing fields when the stored run has another model,
-    backend, endpoint or generation settings, so results are never silently mixed.
+    backend, endpoint, generation settings or data file (by content hash), so results of two
+    models or two data sets are never silently mixed into one ``scores.json``.
     """
     path = out_dir / "run.json"
     old: dict[str, Any] = {}
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
-        diff = [k for k in _IDENTITY if k in old and old.get(k) != meta.get(k)]
+        diff = [k for k in _IDENTITY if k in old and _identity_value(old, k) != _identity_value(meta, k)]
         if diff:
+            shown = {k: old.get(k) for k in diff}
+            if "data" in shown and isinstance(old.get("data"), dict):
+                d = old["data"]
+                shown["data"] = f"{d.get('path')} (sha256 {d.get('sha256')})"
             raise ValueError(
                 f"{out_dir} holds a run with other {', '.join(diff)} "
-                f"({', '.join(f'{k}={old.get(k)!r}' for k in diff)}); use another --out"
+                f"({', '.join(f'{k}={v!r}' for k, v in shown.items())}); use another --out"
             )
     merged = {**old, **meta, "created": old.get("created", _now()), "updated": _now()}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -262,19 +329,21 @@ def run_longbench_write(
     limit: int | None = None,
     name: str | None = None,
     progress: bool = True,
+    protocol: str = "ours",
 ) -> dict[str, Any]:
     """Evaluate one model on LongBench-Write into ``out_dir``; return the scores (see module doc).
 
     ``backend`` is a :class:`eval.generate.CheckpointBackend` or
     :class:`eval.generate.EndpointBackend`; ``judge_client`` an
     :class:`rollout.endpoint.EndpointClient` for the judge (None: length score only).
+    ``protocol`` (recorded in run.json) names the :data:`PROTOCOLS` entry the caller resolved
+    ``settings`` and the judge parameters from.
     """
     out_dir = Path(out_dir)
     items: list[EvalItem] = load_items(data, limit=limit)
     judge_prompt = judge_prompt or JudgePrompt.default()
-    preds = start_run(
-        out_dir,
-        run_meta(
+    meta = {
+        **run_meta(
             "longbench-write",
             EVALUATOR_VERSION,
             backend,
@@ -287,11 +356,17 @@ def run_longbench_write(
             judge_attempts=judge_attempts,
             judge_params=judge_params,
         ),
+        "protocol": protocol,
+    }
+    preds = start_run(
+        out_dir,
+        meta,
         items,
         backend,
         settings,
         progress=progress,
     )
+    _record_cuts(out_dir, meta, preds, settings)
     if judge_client is not None:
         judge_predictions(
             preds,
@@ -303,6 +378,23 @@ def run_longbench_write(
             progress=progress,
         )
     return score_run(out_dir)
+
+
+def _record_cuts(
+    out_dir: Path, meta: dict, preds: Sequence[dict], settings: GenerationSettings
+) -> dict[str, Any]:
+    """Warn about, and record in run.json (``generation_cuts``, None when there was none), the
+    items whose max_tokens the engine's context cut; returns the merged run.json."""
+    cuts = generation_cuts(preds, settings)
+    if cuts is not None:
+        log.warning(
+            "%d item(s) got fewer than max_tokens %d (as few as %d): prompt + max_tokens exceeded the "
+            "engine's context; recorded in run.json under generation_cuts",
+            cuts["items"],
+            cuts["max_tokens"],
+            cuts["min_effective"],
+        )
+    return check_run_meta(out_dir, {**meta, "generation_cuts": cuts})
 
 
 def _default_name(desc: dict, settings: GenerationSettings) -> str:

@@ -89,7 +89,7 @@ def run_ruler(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run LongWrite-Ruler for one model into ``out_dir`` (resumable); return ``ruler.json``'s dict."""
-    from eval.longbench_write import EVALUATOR_VERSION, _default_name, check_run_meta, file_sha
+    from eval.longbench_write import EVALUATOR_VERSION, _default_name, _record_cuts, check_run_meta, file_sha
 
     if not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
@@ -109,7 +109,8 @@ def run_ruler(
             "judge": None,
         },
     )
-    predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
+    preds = predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
+    meta = _record_cuts(out_dir, meta, preds, settings)
     result = {"run": meta, **ruler_from_run(out_dir, tolerance)}
     (out_dir / "ruler.json").write_text(
         json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

@@ -35,6 +35,7 @@ __all__ = [
     "RewardConfig",
     "ComponentScore",
     "Reward",
+    "RewardError",
     "Batch",
     "register_reward",
     "get_reward",
@@ -288,20 +289,12 @@ def _wrap_sample_fn(name: str, fn: Callable[..., Any]) -> ScoreFn:
     """A batch scorer from a per-sample ``fn(prompt, response, metadata, **options)``.
 
     ``fn`` may return a number, None (missing), ``(number, reasons)`` or a ComponentScore. An
-    exception or a non-finite number makes the value missing with a reason, never a crash.
+    exception is a bug in the reward: it propagates (``score_batch`` names the sample); a reward
+    that may legitimately have no value returns None with its reason.
     """
 
     def score(batch: Batch, options: dict) -> list[ComponentScore]:
-        out = []
-        for s in batch.samples:
-            try:
-                result = fn(s.prompt, s.response, s.metadata, **options)
-            except Exception as exc:  # a user reward's bug must not stop training
-                log.warning("reward %s raised %s: %s", name, type(exc).__name__, exc)
-                out.append(ComponentScore(None, [f"{name}: raised {type(exc).__name__}: {exc}"]))
-                continue
-            out.append(_as_component(name, result))
-        return out
+        return [_as_component(name, fn(s.prompt, s.response, s.metadata, **options)) for s in batch.samples]
 
     return score
 
@@ -317,7 +310,7 @@ def _as_component(name: str, result: Any) -> ComponentScore:
     try:
         value = float(result)
     except (TypeError, ValueError):
-        return ComponentScore(None, [f"{name}: returned non-numeric {type(result).__name__}"])
+        raise TypeError(f"reward {name!r} returned a {type(result).__name__}, not a number or None") from None
     return ComponentScore(value, reasons)
 
 
@@ -534,17 +527,60 @@ class RewardConfig:
 # ---------------------------------------------------------------------------------------------
 
 
-def _finite_unit(value: Any) -> float | None:
-    """``value`` clipped to [0, 1], or None when it is missing or not a finite number."""
+class RewardError(RuntimeError):
+    """A reward broke its contract (raised, or gave a value outside [0, 1]): a bug, never a score."""
+
+
+def _sample_label(batch: Batch, i: int) -> str:
+    """``sample i (id=..., prompt='...')``: enough to find the sample that broke a reward."""
+    s = batch.samples[i]
+    sid = s.metadata.get("id")
+    head = s.prompt[:80] + ("..." if len(s.prompt) > 80 else "")
+    return f"sample {i}" + (f" (id={sid!r})" if sid is not None else "") + f", prompt {head!r}"
+
+
+def _checked_value(name: str, value: Any, batch: Batch, i: int) -> float | None:
+    """``value`` as a float in [0, 1], None when missing; anything else is a :class:`RewardError`
+    (no clipping: a reward out of its documented range is a bug to see, not a number to fix)."""
     if value is None:
         return None
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return None
-    if not math.isfinite(v):
-        return None
-    return min(1.0, max(0.0, v))
+        raise RewardError(
+            f"reward {name!r} gave {value!r} ({type(value).__name__}) for {_sample_label(batch, i)}: "
+            "a reward returns a number in [0, 1] or None"
+        ) from None
+    if not (math.isfinite(v) and 0.0 <= v <= 1.0):
+        raise RewardError(
+            f"reward {name!r} gave {v!r} for {_sample_label(batch, i)}: outside its range [0, 1]"
+        )
+    return v
+
+
+def _score_one_reward(name: str, reward: Reward, batch: Batch, options: dict) -> list[ComponentScore]:
+    """``reward`` over ``batch``; when it raises, find and name the first sample it raises on.
+
+    A reward that cannot score (a network judge down, no target) returns None with a reason; an
+    exception is a bug, so it propagates as a :class:`RewardError` naming the sample.
+    """
+    try:
+        scores = list(reward.score(batch, options))
+    except Exception as exc:
+        culprit = "the batch"
+        for i in range(len(batch)):
+            one = Batch([batch.samples[i]])
+            try:
+                reward.score(one, options)
+            except Exception:
+                culprit = _sample_label(batch, i)
+                break
+        raise RewardError(
+            f"reward {name!r} raised {type(exc).__name__} on {culprit} (of a batch of {len(batch)}): {exc}"
+        ) from exc
+    if len(scores) != len(batch):
+        raise RewardError(f"reward {name!r} returned {len(scores)} scores for {len(batch)} samples")
+    return scores
 
 
 def score_batch(
@@ -554,8 +590,11 @@ def score_batch(
     """Score every sample with every configured reward; one :class:`RewardBreakdown` per sample.
 
     Responses are parsed once; all embedding-based parts share one batched MiniLM encode. Never
-    raises on bad model output: a reward that fails for the batch is missing (None) for every
-    sample, with a reason, and the total is the weighted mean of what is available.
+    raises on bad model output (that scores low, with a reason). A value may be missing (None)
+    only when the reward itself says so with a reason (a network judge, served RM or range
+    predictor that failed); the total is then the weighted mean of what is available. A reward
+    that raises, returns a non-number or a value outside [0, 1] is a bug: :class:`RewardError`
+    naming the reward and the sample, never a silently missing or clipped value.
     """
     config = RewardConfig.coerce(config)
     batch = Batch(samples)
@@ -579,16 +618,9 @@ def score_batch(
         log.exception("batched embedding failed")
         raise
 
-    per_reward: dict[str, list[ComponentScore]] = {}
-    for name, _, reward, options in plan:
-        try:
-            scores = list(reward.score(batch, options))
-            if len(scores) != len(batch):
-                raise RuntimeError(f"returned {len(scores)} scores for {len(batch)} samples")
-        except Exception as exc:
-            log.exception("reward %s failed on a batch of %d", name, len(batch))
-            scores = [ComponentScore(None, [f"{name}: failed ({type(exc).__name__}: {exc})"])] * len(batch)
-        per_reward[name] = scores
+    per_reward: dict[str, list[ComponentScore]] = {
+        name: _score_one_reward(name, reward, batch, options) for name, _, reward, options in plan
+    }
 
     out = []
     for i in range(len(batch)):
@@ -598,9 +630,7 @@ def score_batch(
         num = den = 0.0
         for name, weight, _, _ in plan:
             cs = per_reward[name][i]
-            value = _finite_unit(cs.value)
-            if value is None and cs.value is not None:
-                reasons.append(f"{name}: non-finite value {cs.value!r} treated as missing")
+            value = _checked_value(name, cs.value, batch, i)
             components[name] = value
             reasons.extend(cs.reasons)
             for key, val in cs.details.items():
@@ -609,7 +639,7 @@ def score_batch(
                 num += weight * value
                 den += weight
         if den > 0:
-            total = min(1.0, max(0.0, num / den))
+            total = num / den  # a weighted mean of values in [0, 1]
         else:
             total = 0.0
             reasons.append("total: no weighted component available, total set to 0")

@@ -3,7 +3,8 @@
 Each input line is an object with ``prompt`` and ``response`` (optional ``id``, optional
 ``target`` = ``{"lower", "upper"[, "unit"]}``, optional ``metadata``). Each output line is the
 input plus ``reward``: ``{"total", "components", "reasons", "details", "answer_len",
-"think_len"}``. A malformed line is reported as ``FILE:LINE: why`` and skipped; the rest are scored.
+"think_len"}``. A malformed line is reported as ``FILE:LINE: why`` and skipped; the rest are scored
+(the exit status is 1 when every line is malformed: nothing was scored).
 Output is written batch by batch, so ``--resume`` continues an interrupted run without repeating
 or losing lines.
 """
@@ -218,4 +219,7 @@ def _score_command(args: argparse.Namespace) -> int:
         + (f", skipped {len(errors)} malformed line(s)" if errors else ""),
         file=sys.stderr,
     )
+    if errors and not scored and not skipped:
+        print(f"longwrite rm score: every line of {args.inp} is malformed; nothing scored", file=sys.stderr)
+        return 1
     return 0

@@ -38,17 +38,18 @@ def minilm_path() -> Path:
 
 
 def load_minilm(device: str | None = None):
-    """The SentenceTransformer, loaded offline on first call and cached for the process.
+    """The SentenceTransformer, loaded on first call from the bundled files and cached for the process.
 
-    ``device`` defaults to CPU: the encoder is small and the GPUs belong to the policy.
+    ``device`` defaults to CPU: the encoder is small and the GPUs belong to the policy. The load
+    reads the local directory only (``local_files_only``); nothing in the process environment is
+    changed, so other code (a judge, a tokenizer download) keeps the user's hub settings.
     """
     device = device or os.environ.get("LONGWRITE_EMBED_DEVICE", "cpu")
     with _lock:
         if device not in _models:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
-            _models[device] = SentenceTransformer(str(minilm_path()), device=device)
+            _models[device] = SentenceTransformer(str(minilm_path()), device=device, local_files_only=True)
         return _models[device]
 
 

@@ -205,13 +205,20 @@ def step_metrics(
     dist = distribution(raw_total)
     if dist:
         out[f"{p}/reward/score/mean"] = dist["mean"]
-    # The weighted mean of the components, as verl's GRPO would have combined them.
-    wsum = sum(weights.get(k, 0.0) for k in scores)
-    if wsum > 0:
-        combined = np.zeros(n)
-        for name, values in scores.items():
-            combined += weights.get(name, 0.0) * np.nan_to_num(np.asarray(values, dtype=float))
-        out[f"{p}/reward/weighted_mean/mean"] = float((combined / wsum).mean())
+    # The weighted mean of each sample's available components (as RewardBreakdown.total): a
+    # missing component leaves the mean, it is not a 0. Samples with none are counted apart.
+    num, den = np.zeros(n), np.zeros(n)
+    for name, values in scores.items():
+        w = weights.get(name, 0.0)
+        arr = np.asarray(values, dtype=float)
+        ok = ~np.isnan(arr)
+        if w > 0:
+            num[ok] += w * arr[ok]
+            den[ok] += w
+    has = den > 0
+    if has.any():
+        out[f"{p}/reward/weighted_mean/mean"] = float((num[has] / den[has]).mean())
+    out[f"{p}/reward/weighted_mean/none_available_ratio"] = float((~has).mean())
 
     adv = np.asarray(advantages, dtype=float)
     out[f"{p}/advantage/mean"] = float(adv.mean())

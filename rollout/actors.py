@@ -54,7 +54,7 @@ class _EngineWorker:
 
 @dataclass
 class _Chunk:
-    index: int
+    index: tuple[int, ...]  # (n,) for a chunk of the split, (n, i) for request i of a rejected one
     requests: list[GenerationRequest]
     runs: int = 0  # how many times it was submitted
 
@@ -144,7 +144,9 @@ class EnginePool:
 
     def _chunks(self, requests: Sequence[GenerationRequest]) -> list[_Chunk]:
         size = self.chunk_size or max(1, min(64, math.ceil(len(requests) / (4 * self.num_engines))))
-        return [_Chunk(i, list(requests[s : s + size])) for i, s in enumerate(range(0, len(requests), size))]
+        return [
+            _Chunk((i,), list(requests[s : s + size])) for i, s in enumerate(range(0, len(requests), size))
+        ]
 
     def generate(
         self,
@@ -152,12 +154,16 @@ class EnginePool:
         sampling: SamplingSettings,
         progress: bool | str = True,
         on_result: Callable[[GenerationResult], Any] | None = None,
+        on_error: Callable[[GenerationRequest, Exception], Any] | None = None,
     ) -> list[GenerationResult]:
         """Generate ``sampling.n`` samples for every request across the pool; results ordered like
         :meth:`Engine.generate` (by request, then sample). ``on_result`` is called with each result
         as its chunk finishes (e.g. to append it to a file). Raises RuntimeError when actors keep
-        dying beyond ``max_restarts``; an engine's own error (e.g. a prompt too long) is re-raised
-        after the results already received were handed to ``on_result``."""
+        dying beyond ``max_restarts``. An engine's own rejection of a request (a ValueError, e.g.
+        a prompt too long for the context): with ``on_error`` the rejected chunk is re-run request
+        by request, so only the bad requests fail, each reported as ``on_error(request, error)``
+        while the rest go on; without it the error is re-raised after the results already
+        received were handed to ``on_result``."""
         import ray
         from tqdm.auto import tqdm
 
@@ -167,7 +173,7 @@ class EnginePool:
         if not requests:
             return []
         pending = deque(self._chunks(requests))
-        done: dict[int, list[GenerationResult]] = {}
+        done: dict[tuple[int, ...], list[GenerationResult]] = {}
         owner: dict[Any, tuple[_Slot, _Chunk]] = {}
         bar = tqdm(
             total=len(requests),
@@ -201,7 +207,18 @@ class EnginePool:
                     fill()
                     continue
                 except ray.exceptions.RayTaskError as exc:
-                    raise exc.as_instanceof_cause() from None
+                    cause = exc.as_instanceof_cause()
+                    if on_error is None or not isinstance(cause, ValueError):
+                        raise cause from None
+                    if len(chunk.requests) > 1:  # find the bad request(s): one by one
+                        for i, req in enumerate(chunk.requests):
+                            pending.append(_Chunk((*chunk.index, i), [req]))
+                    else:
+                        on_error(chunk.requests[0], cause)
+                        done[chunk.index] = []
+                        bar.update(1)
+                    fill()
+                    continue
                 if chunk.index in done:  # cannot happen: a chunk is accepted once
                     continue
                 done[chunk.index] = results

@@ -100,7 +100,7 @@ def run_generate(
     temperature: float = 0.8,
     top_p: float = 1.0,
     seed: int = 0,
-    max_model_len: int = 8192,
+    max_model_len: int | None = None,
     engines: int = 1,
     tensor_parallel_size: int = 1,
     ray_address: str | None = None,
@@ -111,8 +111,10 @@ def run_generate(
     """Generate the requests of ``prompts`` not yet complete in ``out`` and append them
     (``n`` jsonl lines per request). ``engines`` > 1 or a ``ray_address`` uses an EnginePool,
     else one in-process Engine working through ``batch_size`` requests at a time; ``engine`` may be
-    an already loaded :class:`rollout.engine.Engine` to use instead. Returns counts:
-    ``{"requests", "skipped", "generated"}`` (requests)."""
+    an already loaded :class:`rollout.engine.Engine` to use instead. ``max_model_len`` None: the
+    model's own context limit. Returns counts: ``{"requests", "skipped", "generated", "cut"}``
+    (requests; ``cut``: requests whose ``max_tokens`` did not fit the context and were given the
+    room left, logged; each output line holds its effective ``max_tokens``)."""
     from rollout.engine import GenerationRequest, SamplingSettings
 
     rows = read_prompts(prompts)
@@ -121,16 +123,14 @@ def run_generate(
     sampling = SamplingSettings(max_tokens=max_tokens, temperature=temperature, top_p=top_p, n=n, seed=seed)
     finished = load_finished(out, n)
     todo = [r for r in rows if r["id"] not in finished]
-    counts = {"requests": len(rows), "skipped": len(rows) - len(todo), "generated": 0}
+    counts = {"requests": len(rows), "skipped": len(rows) - len(todo), "generated": 0, "cut": 0}
     if not todo:
         return counts
     extras = {r["id"]: {k: v for k, v in r.items() if k not in ("id", "prompt")} for r in rows}
     requests = [GenerationRequest(r["id"], r["prompt"], template=template, style=style) for r in todo]
-    engine_kwargs = {
-        "max_model_len": max_model_len,
-        "seed": seed,
-        "tensor_parallel_size": tensor_parallel_size,
-    }
+    engine_kwargs = {"seed": seed, "tensor_parallel_size": tensor_parallel_size}
+    if max_model_len is not None:
+        engine_kwargs["max_model_len"] = max_model_len
 
     # Samples of one request arrive together; write them together.
     pending: dict[str, list] = defaultdict(list)
@@ -141,6 +141,8 @@ def run_generate(
         if len(pending[result.id]) == n:
             _append(out, sorted(pending.pop(result.id), key=lambda d: d["sample_index"]))
             counts["generated"] += 1
+            if result.max_tokens is not None and result.max_tokens < max_tokens:
+                counts["cut"] += 1
 
     if engine is None and (engines > 1 or ray_address):
         from rollout.actors import EnginePool
@@ -239,6 +241,12 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         f"{args.out}: {counts['generated']} request(s) generated, {counts['skipped']} already done "
         f"({counts['requests']} in {args.prompts})"
     )
+    if counts["cut"]:
+        print(
+            f"warning: {counts['cut']} request(s) got fewer than --max-tokens {args.max_tokens} tokens: "
+            "prompt + max_tokens exceeded the context (each line's max_tokens holds its budget)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -326,7 +334,12 @@ def register(subparsers) -> None:
     g.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default: 0.8)")
     g.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default: 1.0)")
     g.add_argument("--seed", type=int, default=0, help="base seed; each request derives its own")
-    g.add_argument("--max-model-len", type=_positive, default=8192, help="prompt + completion tokens")
+    g.add_argument(
+        "--max-model-len",
+        type=_positive,
+        default=None,
+        help="engine context, prompt + completion tokens (default: the model's own limit)",
+    )
     g.add_argument("--engines", type=_positive, default=1, help="vLLM engines (Ray actors when > 1)")
     g.add_argument("--tensor-parallel-size", type=_positive, default=1, help="GPUs per engine")
     g.add_argument("--ray-address", default=None, help="an existing Ray cluster (default: local)")

@@ -7,6 +7,8 @@ client makes those runs cheap to repeat and hard to break:
 * a concurrency limit, and optional requests-per-minute / tokens-per-minute limits;
 * retries with exponential backoff and jitter on 429, 5xx, timeouts, dropped connections and
   malformed bodies (honouring ``Retry-After``); other errors (400, 401, ...) fail at once;
+* a reply whose message content is null (a refusal, a content filter, a reasoning model out of
+  budget) is a failure naming why, never an empty success; it is not cached;
 * a per-request timeout (seconds, per attempt);
 * an append-only jsonl cache keyed by a hash of (model, messages, params): a re-run - also after
   the process was killed mid-write - never pays twice for a finished request (a torn last line is
@@ -363,6 +365,12 @@ class EndpointClient:
             except _Fatal as exc:
                 error = str(exc)
                 break
+            empty = _null_content_reason(data)
+            if empty is not None:
+                # Not an empty success: the reply has no text at all (a refusal, a content filter,
+                # a reasoning model out of budget, a tool call). Not cached, so a re-run asks again.
+                error = empty
+                break
             choices = [
                 {"text": c["message"].get("content") or "", "finish_reason": c.get("finish_reason")}
                 for c in data["choices"]
@@ -485,6 +493,24 @@ def _validate(text: str) -> dict:
         if content is not None and not isinstance(content, str):
             raise _Retryable("malformed response: message content is not a string")
     return data
+
+
+def _null_content_reason(data: dict) -> str | None:
+    """Why the first choice carries ``content: null`` (None when it carries a string): its
+    finish reason and any refusal, tool call or reasoning text the server sent instead."""
+    choice = data["choices"][0]
+    message = choice["message"]
+    if message.get("content") is not None:
+        return None
+    parts = [f"finish_reason={choice.get('finish_reason')!r}"]
+    if message.get("refusal"):
+        parts.append(f"refusal: {str(message['refusal'])[:200]!r}")
+    if message.get("tool_calls"):
+        parts.append(f"{len(message['tool_calls'])} tool call(s)")
+    for key in ("reasoning_content", "reasoning"):
+        if isinstance(message.get(key), str) and message[key]:
+            parts.append(f"{len(message[key])} characters of {key} only")
+    return "no content in the reply (content: null; " + "; ".join(parts) + ")"
 
 
 def _error_message(text: str, status: int) -> str:

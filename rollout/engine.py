@@ -88,7 +88,10 @@ class GenerationResult:
     """One sample. ``prompt`` is the user's request (not the rendered prompt); ``text`` the raw
     completion; ``think`` / ``answer`` / ``well_formed`` / ``problems`` from
     :func:`rollout.format.parse_response`; token counts in tokens; ``finish_reason`` 'stop' (EOS
-    or a stop string) or 'length' (hit max_tokens); ``seconds`` the request's generation time."""
+    or a stop string) or 'length' (hit max_tokens); ``seconds`` the request's generation time.
+    ``max_tokens`` is the completion budget this sample really had (tokens) and
+    ``max_tokens_requested`` the one asked for: they differ when the prompt left less room in
+    the engine's context (a cut that is logged, never silent)."""
 
     id: str
     sample_index: int
@@ -102,6 +105,8 @@ class GenerationResult:
     completion_tokens: int
     finish_reason: str
     seconds: float
+    max_tokens: int | None = None
+    max_tokens_requested: int | None = None
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -138,7 +143,11 @@ def is_cpu_host() -> bool:
 class Engine:
     """One ``vllm.LLM`` holding ``model`` (a local checkpoint path or a hub name).
 
-    ``max_model_len`` (tokens: prompt + completion); ``dtype`` 'auto' means float32 on CPU and
+    ``max_model_len`` (tokens: prompt + completion) defaults to the model's own limit (its
+    ``max_position_embeddings``, as vLLM derives it), so a request gets its whole ``max_tokens``
+    whenever prompt + max_tokens fit the model; a smaller value saves KV-cache memory, and a
+    request it cannot hold is cut with a warning and the effective budget on every result.
+    ``dtype`` 'auto' means float32 on CPU and
     the checkpoint's dtype on GPU; ``enforce_eager`` None means eager on CPU (fast start) and
     CUDA graphs on GPU; ``gpu_memory_utilization`` applies on GPU only. Extra keyword arguments
     for ``vllm.LLM`` may be passed as ``llm_kwargs``.
@@ -148,7 +157,7 @@ class Engine:
         self,
         model: str,
         *,
-        max_model_len: int = 8192,
+        max_model_len: int | None = None,
         dtype: str = "auto",
         tensor_parallel_size: int = 1,
         seed: int = 0,
@@ -171,20 +180,27 @@ class Engine:
 
         kwargs: dict[str, Any] = {
             "model": model,
-            "max_model_len": max_model_len,
             "dtype": "float32" if (self.cpu and dtype == "auto") else dtype,
             "tensor_parallel_size": tensor_parallel_size,
             "seed": seed,
             "enforce_eager": self.cpu if enforce_eager is None else enforce_eager,
         }
+        if max_model_len is not None:
+            kwargs["max_model_len"] = max_model_len
         if not self.cpu:
             kwargs["gpu_memory_utilization"] = gpu_memory_utilization
         kwargs.update(llm_kwargs or {})
         t0 = time.monotonic()
         self.llm = LLM(**kwargs)
         self.tokenizer = self.llm.get_tokenizer()
+        # The context vLLM really uses (the model's limit when none was given).
+        self.max_model_len = int(self.llm.llm_engine.model_config.max_model_len)
         log.info(
-            "engine for %s ready in %.1f s (%s)", model, time.monotonic() - t0, "CPU" if self.cpu else "GPU"
+            "engine for %s ready in %.1f s (%s, context %d tokens)",
+            model,
+            time.monotonic() - t0,
+            "CPU" if self.cpu else "GPU",
+            self.max_model_len,
         )
 
     def render(self, request: GenerationRequest) -> str:
@@ -198,7 +214,9 @@ class Engine:
     ) -> list[GenerationResult]:
         """Generate ``sampling.n`` samples per request, in one batch; results ordered by request,
         then sample index. Raises ValueError (before generating anything) for duplicate ids or a
-        prompt that leaves no room for a completion within ``max_model_len``."""
+        prompt that leaves no room for a completion within ``max_model_len``. A request whose
+        prompt + ``sampling.max_tokens`` exceeds ``max_model_len`` gets the room that is left: a
+        warning names the requests, and each result carries its effective ``max_tokens``."""
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
@@ -208,7 +226,8 @@ class Engine:
         if len(set(ids)) != len(ids):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             raise ValueError(f"duplicate request ids: {dupes[:5]}")
-        prompts, params = [], []
+        prompts, params, budgets = [], [], []
+        cut: list[tuple[str, int]] = []
         for req in requests:
             text = self.render(req)
             # The chat template already holds any special tokens; a raw base prompt gets the
@@ -220,11 +239,15 @@ class Engine:
                     f"request {req.id!r}: prompt is {len(token_ids)} tokens, max_model_len is "
                     f"{self.max_model_len}: no room to generate"
                 )
+            budget = min(sampling.max_tokens, room)
+            if budget < sampling.max_tokens:
+                cut.append((req.id, budget))
+            budgets.append(budget)
             prompts.append(TokensPrompt(prompt_token_ids=token_ids))
             params.append(
                 SamplingParams(
                     n=sampling.n,
-                    max_tokens=min(sampling.max_tokens, room),
+                    max_tokens=budget,
                     temperature=sampling.temperature,
                     top_p=sampling.top_p,
                     seed=request_seed(sampling.seed, req.id),
@@ -232,11 +255,20 @@ class Engine:
                     include_stop_str_in_output=True,
                 )
             )
+        if cut:
+            log.warning(
+                "max_tokens %d cut for %d of %d request(s) to fit max_model_len %d (prompt + completion): %s",
+                sampling.max_tokens,
+                len(cut),
+                len(requests),
+                self.max_model_len,
+                ", ".join(f"{rid!r} -> {b}" for rid, b in cut[:5]) + (" ..." if len(cut) > 5 else ""),
+            )
         t0 = time.monotonic()
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
         wall = time.monotonic() - t0
         results = []
-        for req, out in zip(requests, outputs, strict=True):
+        for req, out, budget in zip(requests, outputs, budgets, strict=True):
             seconds = _request_seconds(out, wall)
             for sample in sorted(out.outputs, key=lambda s: s.index):
                 parsed = parse_response(sample.text)
@@ -254,6 +286,8 @@ class Engine:
                         completion_tokens=len(sample.token_ids),
                         finish_reason=_finish_reason(sample.finish_reason),
                         seconds=seconds,
+                        max_tokens=budget,
+                        max_tokens_requested=sampling.max_tokens,
                     )
                 )
         return results

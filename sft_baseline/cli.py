@@ -23,7 +23,15 @@ def _add_backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="model name at the endpoint (required with --endpoint)")
     p.add_argument("--api-key", default=None, help="API key (default: $OPENAI_API_KEY, or none)")
     p.add_argument("--rpm", type=float, default=None, help="client-side requests-per-minute limit")
-    p.add_argument("--max-model-len", type=int, default=8192, help="--local-model context (tokens)")
+    p.add_argument(
+        "--max-model-len",
+        type=int,
+        default=None,
+        help=(
+            "--local-model context, prompt + completion tokens (default: the model's own limit, so "
+            "long items' growing section prompts fit; a request that does not fit fails, named)"
+        ),
+    )
 
 
 @contextlib.contextmanager

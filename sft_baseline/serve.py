@@ -33,14 +33,15 @@ def free_port() -> int:
 def local_server(
     model: str | Path,
     *,
-    max_model_len: int = 8192,
+    max_model_len: int | None = None,
     port: int | None = None,
     timeout: float = 600.0,
     seed: int = 0,
 ) -> Iterator[tuple[str, str]]:
     """Serve ``model`` (a local HF directory) on 127.0.0.1; yield ``(base_url, served_model_name)``.
 
-    ``max_model_len`` in tokens (prompt + completion). Raises RuntimeError with the server log's
+    ``max_model_len`` in tokens (prompt + completion; None: the model's own limit, which vLLM
+    reads from the checkpoint's config). Raises RuntimeError with the server log's
     tail if it exits or is not ready within ``timeout`` seconds.
     """
     model = Path(model)
@@ -74,7 +75,7 @@ def _wait_ready(proc: subprocess.Popen, url: str, timeout: float, log_path: str)
 
 
 def _serve_command(
-    model: Path, name: str, port: int, max_model_len: int, seed: int
+    model: Path, name: str, port: int, max_model_len: int | None, seed: int
 ) -> tuple[list[str], dict]:
     """``longwrite serve``'s command line and environment (:func:`rollout.cli.serve_command`)."""
     from rollout.cli import serve_command

@@ -133,3 +133,50 @@ def test_eval_cli_bad_input(tmp_path, capsys, longbench_dir):
         == 2
     )
     assert "bad.jsonl:2" in capsys.readouterr().err
+
+
+def test_protocol_longbench_write_uses_the_official_settings(fake_openai, longbench_dir, tmp_path, capsys):
+    writer = fake_openai(writer_responder(default_words=120), model="api-writer")
+    judge = fake_openai(judge_responder(), model="api-judge")
+    out = tmp_path / "run"
+    base = [
+        "eval",
+        "longbench-write",
+        "--endpoint",
+        writer.url,
+        "--model",
+        "api-writer",
+        "--judge-endpoint",
+        judge.url,
+        "--judge-model",
+        "api-judge",
+        "--data",
+        str(longbench_dir / "longbench_write.jsonl"),
+        "--limit",
+        "2",
+        "--no-progress",
+        "--protocol",
+        "longbench-write",
+    ]
+    assert cli_main([*base, "--out", str(out)]) == 0
+    assert "without --judge-prompt" in capsys.readouterr().err  # our prompt is said, not hidden
+    # The writer gets the bare prompt (no system turn) at temperature 0.5 with 32768 new tokens.
+    w = writer.requests[0]
+    assert [m["role"] for m in w["messages"]] == ["user"]
+    assert (w["temperature"], w["max_tokens"]) == (0.5, 32768)
+    # The judge runs at temperature 0.5 with a 1024-token reply budget.
+    j = judge.requests[0]
+    assert (j["temperature"], j["max_tokens"]) == (0.5, 1024)
+    # The whole response is measured and judged, plan and tags included, as pred.py counts it:
+    # "think" + 5 plan words + "think" + "answer" + 120 x "word" + "answer" = 129.
+    preds = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
+    assert {p["answer_len"] for p in preds} == {129}
+    assert all("<think>a plan in three parts</think>" in m["messages"][0]["content"] for m in judge.requests)
+    run = json.loads((out / "run.json").read_text())
+    assert run["protocol"] == "longbench-write" and run["settings"]["measure"] == "response"
+    assert run["judge"]["params"] == {"temperature": 0.5, "max_tokens": 1024}
+    assert run["judge"]["max_attempts"] == 5
+    # An option that contradicts the protocol is refused, not silently overridden or obeyed.
+    for extra in (["--template", "plan_write"], ["--judge-temperature", "0"], ["--judge-max-tokens", "512"]):
+        assert cli_main([*base, "--out", str(tmp_path / "x"), *extra]) == 2
+        assert "conflicts with it" in capsys.readouterr().err

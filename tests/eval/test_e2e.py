@@ -111,3 +111,71 @@ def test_tiny_model_longbench_write_ruler_report(
     keep = os.environ.get("LONGWRITE_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
+
+
+@pytest.mark.slow
+def test_cut_generation_budget_is_recorded_in_run_json(tiny_model, tiny_engine, tmp_path, caplog):
+    # tiny_engine holds 2048 tokens; one request's prompt leaves fewer than max_tokens=48.
+    from rollout.engine import GenerationRequest
+
+    words = 1
+    while True:
+        prompt = "Write about this: " + "word " * words
+        n = len(
+            tiny_engine.tokenizer.encode(
+                tiny_engine.render(GenerationRequest("x", prompt)), add_special_tokens=False
+            )
+        )
+        if n > 2048 - 48 + 8:
+            break
+        words += max(1, (2048 - 48 + 16 - n) // 2)
+    assert n < 2048
+    rows = [
+        {"prompt": "Write a 100-word note about rain.", "type": "Letter", "length": 100},
+        {"prompt": prompt, "type": "Essay", "length": 300},
+    ]
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    settings = GenerationSettings(max_tokens=48, temperature=1.0, seed=0)
+    backend = CheckpointBackend(str(tiny_model), engine=tiny_engine)
+    with caplog.at_level("WARNING"):
+        run_longbench_write(data, tmp_path / "run", backend, settings, progress=False)
+    preds = {p["prompt"]: p for p in map(json.loads, (tmp_path / "run" / "predictions.jsonl").open())}
+    cut_id = preds[prompt]["id"]
+    assert preds[prompt]["max_tokens"] == 2048 - n < 48
+    assert preds[rows[0]["prompt"]]["max_tokens"] == 48
+    meta = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert meta["generation_cuts"] == {
+        "max_tokens": 48,
+        "items": 1,
+        "min_effective": 2048 - n,
+        "ids": [cut_id],
+    }
+    assert any("recorded in run.json" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_engine_pool_records_a_bad_prompt_and_goes_on(tiny_model, tmp_path):
+    # --num-engines 2 used to abort the whole run on one prompt too long for the context, while
+    # the single-engine path recorded it and went on: both now record it and go on.
+    from eval.data import load_items
+    from eval.generate import predict
+
+    rows = [
+        {"prompt": f"Write {i * 100} words about the sea.", "type": "Essay", "length": i * 100}
+        for i in range(1, 17)
+    ]  # 17 items: the pool's chunks hold 3 (ceil(17 / (4 x 2 engines))), so a rejected chunk is split
+    rows.insert(2, {"prompt": "word " * 2000, "type": "Essay", "length": 300})
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    items = load_items(data)
+    backend = CheckpointBackend(str(tiny_model), num_engines=2, engine_kwargs={"max_model_len": 512})
+    settings = GenerationSettings(max_tokens=4, temperature=1.0)
+    preds = predict(items, backend, settings, tmp_path / "p.jsonl", progress=False)
+    errors = {p["id"]: p["error"] for p in preds}
+    bad = items[2].id
+    error = errors.pop(bad)
+    assert error.startswith("engine error:") and f"request '{bad}': prompt is" in error
+    assert error.endswith("max_model_len is 512: no room to generate")
+    assert errors == {it.id: None for it in items if it.id != bad}
+    assert all(p["completion_tokens"] <= 4 for p in preds if p["error"] is None)

@@ -103,3 +103,18 @@ def test_prompt_from_file(tmp_path):
         JudgePrompt.from_file(bad)
     with pytest.raises(FileNotFoundError):
         JudgePrompt.from_file(tmp_path / "nope.txt")
+
+
+@pytest.mark.parametrize("fenced", [False, True])
+def test_raw_newlines_inside_json_strings(fenced):
+    # Judges write multi-line comments; strict JSON forbids a raw newline inside a string, the
+    # official LongBench-Write script tolerates it (it deletes newlines before parsing).
+    body = (
+        '{"Analysis": "Well organised.\nBut the ending\trepeats itself.",\n'
+        '"Relevance": 4, "Accuracy": 3, "Coherence": 5, "Clarity": 4,\n'
+        '"Breadth and Depth": 2, "Reading Experience": 3}'
+    )
+    text = f"```json\n{body}\n```" if fenced else body
+    p = parse_judgement(text)
+    assert p.ok, p.error
+    assert p.scores == GOOD

@@ -8,7 +8,6 @@ from fake_judge import judge_responder, judge_scores, writer_responder
 from eval.generate import EndpointBackend, GenerationSettings
 from eval.judge import JudgePrompt
 from eval.longbench_write import run_longbench_write, score_run
-from eval.scoring import length_score, quality_score
 from rollout.endpoint import EndpointClient
 
 ROWS = [
@@ -71,14 +70,16 @@ def test_endpoint_run_scores_counts_failures_and_resumes(fake_openai, tmp_path, 
     # Length scores, exactly the formula, on the answer only.
     assert items[river["id"]]["S_l"] == 100.0
     kettle = by_prompt[ROWS[1]["prompt"]]
-    assert items[kettle["id"]]["S_l"] == pytest.approx(length_score(600, 300)) == pytest.approx(50.0)
+    # under length: 100 * (1 - (600 / 300 - 1) / 2) = 50
+    assert items[kettle["id"]]["S_l"] == pytest.approx(50.0)
     # Judge: transient 500 recovered; out-of-range reply fixed by the correction turn; scores recomputable.
     judgments = [json.loads(line) for line in (out / "judgments.jsonl").read_text().splitlines()]
     jk = next(j for j in judgments if j["id"] == kettle["id"])
     assert jk["attempts"] == 2 and jk["error"] is None
     prompt = JudgePrompt.default()
     expected = judge_scores(prompt.render(ROWS[1]["prompt"], kettle["answer"]))
-    assert jk["scores"] == expected and jk["S_q"] == pytest.approx(quality_score(expected))
+    assert jk["scores"] == expected
+    assert jk["S_q"] == pytest.approx(sum((v - 1) * 25 for v in expected.values()) / 6)  # by definition
     assert jk["prompt_hash"] == prompt.hash and jk["judge_model"] == "judge-x"
     # Failures are counted and listed, never defaulted.
     f = res["failures"]
@@ -163,3 +164,44 @@ def test_killed_mid_write_resumes_without_loss(fake_openai, tmp_path, data_file)
     # The torn fragment was cut, so the re-generated record follows the finished ones directly.
     records = [json.loads(x) for x in preds.read_text(encoding="utf-8").splitlines()[len(lines) - 1 :]]
     assert len(records) == 1 and records[0]["id"] == json.loads(lines[-1])["id"]
+
+
+def test_other_data_file_in_same_dir_is_refused(fake_openai, tmp_path, data_file):
+    # Two data sets must never merge into one scores.json: the data file's hash is part of the
+    # run's identity (the same content at another path is the same data and resumes).
+    writer = fake_openai(writer_responder())
+    out = tmp_path / "run"
+    s = GenerationSettings(max_tokens=32)
+    run_longbench_write(data_file, out, EndpointBackend(_client(writer, tmp_path, "g")), s, progress=False)
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps(ROWS[0]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"other data \(data=.*lbw.jsonl \(sha256 [0-9a-f]{12}\)"):
+        run_longbench_write(other, out, EndpointBackend(_client(writer, tmp_path, "g")), s, progress=False)
+    moved = tmp_path / "moved.jsonl"
+    moved.write_bytes(data_file.read_bytes())
+    res = run_longbench_write(moved, out, EndpointBackend(_client(writer, tmp_path, "g")), s, progress=False)
+    assert res["overall"]["n"] == len(ROWS)
+
+
+def test_null_content_reply_is_a_generation_failure(fake_openai, tmp_path, data_file):
+    from fake_openai import Reply
+
+    def writer(body, attempt):
+        return (
+            Reply(text=None, finish_reason="length")
+            if "kettle" in str(body)
+            else writer_responder()(body, attempt)
+        )
+
+    server = fake_openai(writer)
+    res = run_longbench_write(
+        data_file,
+        tmp_path / "run",
+        EndpointBackend(_client(server, tmp_path, "g")),
+        GenerationSettings(max_tokens=32),
+        progress=False,
+    )
+    [failed] = res["failures"]["items"]["generation"]
+    assert "content: null" in failed["error"] and "finish_reason='length'" in failed["error"]
+    kettle = next(i for i in res["items"] if i["required"] == 600)
+    assert kettle["S_l"] is None and kettle["produced"] is None  # not an empty answer scored 0

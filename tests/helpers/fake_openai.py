@@ -43,7 +43,7 @@ class Reply:
     waits before answering, on top of the server's fixed ``latency``.
     """
 
-    text: str = "ok"
+    text: str | None = "ok"  # None: a 200 whose message content is null
     status: int = 200
     delay: float = 0.0
     finish_reason: str = "stop"
@@ -142,7 +142,9 @@ class FakeOpenAIServer:
         self._seen: dict[str, int] = {}
         self.inflight = 0  # requests being handled now
         self.max_inflight = 0  # the most ever handled at once (checks a client's concurrency cap)
+        self.connections = 0  # connections open now (each handled by its own thread)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._httpd = _Server((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
@@ -184,6 +186,13 @@ class FakeOpenAIServer:
         with self._lock:
             return list(self.requests)
 
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Block until no connection is open (every request a client wrote before closing or
+        dying has been read and recorded); AssertionError after ``timeout`` seconds."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self.connections == 0, timeout):
+                raise AssertionError(f"{self.connections} connection(s) still open after {timeout} s")
+
     # -- protocol --------------------------------------------------------------------------------
     def _record(self, body: dict) -> int:
         key = body_key(body)
@@ -213,8 +222,8 @@ class FakeOpenAIServer:
             ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
-                "completion_tokens": n * _count(reply.text),
-                "total_tokens": prompt_tokens + n * _count(reply.text),
+                "completion_tokens": n * _count(reply.text or ""),
+                "total_tokens": prompt_tokens + n * _count(reply.text or ""),
             },
         }
 
@@ -229,6 +238,19 @@ class FakeOpenAIServer:
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with server._idle:
+                    server.connections += 1
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    with server._idle:
+                        server.connections -= 1
+                        server._idle.notify_all()
 
             def _send(self, status: int, payload: bytes, ctype: str, headers: dict[str, str]) -> None:
                 try:

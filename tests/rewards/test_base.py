@@ -7,7 +7,7 @@ import pytest
 
 import rewards.embedding
 from rewards import RewardBreakdown, RewardConfig, RewardSample, get_reward, list_rewards, score_batch
-from rewards.base import ComponentScore, clean_text, register_reward
+from rewards.base import ComponentScore, RewardError, clean_text, register_reward
 
 
 def test_import_rewards_is_light(repo_root):
@@ -54,10 +54,15 @@ def test_dotted_path_user_function(tmp_path, monkeypatch):
                 return min(1.0, response.count("!") / 4 + bonus), ["exclaim: counted"]
 
             def broken(prompt, response, metadata):
-                raise RuntimeError("boom")
+                if "boom" in prompt:
+                    raise RuntimeError("boom")
+                return 0.5
 
             def nan(prompt, response, metadata):
                 return float("nan")
+
+            def text(prompt, response, metadata):
+                return "high"
 
             NOT_A_FUNCTION = 3
             """
@@ -65,16 +70,23 @@ def test_dotted_path_user_function(tmp_path, monkeypatch):
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     config = RewardConfig(
-        rewards={"my_rewards_mod:exclaim": 1.0, "my_rewards_mod.broken": 1.0, "my_rewards_mod:nan": 1.0},
+        rewards={"my_rewards_mod:exclaim": 1.0, "my_rewards_mod.broken": 1.0},
         options={"my_rewards_mod:exclaim": {"bonus": 0.25}},
     )
     [b] = score_batch([RewardSample("p", "<think>x</think><answer>Hi! Yo!</answer>")], config)
-    assert b.components["my_rewards_mod:exclaim"] == pytest.approx(0.75)
-    assert b.components["my_rewards_mod.broken"] is None
-    assert b.components["my_rewards_mod:nan"] is None
-    assert b.total == pytest.approx(0.75)  # the mean of what is available
-    assert any("boom" in r for r in b.reasons)
-    assert any("non-finite" in r for r in b.reasons)
+    assert b.components["my_rewards_mod:exclaim"] == 0.75  # 2 "!" / 4 + 0.25
+    assert b.components["my_rewards_mod.broken"] == 0.5
+    assert b.total == 0.625
+    # A reward that raises is a bug: it fails loudly, naming the reward and the very sample.
+    samples = [RewardSample("fine", "r"), RewardSample("boom here", "r", {"id": "s-2"})]
+    with pytest.raises(
+        RewardError, match=r"'my_rewards_mod.broken' raised RuntimeError on sample 1 \(id='s-2'\)"
+    ):
+        score_batch(samples, config)
+    with pytest.raises(RewardError, match=r"'my_rewards_mod:nan' gave nan for sample 0"):
+        score_batch([RewardSample("p", "r")], {"rewards": ["my_rewards_mod:nan"]})
+    with pytest.raises(RewardError, match="returned a str"):
+        score_batch([RewardSample("p", "r")], {"rewards": ["my_rewards_mod:text"]})
     with pytest.raises(ValueError, match="not a function"):
         get_reward("my_rewards_mod:NOT_A_FUNCTION")
     with pytest.raises(ValueError, match="has no attribute"):
@@ -96,17 +108,44 @@ def test_weights_and_missing_in_total():
     assert b.total == 0.0 and any("no weighted component" in r for r in b.reasons)
 
 
-def test_values_are_clipped():
-    register_reward("test_big", lambda p, r, m: 7.0)
-    [b] = score_batch([{"prompt": "p", "response": "r"}], {"rewards": ["test_big"]})
-    assert b.components["test_big"] == 1.0
+@pytest.mark.parametrize("value", [7.0, -0.25, 1.0000001])
+def test_out_of_range_values_are_errors_not_clipped(value):
+    register_reward("test_out_of_range", lambda p, r, m: value)
+    with pytest.raises(RewardError, match=rf"'test_out_of_range' gave {value!r} for sample 0.*outside"):
+        score_batch([{"prompt": "p", "response": "r"}], {"rewards": ["test_out_of_range"]})
 
 
-def test_batched_reward_returning_wrong_count_is_missing():
+def test_range_bounds_themselves_are_values():
+    register_reward("test_zero", lambda p, r, m: 0)
+    register_reward("test_one", lambda p, r, m: 1)
+    [b] = score_batch([{"prompt": "p", "response": "r"}], {"rewards": {"test_zero": 1, "test_one": 3}})
+    assert b.components == {"test_zero": 0.0, "test_one": 1.0} and b.total == 0.75
+
+
+def test_batched_reward_returning_wrong_count_is_an_error():
     register_reward("test_short", lambda batch, options: [ComponentScore(1.0)], batched=True)
-    out = score_batch([{"prompt": "p", "response": "r"}] * 2, {"rewards": {"test_short": 1}})
-    assert [b.components["test_short"] for b in out] == [None, None]
-    assert "failed" in out[0].reasons[0]
+    with pytest.raises(RewardError, match="returned 1 scores for 2 samples"):
+        score_batch([{"prompt": "p", "response": "r"}] * 2, {"rewards": {"test_short": 1}})
+
+
+def test_builtin_reward_bug_fails_loudly_with_the_sample(monkeypatch):
+    # A bug inside a built-in reward used to turn the whole batch "missing" and training went on.
+    reward = get_reward("format")
+    real = reward.score
+
+    def score(batch, options):
+        if any("second" in s.prompt for s in batch.samples):
+            raise ZeroDivisionError("bug in our code")
+        return real(batch, options)
+
+    monkeypatch.setattr(reward, "score", score)
+    samples = [
+        {"prompt": "first", "response": "<think>a</think><answer>b</answer>"},
+        {"prompt": "second", "response": "<think>a</think><answer>b</answer>", "id": 9},
+    ]
+    with pytest.raises(RewardError, match=r"'format' raised ZeroDivisionError on sample 1 \(id=9\)") as info:
+        score_batch(samples, {"rewards": ["format"]})
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
 
 
 def test_config_validation(tmp_path):

@@ -129,3 +129,12 @@ def test_option_and_config_file(tmp_path):
     assert main([*args, "--option", "length.max_ratio=3"]) == 0
     v2 = read(out)[0]["reward"]["components"]["length"]
     assert 0 <= v1 < v2 < 1  # 15 words over [9, 11]: a later cut-off is more lenient
+
+
+def test_every_line_malformed_exits_nonzero(tmp_path, capsys):
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_lines(inp, ["{not json", {"prompt": "no response"}])
+    assert main(["rm", "score", "--in", str(inp), "--out", str(out), "--rewards", "format"]) == 1
+    err = capsys.readouterr().err
+    assert "in.jsonl:1:" in err and "in.jsonl:2:" in err and "every line" in err
+    assert out.read_text() == ""

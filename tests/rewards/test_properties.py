@@ -6,7 +6,8 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rewards import score_batch
+from rewards import RewardConfig, get_reward, score_batch
+from rewards.base import Batch
 
 ALL = {"rewards": {"length": 1.0, "quality": 1.0, "format": 1.0}}
 TAGS = ["<think>", "</think>", "<answer>", "</answer>", "< /Answer >", "<THINK>", "\n\n", "\x00", "\ud800"]
@@ -30,11 +31,33 @@ targets = st.one_of(
 )
 
 
+def raw_values(samples, config) -> dict[str, list]:
+    """Each reward's own values for ``samples``, before score_batch validates them: the range
+    checks below test the rewards themselves, not a value something downstream clipped."""
+    cfg = RewardConfig.coerce(config)
+    batch = Batch(samples)
+    plan = [(n, get_reward(n)) for n in cfg.rewards]
+    options = {n: r.resolve_options(cfg.options.get(n)) for n, r in plan}
+    for n, r in plan:
+        if r.texts is not None:
+            batch.request(r.texts(batch, options[n]))
+    batch.flush()
+    return {n: [c.value for c in r.score(batch, options[n])] for n, r in plan}
+
+
+def check_raw(samples, config):
+    for name, values in raw_values(samples, config).items():
+        assert len(values) == len(samples), name
+        for v in values:
+            assert v is None or (isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 1.0), (
+                name,
+                v,
+            )
+
+
 def check(breakdown, names):
     assert math.isfinite(breakdown.total) and 0.0 <= breakdown.total <= 1.0
     assert set(breakdown.components) == set(names)
-    for v in breakdown.components.values():
-        assert v is None or (math.isfinite(v) and 0.0 <= v <= 1.0)
     for k, v in breakdown.details.items():
         if isinstance(v, float):
             assert math.isfinite(v), k
@@ -48,6 +71,7 @@ def test_all_rewards_total_and_in_range(rows):
     samples = [
         {"prompt": p, "response": r, "metadata": {"target": t} if t is not None else {}} for p, r, t in rows
     ]
+    check_raw(samples, ALL)
     out = score_batch(samples, ALL)
     assert len(out) == len(samples)
     for b in out:
@@ -59,7 +83,9 @@ def test_all_rewards_total_and_in_range(rows):
 @settings(max_examples=300, deadline=None)
 def test_rule_based_rewards_in_range(text):
     cfg = {"rewards": {"length": 1.0, "format": 1.0}, "options": {"format": {"semantic": False}}}
-    [b] = score_batch([{"prompt": "Write 100 words " + text, "response": text}], cfg)
+    sample = {"prompt": "Write 100 words " + text, "response": text}
+    check_raw([sample], cfg)
+    [b] = score_batch([sample], cfg)
     check(b, cfg["rewards"])
 
 

@@ -85,10 +85,13 @@ def test_three_modes_hand_computed():
 def test_gdpo_whitens_across_groups():
     scores = {"length": t(1, 2, 3, 0, 10), "quality": t(0, 0, 3, 1, 0)}
     ids = ["a", "a", "a", "b", "b"]
-    bal = compute_advantage(scores, ids).double()
     gdpo = compute_advantage(scores, ids, mode="gdpo").double()
-    expected = (bal - bal.mean()) / bal.std()
-    close(gdpo.float(), expected.tolist(), tol=1e-4)
+    # By hand. Group a: length [1,2,3] -> [-1,0,1]; quality [0,0,3] -> [-1,-1,2]/sqrt(3).
+    # Group b: length [0,10] -> [-1,1]/sqrt(2); quality [1,0] -> [1,-1]/sqrt(2): they cancel.
+    bal = [(-1 - S3) / 2, (0 - S3) / 2, (1 + 2 * S3) / 2, 0.0, 0.0]  # S3 = 1/sqrt(3)
+    # gdpo whitens the balanced values over the whole batch (their mean is 0 here).
+    std = math.sqrt(sum(x * x for x in bal) / 4)
+    close(gdpo.float(), [x / std for x in bal], tol=1e-4)
     assert abs(gdpo.mean().item()) < 1e-6 and abs(gdpo.std().item() - 1) < 1e-4
 
 

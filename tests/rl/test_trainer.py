@@ -165,3 +165,14 @@ def test_sample_advantages_missing_component_fails_loudly():
         T.sample_advantages(
             ["u_0_0", "u_0_1"], [{}, {}], [{"length": 1.0}, {"length": 0.0}], {"quality": 1.0}
         )
+
+
+def test_weighted_mean_leaves_missing_components_out():
+    # Sample 0: length missing -> its weighted mean is format's 1.0 alone (not (0 + 1) / 2).
+    # Sample 1: both there, weights 3 and 1 -> (3 * 0.5 + 1 * 0.0) / 4 = 0.375.
+    # Sample 2: nothing available -> not averaged in, counted instead.
+    nan = float("nan")
+    scores = {"length": [nan, 0.5, nan], "format": [1.0, 0.0, nan]}
+    m = T.step_metrics(scores, ["a", "a", "b"], [0.0] * 3, [{}] * 3, [1] * 3, 64, {"length": 3, "format": 1})
+    assert m["longwriter/reward/weighted_mean/mean"] == (1.0 + 0.375) / 2
+    assert m["longwriter/reward/weighted_mean/none_available_ratio"] == 1 / 3

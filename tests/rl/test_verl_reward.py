@@ -16,7 +16,6 @@ import torch
 import rl.verl_reward as vr
 from rl.advantage import compute_advantage
 from rl.data import prepare_rl_data
-from rollout.text import count_cjk, count_words
 
 REQUESTS = [
     {"id": "en-ok", "prompt": "Write a poem about a harbour.", "target": {"lower": 10, "upper": 40}},
@@ -40,6 +39,13 @@ RESPONSES = {
     "en-nolen": "<think>One paragraph.</think><answer>Rain smells of warm stone and green things.</answer>",
 }
 CONFIG = {"rewards": {"length": 1.0, "quality": 1.0, "format": 1.0}}
+
+
+def mean_of_available(info: dict) -> float:
+    """The documented total under CONFIG (equal weights): the mean of the components that are
+    not missing; 0 when none is."""
+    values = [info[n] for n in CONFIG["rewards"] if not math.isnan(info[n])]
+    return sum(values) / len(values) if values else 0.0
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +150,7 @@ def test_scores_through_verls_reward_loop(rows, tokenizer, tiny_model):
         info = out["reward_extra_info"]
         assert list(info) == keys  # the same keys for every sample: verl stacks them by the first
         assert out["reward_score"] == info["score"]
-        assert 0.0 <= info["score"] <= 1.0
+        assert info["score"] == pytest.approx(mean_of_available(info))
         by_id[i] = info
         # batching changes nothing: the same sample scored alone gives the same values
         alone = vr.compute_score_sync(
@@ -158,9 +164,9 @@ def test_scores_through_verls_reward_loop(rows, tokenizer, tiny_model):
 
     ok, broken, zh, nolen = (by_id[i] for i in ids)
     assert ok["well_formed"] == 1.0 and zh["well_formed"] == 1.0 and broken["well_formed"] == 0.0
-    assert ok["answer_len"] == count_words(HARBOUR) and ok["think_len"] > 0
+    assert ok["answer_len"] == 9 + 10 and ok["think_len"] == 7  # counted by hand
     assert ok["length"] == 1.0 and (ok["target_lower"], ok["target_upper"]) == (10.0, 40.0)
-    assert zh["answer_len"] == count_cjk(RESPONSES["zh-ok"].split("<answer>")[1])  # Chinese: characters
+    assert zh["answer_len"] == 11 + 8 + 6 + 6 + 6  # Chinese: characters, counted by hand
     assert zh["length"] == 1.0
     assert broken["format"] < ok["format"] and broken["score"] < ok["score"]
     assert "missing_think" in broken["reasons"] or "think" in broken["reasons"]
@@ -218,7 +224,7 @@ def test_bad_input_never_raises(solution, ground_truth, extra_info):
         vr.compute_score("longwriter_rl", solution, ground_truth, extra_info, reward_config=CONFIG)
     )
     assert list(out) == vr.result_keys(CONFIG)
-    assert 0.0 <= out["score"] <= 1.0
+    assert out["score"] == pytest.approx(mean_of_available(out))
     for key, value in out.items():
         assert isinstance(value, str) if key == "reasons" else isinstance(value, float), key
 
@@ -327,22 +333,36 @@ def test_in_a_ray_reward_worker(rows, tokenizer, tiny_model, repo_root):
 
 def test_samples_arriving_during_scoring_join_the_next_batch():
     """verl's streaming path sends samples as rollouts finish: while one batch is being scored,
-    later arrivals wait together and are scored as one batch, not one by one."""
-    import time
+    later arrivals wait together and are scored as one batch, not one by one. Synchronised with
+    an event, not timing: the scoring thread is held until every later sample has arrived."""
+    import threading
+
+    gate = threading.Event()
 
     async def stream():
-        # keep the scoring thread busy, as a long batch would
-        blocker = asyncio.get_running_loop().run_in_executor(vr._get_executor(), time.sleep, 1.5)
-        calls = []
-        for k in range(6):
-            call = vr.compute_score(
-                None, RESPONSES["en-ok"], None, {"request": f"Write {k}."}, reward_config=CONFIG
-            )
-            calls.append(asyncio.ensure_future(call))
-            await asyncio.sleep(0.03)  # one arrival every 30 ms, longer than the 20 ms window
+        loop = asyncio.get_running_loop()
+        # hold the (single) scoring thread, as a long batch would
+        blocker = loop.run_in_executor(vr._get_executor(), gate.wait, 60)
+        try:
+
+            def call(k):
+                coro = vr.compute_score(
+                    None, RESPONSES["en-ok"], None, {"request": f"Write {k}."}, reward_config=CONFIG
+                )
+                return asyncio.ensure_future(coro)
+
+            calls = [call(0)]
+            # wait until the first sample's batch has closed (it now waits for the held thread)
+            while vr._batchers.get(id(loop)) is None or vr._batchers[id(loop)].batches != [1]:
+                await asyncio.sleep(0.001)
+            calls += [call(k) for k in range(1, 6)]
+            await asyncio.sleep(0)  # let the five calls reach the batcher
+            assert len(vr._batchers[id(loop)].pending) == 5
+        finally:
+            gate.set()
         await blocker
         results = await asyncio.gather(*calls)
-        return results, vr._batchers[id(asyncio.get_running_loop())].batches
+        return results, vr._batchers[id(loop)].batches
 
     results, batches = asyncio.run(stream())
     assert len(results) == 6 and all(list(r) == vr.result_keys(CONFIG) for r in results)

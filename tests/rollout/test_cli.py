@@ -90,7 +90,12 @@ def test_generate_appends_results_and_resumes_without_repeats(tiny_engine, tmp_p
     )
     out = tmp_path / "out.jsonl"
     opts = {"n": 2, "max_tokens": 8, "engine": tiny_engine, "progress": False, "batch_size": 2}
-    assert run_generate("tiny", prompts, out, **opts) == {"requests": 5, "skipped": 0, "generated": 5}
+    assert run_generate("tiny", prompts, out, **opts) == {
+        "requests": 5,
+        "skipped": 0,
+        "generated": 5,
+        "cut": 0,
+    }
     first = [json.loads(x) for x in out.read_text().splitlines()]
     assert Counter((r["id"], r["sample_index"]) for r in first) == {
         (str(i), s): 1 for i in range(1, 6) for s in (0, 1)
@@ -100,7 +105,12 @@ def test_generate_appends_results_and_resumes_without_repeats(tiny_engine, tmp_p
     # An interrupted run: requests 1-2 complete, 3 half written, a torn line.
     lines = out.read_text().splitlines(keepends=True)
     out.write_text("".join(lines[:5]) + lines[5][:20])
-    assert run_generate("tiny", prompts, out, **opts) == {"requests": 5, "skipped": 2, "generated": 3}
+    assert run_generate("tiny", prompts, out, **opts) == {
+        "requests": 5,
+        "skipped": 2,
+        "generated": 3,
+        "cut": 0,
+    }
     second = [json.loads(x) for x in out.read_text().splitlines()]
     assert Counter((r["id"], r["sample_index"]) for r in second) == Counter(
         (r["id"], r["sample_index"]) for r in first

