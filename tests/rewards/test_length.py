@@ -138,9 +138,13 @@ def test_parse_never_raises_and_is_valid(text):
         assert got.unit in ("words", "chars")
 
 
-def test_parse_reads_only_the_first_20000_characters_of_a_megabyte_request():
-    # The parser looks at a request's first 20,000 characters (requirements sit in the request,
-    # not deep in pasted material); its speed is benchmarked, not asserted here.
+def test_parse_reads_the_head_and_tail_of_a_megabyte_request():
+    # A request over READ_HEAD + READ_TAIL characters is read at its first 30,000 and last 10,000
+    # characters (instructions sit there; the middle of a huge request is pasted material); the
+    # evidence notes the skipped middle. Its speed is benchmarked, not asserted here.
+    from rewards.length_parse import READ_HEAD, READ_TAIL, find_length
+
+    assert (READ_HEAD, READ_TAIL) == (30_000, 10_000)
     filler = ("lorem ipsum 12 dolor 字 " * 50000)[:1_000_000]
     assert len(filler) == 1_000_000
 
@@ -149,9 +153,11 @@ def test_parse_reads_only_the_first_20000_characters_of_a_megabyte_request():
         return None if t is None else (t.lower, t.upper, t.unit)
 
     assert got("Write a story of about 800 words. " + filler) == R(720, 880)
-    assert got(filler[:19_900] + " a story of about 800 words") == R(720, 880)
-    assert got(filler[:20_000] + " a story of about 800 words") is None
-    assert got(filler + " write about 800 words") is None
+    assert got(filler[:29_900] + " a story of about 800 words. " + filler) == R(720, 880)
+    # Just past the head, deep in the middle: not read.
+    assert got(filler[:30_100] + " a story of about 800 words. " + filler) is None
+    assert got(filler + " write about 800 words") == R(720, 880)  # in the tail
+    assert any("not read" in n for n in find_length(filler + " write about 800 words").evidence.notes)
 
 
 # ---- the reward -------------------------------------------------------------------------------
