@@ -256,8 +256,6 @@ def _export_then_generate(out: Path, tiny_model: Path, run_dir: Path, capsys) ->
 
     from export_checks import check_export
 
-    from longwrite.cli import main
-
     capsys.readouterr()
     export = check_export(out, out / "checkpoints" / "global_step_4", tiny_model, capsys)
     prompts = run_dir / "gen-prompts.jsonl"
@@ -275,8 +273,15 @@ def _export_then_generate(out: Path, tiny_model: Path, run_dir: Path, capsys) ->
         "--max-model-len",
         "1024",
     ]
-    with capsys.disabled():  # vLLM asks for stdout's fileno, which pytest's capture lacks
-        assert main(["generate", "--model", str(out), *args]) == 0
+    # As a user runs it, in its own process: vLLM asks for stdout's fileno, which a stream that
+    # pytest's capture (or a logging handler bound to it earlier in the session) lacks.
+    proc = subprocess.run(
+        [sys.executable, "-m", "longwrite.cli", "generate", "--model", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rows = [json.loads(line) for line in gen.read_text().splitlines()]
     assert [r["sample_index"] for r in rows] == [0, 1]  # both samples, from the exported checkpoint
     assert (export / "model.safetensors").is_file()
