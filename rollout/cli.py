@@ -179,9 +179,12 @@ def serve_command(
     served_model_name: str | None = None,
     max_model_len: int | None = None,
     extra: list[str] | None = None,
+    reward_model: bool = False,
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that start vLLM's OpenAI-compatible server on ``model``
-    (with CPU defaults on CPU hosts: float32, eager mode, a 1 GiB KV cache)."""
+    (with CPU defaults on CPU hosts: float32, eager mode, a 1 GiB KV cache). ``reward_model``
+    serves a one-output sequence-classification checkpoint with vLLM's pooling runner instead
+    (``POST /classify``; the ``served`` quality backend calls it)."""
     from rollout.engine import is_cpu_host
 
     # vLLM's API-server entry point itself: ``vllm serve`` looks up the distribution "vllm" for
@@ -193,6 +196,8 @@ def serve_command(
         cmd += ["--served-model-name", served_model_name]
     if max_model_len:
         cmd += ["--max-model-len", str(max_model_len)]
+    if reward_model:
+        cmd += ["--runner", "pooling"]
     env = dict(os.environ)
     given = " ".join(extra or [])
     if is_cpu_host():
@@ -252,15 +257,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     extra = list(args.vllm_args or [])
     if extra[:1] == ["--"]:
         extra = extra[1:]
+    if bool(args.model) == bool(args.reward_model):
+        raise ValueError("give exactly one of --model (a generator) or --reward-model (a classification RM)")
     cmd, env = serve_command(
-        args.model,
+        args.model or args.reward_model,
         host=args.host,
         port=args.port,
         served_model_name=args.served_model_name,
         max_model_len=args.max_model_len,
         extra=extra,
+        reward_model=bool(args.reward_model),
     )
-    name = args.served_model_name or args.model
+    name = args.served_model_name or args.model or args.reward_model
     print(f"serving {name} at http://{args.host}:{args.port}/v1  ({' '.join(cmd[2:])})", flush=True)
     # Replace this process: signals (Ctrl-C, SIGTERM) go straight to vLLM's server.
     os.execve(cmd[0], cmd, env)
@@ -305,7 +313,14 @@ def register(subparsers) -> None:
             "rollout.endpoint.EndpointClient. Arguments after '--' go to `vllm serve` unchanged."
         ),
     )
-    s.add_argument("--model", required=True, type=_model_path, help="checkpoint path (or hub name)")
+    s.add_argument("--model", default=None, type=_model_path, help="checkpoint path (or hub name)")
+    s.add_argument(
+        "--reward-model",
+        default=None,
+        type=_model_path,
+        help="serve a one-output reward model (e.g. `longwrite rm train`'s final/) with vLLM's pooling "
+        "runner: POST /classify, used by the quality backend 'served' (instead of --model)",
+    )
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     s.add_argument("--port", type=_positive, default=8000, help="port (default: 8000)")
     s.add_argument("--served-model-name", default=None, help="model name clients use (default: --model)")
