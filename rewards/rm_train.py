@@ -87,6 +87,21 @@ def _set_dotted(cfg: dict, key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def _parse_value(text: str) -> Any:
+    """A YAML value; numbers YAML 1.1 leaves as strings (``1e-4``) become floats."""
+    import yaml
+
+    if text == "":
+        return ""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
 def compose_rm_preset(name_or_path: str | os.PathLike, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """A preset plus ``key=value`` overrides (dotted keys, YAML values), checked: an unknown key
     anywhere - top level, ``data``/``loss``/``launch``, or a ``training`` key that is not a
@@ -108,7 +123,7 @@ def compose_rm_preset(name_or_path: str | os.PathLike, overrides: Sequence[str] 
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"override {item!r} is not key=value")
-        _set_dotted(cfg, key.strip(), yaml.safe_load(value) if value != "" else "")
+        _set_dotted(cfg, key.strip(), _parse_value(value))
     unknown = set(cfg) - PRESET_KEYS
     if unknown:
         raise ValueError(f"{path}: unknown RM preset keys {sorted(unknown)}; valid: {sorted(PRESET_KEYS)}")
