@@ -42,7 +42,7 @@ _DEFAULT_MAX_LENGTH = 8192
 
 def check_served_options(options: dict) -> None:
     """Fail with a clear message when ``base_url`` or ``model`` is unset or still a placeholder."""
-    for key in ("base_url", "model"):
+    for key in ("model", "base_url"):
         value = options.get(key)
         if not value or str(value).startswith(REQUIRED):
             raise ValueError(

@@ -49,10 +49,15 @@ def test_scores_come_from_the_server_as_raw_logits_then_squashed(tok_model):
         out = score_batch(_samples(5), _config(server))
     # 5 samples in batches of 2: three requests, raw logits asked for (activation off)
     assert len(seen) == 3 and all(b["use_activation"] is False and b["model"] == tok_model for b in seen)
-    assert [len(b["input"]) for b in seen] == [2, 2, 1]
-    ids = [x for b in seen for x in b["input"]]
-    for b, x in zip(out, ids, strict=True):
-        raw = 0.1 * (len(x) % 7) - 0.3
+    assert sorted(len(b["input"]) for b in seen) == [1, 2, 2]
+    from transformers import AutoTokenizer
+
+    from rewards.quality_classifier import build_inputs
+
+    tok = AutoTokenizer.from_pretrained(tok_model)
+    for i, b in enumerate(out):  # each sample gets the score of its own token ids
+        ids = build_inputs(tok, f"Write about topic {i}.", ("word " * (5 + i)).strip(), 8192)
+        raw = 0.1 * (len(ids) % 7) - 0.3
         assert b.details["quality.raw"] == pytest.approx(raw)
         assert b.components["quality"] == pytest.approx(1 / (1 + math.exp(-raw)))
 
