@@ -47,3 +47,30 @@ def test_table_has_one_row_per_scorer():
 def test_mismatched_lengths_fail():
     with pytest.raises(ValueError):
         accuracy_breakdown([_pair(1, 2)], [1.0], [])
+
+
+def test_report_section_from_an_rm_eval_result():
+    from eval.report import rm_eval_table
+
+    pairs = [_pair(10, 5), _pair(5, 10)]
+    result = {
+        "data": "val.jsonl",
+        "pairs": 2,
+        "scorers": {"rm": accuracy_breakdown(pairs, [1.0, 1.0], [0.0, 0.0])},
+    }
+    table = rm_eval_table(result)
+    assert table.rows == [
+        [
+            "rm",
+            "1.000 (2)",
+            "1.000 (1)",
+            "1.000 (1)",
+            "- (0)",
+            "- (0)",
+            "1.000 (1)",
+            "- (0)",
+            "- (0)",
+            "1.000 (1)",
+        ]
+    ]
+    assert "2 held-out pairs" in table.note
