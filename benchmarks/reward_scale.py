@@ -134,7 +134,7 @@ def main() -> None:
         print(f"{part:28s} {sec:10.3f}  {how}")
     base = measured["rule-based"]
     print(
-        f"\nratio against the rule-based baseline (same run): "
+        "\nratio against the rule-based baseline (same run): "
         + ", ".join(f"{p} {s / base:,.0f}x" for p, s, _ in rows[1:])
     )
     print(
