@@ -144,3 +144,19 @@ def test_synthetic_degradations_differ_from_the_answer_and_vary_length():
 def test_answer_text_keeps_only_the_answer():
     assert answer_text("<think>plan</think>\n<answer> body </answer>") == "body"
     assert answer_text("  plain text ") == "plain text"
+
+
+def test_rm_data_cli_reports_and_refuses_bad_rows(tmp_path, capsys):
+    from longwrite.cli import main
+
+    good = _write(tmp_path / "good.jsonl", synthetic_pairs(n_prompts=6, pairs_per_prompt=2))
+    assert (
+        main(["rm", "data", "--in", str(good), "--out", str(tmp_path / "out"), "--val-fraction", "0.34"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert (
+        "12 row(s) read" in out and "train: 8 pairs / 4 prompts" in out and "val: 4 pairs / 2 prompts" in out
+    )
+    bad = _write(tmp_path / "bad.jsonl", [{"prompt": "p", "chosen": "a"}])
+    assert main(["rm", "data", "--in", str(bad), "--out", str(tmp_path / "out2")]) == 2
+    assert f"{bad}:1: missing 'rejected'" in capsys.readouterr().err
