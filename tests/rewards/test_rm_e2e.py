@@ -56,8 +56,10 @@ def test_tiny_rm_reaches_09_held_out_accuracy(tiny_rm):
     assert summary["val"]["accuracy"] >= 0.9, summary
     cut = summary["truncation"]["train"]
     assert cut["pairs"] > 0 and cut["truncated_pairs"] > 0  # long pairs were kept (and counted)
-    config = json.loads((final / "config.json").read_text())
-    assert config["architectures"] == ["Qwen2ForSequenceClassification"] and config["num_labels"] == 1
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(final)
+    assert config.architectures == ["Qwen2ForSequenceClassification"] and config.num_labels == 1
 
 
 def test_rm_eval_matches_training_and_reports_the_baseline(tiny_rm, repo_root, tmp_path):
