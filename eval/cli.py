@@ -435,7 +435,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from eval.report import build_report, leaderboard_rows, load_run
     from eval.training import is_training_run
 
-    paths = build_report(args.runs, args.out, tolerance=args.tolerance)
+    paths = build_report(args.runs, args.out, tolerance=args.tolerance, rm_evals=args.rm_eval)
     rows = leaderboard_rows([load_run(d, args.tolerance) for d in args.runs if not is_training_run(d)])
     if rows:
         _print_table(["model", "items", "S_l", "S_q", "S̄", "failed gen", "failed judge"], rows)
@@ -530,4 +530,11 @@ def register(subparsers: Any) -> None:
     )
     rep.add_argument("--out", required=True, help="folder for report.html, report.md and the PNGs")
     rep.add_argument("--tolerance", type=float, default=0.2, help="ruler tolerance (default 0.2)")
+    rep.add_argument(
+        "--rm-eval",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="a `longwrite rm eval --out` result to add as a reward-model section (repeatable)",
+    )
     rep.set_defaults(func=_cmd_report)

@@ -423,10 +423,36 @@ def _markdown(
     return "\n".join(out)
 
 
+def rm_eval_table(result: dict[str, Any], title: str = "Reward model: pairwise accuracy") -> _Table:
+    """The report section of one ``longwrite rm eval`` result (its json): one row per scorer
+    (the RM, the embedding baseline), accuracy overall / by length direction / by length ratio."""
+    from rewards.rm_eval import RATIO_BUCKETS
+
+    def cell(e: dict) -> str:
+        return f"{e['accuracy']:.3f} ({e['n']})" if e["accuracy"] is not None else f"- ({e['n']})"
+
+    header = ["scorer", "overall", "chosen longer", "chosen shorter", "same length"]
+    header += [f"ratio {label}" for label, _, _ in RATIO_BUCKETS]
+    rows = []
+    for name, s in result["scorers"].items():
+        row = [name] + [cell(s[k]) for k in ("overall", "chosen_longer", "chosen_shorter", "same_length")]
+        rows.append(row + [cell(s["ratio"][label]) for label, _, _ in RATIO_BUCKETS])
+    note = (
+        f"{result['pairs']} held-out pairs from {result['data']}; cells: accuracy (pairs); ratio = chosen "
+        "length / rejected length (words or CJK characters). A length-loving scorer wins on 'chosen "
+        "longer' and loses on 'chosen shorter'."
+    )
+    return _Table(title, header, rows, note)
+
+
 def build_report(
-    run_dirs: Sequence[str | Path], out_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE
+    run_dirs: Sequence[str | Path],
+    out_dir: str | Path,
+    tolerance: float = DEFAULT_TOLERANCE,
+    rm_evals: Sequence[str | Path] = (),
 ) -> dict[str, Path]:
-    """Write ``report.html``, ``report.md`` and the plot PNGs for ``run_dirs`` into ``out_dir``.
+    """Write ``report.html``, ``report.md`` and the plot PNGs for ``run_dirs`` into ``out_dir``;
+    ``rm_evals`` (``longwrite rm eval --out`` json files) add a reward-model section each.
 
     ``run_dirs`` may mix evaluation run directories and RL run folders (training curves).
     Returns the written paths by name ('html', 'md', and one per plot).
@@ -447,6 +473,7 @@ def build_report(
     tables += judged_tables(judged)
     plots = _plots(classic, tolerance) if classic else {}
     plots.update(judged_plots(judged))
+    tables += [rm_eval_table(json.loads(Path(p).read_text())) for p in rm_evals]
     _add_training(trainings, tables, plots)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
-"""``longwrite submit``: a GRPO or SFT preset as a Ray job on a cluster, following its logs.
+"""``longwrite submit``: a GRPO, SFT or RM preset as a Ray job on a cluster, following its logs.
 
 It lives with the CLI (not in ``rl``) because it dispatches to every training kind: GRPO plans come
-from ``rl.presets``, SFT entrypoints from ``sft_baseline.jobs``; all run through ``rl.jobs``.
+from ``rl.presets``, SFT entrypoints from ``sft_baseline.jobs``, RM entrypoints from
+``rewards.rm_jobs``; all run through ``rl.jobs``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,43 @@ def _cmd_submit_sft(args: argparse.Namespace) -> int:
     return _report_job(args, result)
 
 
+def _cmd_submit_rm(args: argparse.Namespace) -> int:
+    """``longwrite submit --rm``: ``longwrite rm train`` for an RM preset as a one-node Ray job."""
+    from pathlib import Path
+
+    from rewards.rm_jobs import rm_job_entrypoint, rm_preset_gpus
+    from rl.jobs import project_runtime_env, submit_job
+
+    if args.data_dir:
+        raise ValueError(
+            "--data-dir is for GRPO presets; give an RM job data.train=/abs/train.jsonl data.val=..."
+        )
+    if args.nodes and args.nodes > 1:
+        raise ValueError("an RM job runs torchrun on one node (--nodes 1)")
+    overrides = list(args.overrides)
+    if args.output_dir:
+        overrides.append(f"output_dir={Path(args.output_dir).resolve()}")
+    gpus = args.gpus_per_node or rm_preset_gpus(args.preset, overrides)  # composes: a bad key fails here
+    entrypoint = rm_job_entrypoint(args.preset, overrides, args.python, args.gpus_per_node)
+    runtime_env = project_runtime_env()
+    if args.dry_run:
+        print(f"entrypoint (entrypoint_num_gpus={gpus}):\n  " + entrypoint)
+        print("runtime_env:\n" + json.dumps(runtime_env, indent=2))
+        return 0
+    _check_address(args.address)
+    result = submit_job(
+        entrypoint,
+        args.address,
+        runtime_env=runtime_env,
+        metadata={"rm_preset": args.preset},
+        entrypoint_num_gpus=gpus,
+        output_dir=Path(args.output_dir or "(the preset's output_dir)"),
+        wait=not args.no_wait,
+        timeout_s=args.timeout,
+    )
+    return _report_job(args, result)
+
+
 def _check_address(address: str) -> None:
     if not address.startswith(("http://", "https://")):
         raise ValueError(f"--address must be the Ray dashboard URL, e.g. http://HOST:8265 (got {address!r})")
@@ -73,8 +111,12 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from rl.jobs import job_entrypoint, job_runtime_env, submit
     from rl.presets import build_plan
 
+    if args.sft and args.rm:
+        raise ValueError("give at most one of --sft and --rm")
     if args.sft:
         return _cmd_submit_sft(args)
+    if args.rm:
+        return _cmd_submit_rm(args)
     plan = build_plan(
         args.preset,
         args.overrides,
@@ -91,6 +133,9 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         print("runtime_env:\n" + json.dumps(job_runtime_env(plan), indent=2))
         return 0
     _check_address(args.address)
+    from rl.presets import check_reward_config
+
+    check_reward_config(plan)  # a required RM path left unset fails here, before submitting
     result = submit(plan, args.address, wait=not args.no_wait, timeout_s=args.timeout, python=args.python)
     return _report_job(args, result)
 
@@ -116,6 +161,11 @@ def register(subparsers) -> None:
         "--sft",
         action="store_true",
         help="submit an SFT preset (configs/sft/) as a one-node job running `longwrite sft`",
+    )
+    s.add_argument(
+        "--rm",
+        action="store_true",
+        help="submit a reward-model preset (configs/rm/) as a one-node job running `longwrite rm train`",
     )
     s.add_argument("--address", default="http://127.0.0.1:8265", help="Ray dashboard URL (http://HOST:8265)")
     s.add_argument("--nodes", type=int, default=None, help="trainer.nnodes (default: the preset's)")

@@ -26,7 +26,11 @@ __all__ = ["register", "read_samples", "parse_weights", "parse_options", "score_
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``rm`` (reward models) with its ``score`` subcommand to the ``longwrite`` CLI."""
-    rm = subparsers.add_parser("rm", help="reward models: score responses", description="Reward models.")
+    rm = subparsers.add_parser(
+        "rm",
+        help="reward models: score responses; train and evaluate a learned RM",
+        description="Reward models.",
+    )
     rm_sub = rm.add_subparsers(dest="rm_command", metavar="SUBCOMMAND")
     p = rm_sub.add_parser(
         "score",
@@ -58,6 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into an existing --out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.set_defaults(func=_score_command)
+    from rewards.rm_cli import register_rm_commands
+
+    register_rm_commands(rm_sub)
     rm.set_defaults(func=lambda args: (rm.print_help(), 2)[1])
 
 

@@ -9,6 +9,8 @@
   :mod:`rewards.quality_classifier`.
 * ``judge``: a generative judge over an OpenAI-compatible endpoint, see
   :mod:`rewards.quality_judge`. A judge that fails yields missing (None), never 0.
+* ``served``: a reward model served by vLLM's pooling API (``longwrite serve --reward-model``),
+  see :mod:`rewards.quality_served`; a failed request yields missing (None), never 0.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from rewards.segment import paragraphs
 
 __all__ = ["embedding_parts", "plan_sections", "BACKENDS"]
 
-BACKENDS = ("embedding", "classifier", "judge")
+BACKENDS = ("embedding", "classifier", "judge", "served")
 _PROMPT_CHARS = 2000
 _MAX_SECTIONS = 32
 _PARTS = ("relevance", "coherence", "coverage", "variety")
@@ -45,6 +47,9 @@ _QUALITY_DEFAULTS = {
     "backoff_base": 1.0,
     "parse_retries": 1,
     "max_answer_chars": 24000,
+    # served backend (also uses "model", "base_url", "max_length", "squash", "center", "scale",
+    # "batch_size", "concurrency", "timeout", "max_retries", "backoff_base")
+    "tokenizer": None,
 }
 
 _BULLET = re.compile(r"^\s*(?:[-*+•·]|\d+[.)、]|[一二三四五六七八九十]+[、.]|#+)\s*")
@@ -157,13 +162,17 @@ def _check_options(options: dict) -> None:
         raise ValueError("quality option 'scale' must be > 0")
     if backend == "judge" and not (options["base_url"] and options["model"]):
         raise ValueError("quality backend 'judge' needs options 'base_url' and 'model'")
+    if backend == "served":
+        from rewards.quality_served import check_served_options
+
+        check_served_options(options)
 
 
 @register_reward(
     "quality", batched=True, texts=_quality_texts, defaults=_QUALITY_DEFAULTS, check=_check_options
 )
 def _quality_component(batch: Batch, options: dict) -> list[ComponentScore]:
-    """Writing quality in [0, 1] by the configured backend (embedding / classifier / judge)."""
+    """Writing quality in [0, 1] by the configured backend (embedding / classifier / judge / served)."""
     backend = options["backend"]
     if backend == "embedding":
         return _embedding_backend(batch, options)
@@ -175,4 +184,8 @@ def _quality_component(batch: Batch, options: dict) -> list[ComponentScore]:
         from rewards.quality_judge import judge_scores
 
         return judge_scores(batch, options)
+    if backend == "served":
+        from rewards.quality_served import served_scores
+
+        return served_scores(batch, options)
     raise ValueError(f"unknown quality backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -24,7 +24,14 @@ from typing import Any
 
 from rewards.base import Batch, ComponentScore
 
-__all__ = ["load_classifier", "build_inputs", "raw_scores", "squash", "classifier_scores"]
+__all__ = [
+    "load_classifier",
+    "build_inputs",
+    "build_inputs_info",
+    "raw_scores",
+    "squash",
+    "classifier_scores",
+]
 
 _lock = threading.Lock()
 _loaded: dict[tuple[str, str], tuple[Any, Any]] = {}
@@ -65,13 +72,19 @@ def _context(net: Any, option: int | None) -> int:
     return int(min(n, _MAX_CONTEXT))
 
 
-def build_inputs(tok: Any, prompt: str, answer: str, max_length: int) -> list[int]:
-    """Token ids for one (request, answer) pair, cut to ``max_length`` by the head/tail policy."""
+def build_inputs_info(tok: Any, prompt: str, answer: str, max_length: int) -> tuple[list[int], bool]:
+    """(token ids, truncated) for one (request, answer) pair, cut to ``max_length`` tokens by the
+    head/tail policy; ``truncated`` says whether anything was cut. The RM trainer encodes its
+    pairs with this same function, so training and scoring see identical inputs."""
+    truncated = False
     # Characters beyond 16 per token of budget can never be seen: cut them before tokenizing.
     limit = 16 * max_length
     if len(answer) > limit:
         answer = answer[: limit // 2] + "\n...\n" + answer[-limit // 2 :]
-    prompt = prompt[:limit]
+        truncated = True
+    if len(prompt) > limit:
+        prompt = prompt[:limit]
+        truncated = True
     if getattr(tok, "chat_template", None):
         text = tok.apply_chat_template(
             [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}], tokenize=False
@@ -82,7 +95,13 @@ def build_inputs(tok: Any, prompt: str, answer: str, max_length: int) -> list[in
     if len(ids) > max_length:
         tail = max_length // 4
         ids = ids[: max_length - tail] + ids[len(ids) - tail :]
-    return list(ids)
+        truncated = True
+    return list(ids), truncated
+
+
+def build_inputs(tok: Any, prompt: str, answer: str, max_length: int) -> list[int]:
+    """Token ids for one (request, answer) pair, cut to ``max_length`` by the head/tail policy."""
+    return build_inputs_info(tok, prompt, answer, max_length)[0]
 
 
 def raw_scores(tok: Any, net: Any, inputs: list[list[int]], batch_size: int = 8) -> list[float]:

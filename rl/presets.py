@@ -366,3 +366,18 @@ def compose(plan_or_overrides: RunPlan | Sequence[str]):
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="verl.trainer.config", version_base=None):
         return hydra_compose(config_name="ppo_trainer", overrides=list(overrides))
+
+
+def check_reward_config(plan: RunPlan) -> None:
+    """Fail before a run starts when the plan's reward config (preset plus overrides) is invalid -
+    an unknown reward or option, or a required setting still holding its ``REQUIRED`` placeholder
+    (the learned-RM path of the GPU presets). Composes the config as verl will."""
+    from omegaconf import OmegaConf
+
+    from rewards.base import RewardConfig
+
+    node = compose(plan).reward.custom_reward_function.reward_kwargs.reward_config
+    try:
+        RewardConfig.coerce(OmegaConf.to_container(node, resolve=True))
+    except ValueError as exc:
+        raise ValueError(f"preset {plan.preset}: {exc}") from None

@@ -60,7 +60,7 @@ def print_plan_notes(plan, prog: str) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     from rl.local_run import train
     from rl.metrics import latest_checkpoint_step
-    from rl.presets import build_plan, compose
+    from rl.presets import build_plan, check_reward_config, compose
 
     plan = build_plan(
         args.preset,
@@ -69,6 +69,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         py_modules=args.py_modules,
     )
+    if not args.dry_run:
+        check_reward_config(plan)  # e.g. a required RM path left unset fails here, not in a worker
     if args.dry_run:
         compose(plan)  # fails on an unknown key before anything starts
         print(

@@ -172,9 +172,12 @@ def serve_command(
     served_model_name: str | None = None,
     max_model_len: int | None = None,
     extra: list[str] | None = None,
+    reward_model: bool = False,
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that start vLLM's OpenAI-compatible server on ``model``
-    (with CPU defaults on CPU hosts: float32, eager mode, a 1 GiB KV cache)."""
+    (with CPU defaults on CPU hosts: float32, eager mode, a 1 GiB KV cache). ``reward_model``
+    serves a one-output sequence-classification checkpoint with vLLM's pooling runner instead
+    (``POST /classify``; the ``served`` quality backend calls it)."""
     from rollout.engine import is_cpu_host
 
     # vLLM's API-server entry point itself: ``vllm serve`` looks up the distribution "vllm" for
@@ -186,6 +189,8 @@ def serve_command(
         cmd += ["--served-model-name", served_model_name]
     if max_model_len:
         cmd += ["--max-model-len", str(max_model_len)]
+    if reward_model:
+        cmd += ["--runner", "pooling"]
     env = dict(os.environ)
     given = " ".join(extra or [])
     if is_cpu_host():
@@ -254,11 +259,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     extra = list(args.vllm_args or [])
     if extra[:1] == ["--"]:
         extra = extra[1:]
+    if bool(args.model) == bool(args.reward_model):
+        raise ValueError("give exactly one of --model (a generator) or --reward-model (a classification RM)")
     from rollout.checkpoint import resolve_model
 
-    model = resolve_model(args.model)
+    given = args.model or args.reward_model
+    model = resolve_model(given)
     # A checkpoint served from its export keeps the name it was given on the command line.
-    served = args.served_model_name or (args.model if model != args.model else None)
+    served = args.served_model_name or (given if model != given else None)
     cmd, env = serve_command(
         model,
         host=args.host,
@@ -266,8 +274,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         served_model_name=served,
         max_model_len=args.max_model_len,
         extra=extra,
+        reward_model=bool(args.reward_model),
     )
-    name = served or args.model
+    name = served or given
     print(f"serving {name} at http://{args.host}:{args.port}/v1  ({' '.join(cmd[2:])})", flush=True)
     # Replace this process: signals (Ctrl-C, SIGTERM) go straight to vLLM's server.
     os.execve(cmd[0], cmd, env)
@@ -356,9 +365,16 @@ def register(subparsers) -> None:
     )
     s.add_argument(
         "--model",
-        required=True,
+        default=None,
         type=_model_path,
         help="HF model folder, verl checkpoint/run folder, or hub name",
+    )
+    s.add_argument(
+        "--reward-model",
+        default=None,
+        type=_model_path,
+        help="serve a one-output reward model (e.g. `longwrite rm train`'s final/) with vLLM's pooling "
+        "runner: POST /classify, used by the quality backend 'served' (instead of --model)",
     )
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     s.add_argument("--port", type=_positive, default=8000, help="port (default: 8000)")

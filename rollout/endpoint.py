@@ -37,7 +37,7 @@ from typing import Any
 
 from rollout.jsonl import append_records, latest_by_key
 
-__all__ = ["ChatRequest", "ChatResult", "EndpointClient", "ResponseCache", "request_key"]
+__all__ = ["ChatRequest", "ChatResult", "PostResult", "EndpointClient", "ResponseCache", "request_key"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,23 @@ class ChatResult:
     latency_s: float
     key: str = ""
     choices: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the request succeeded (``error`` is None)."""
+        return self.error is None
+
+
+@dataclass
+class PostResult:
+    """The outcome of one JSON POST (:meth:`EndpointClient.post_many`): ``data`` the decoded body
+    on success, else ``error`` (the cause); ``attempts`` HTTP requests sent; ``latency_s`` seconds."""
+
+    id: str | None
+    data: dict | None
+    error: str | None
+    attempts: int
+    latency_s: float
 
     @property
     def ok(self) -> bool:
@@ -315,6 +332,99 @@ class EndpointClient:
             return asyncio.run(main())
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             return pool.submit(asyncio.run, main()).result()
+
+    async def post(self, path: str, body: dict, id: str | None = None) -> PostResult:
+        """POST ``body`` (JSON) to ``path`` within the same limits and retries as :meth:`chat`
+        (no cache). A ``path`` starting with ``/`` is taken from the server root (vLLM's
+        ``/classify``, ``/pooling``), anything else is relative to ``base_url``. Never raises on
+        HTTP or protocol errors."""
+        start = time.monotonic()
+        attempts = 0
+        error = "not sent"
+        retry_after: float | None = None
+        while attempts <= self.max_retries:
+            if attempts:
+                await asyncio.sleep(self._backoff(attempts, retry_after))
+            attempts += 1
+            retry_after = None
+            try:
+                data = await self._post_attempt(path, body)
+            except _Retryable as exc:
+                error, retry_after = str(exc), exc.retry_after
+                continue
+            except _Fatal as exc:
+                error = str(exc)
+                break
+            return PostResult(id, data, None, attempts, time.monotonic() - start)
+        if attempts > 1:
+            error = f"{error} (after {attempts} attempts)"
+        return PostResult(id, None, error, attempts, time.monotonic() - start)
+
+    def post_many(
+        self, path: str, bodies: Sequence[dict], ids: Sequence[str | None] | None = None
+    ) -> list[PostResult]:
+        """Synchronous concurrent :meth:`post` of every body to ``path``; results in order."""
+        ids = list(ids) if ids is not None else [None] * len(bodies)
+
+        async def main() -> list[PostResult]:
+            try:
+                return list(
+                    await asyncio.gather(*(self.post(path, b, i) for b, i in zip(bodies, ids, strict=True)))
+                )
+            finally:
+                await self.aclose()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(main())
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, main()).result()
+
+    def _post_url(self, path: str) -> str:
+        """The absolute URL of ``path`` (root-relative when it starts with ``/``)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        if path.startswith("/"):
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.base_url)
+            return f"{parts.scheme}://{parts.netloc}{path}"
+        return self.base_url.rstrip("/") + "/" + path
+
+    async def _post_attempt(self, path: str, body: dict) -> dict:
+        """One JSON POST within the concurrency and request-rate limits; the decoded object."""
+        import aiohttp
+
+        try:
+            payload = json.dumps(body, ensure_ascii=False)
+        except (TypeError, ValueError) as exc:  # unserialisable body: our caller's mistake
+            raise _Fatal(f"bad request: {exc}") from None
+        state = self._loop_state()
+        async with state.semaphore:
+            wait = self._rpm.reserve(1) if self._rpm else 0.0
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:  # the session's ClientTimeout bounds the whole attempt, body included
+                async with state.session.post(self._post_url(path), data=payload.encode("utf-8")) as resp:
+                    status, headers, raw = resp.status, resp.headers, await resp.read()
+            except asyncio.TimeoutError:
+                raise _Retryable(f"timeout after {self.timeout:g} s") from None
+            except aiohttp.ClientError as exc:
+                raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
+        text = raw.decode("utf-8", errors="replace")
+        if status >= 400:
+            message = _error_message(text, status)
+            if _retryable_status(status):
+                raise _Retryable(f"HTTP {status}: {message}", _retry_after(headers)) from None
+            raise _Fatal(f"HTTP {status}: {message}") from None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise _Retryable(f"malformed response: not JSON ({text[:80]!r})") from None
+        if not isinstance(data, dict):
+            raise _Retryable(f"malformed response: expected a JSON object, got {type(data).__name__}")
+        return data
 
     # -- internals -------------------------------------------------------------------------------
     async def _chat(self, messages: list[dict], params: dict, id: str | None) -> ChatResult:

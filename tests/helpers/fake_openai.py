@@ -30,7 +30,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["FakeOpenAIServer", "Reply", "Responder", "echo", "scripted", "last_user_content", "body_key"]
+__all__ = [
+    "FakeOpenAIServer",
+    "Reply",
+    "Responder",
+    "echo",
+    "scripted",
+    "last_user_content",
+    "body_key",
+    "classify_by_length",
+]
 
 
 @dataclass
@@ -121,9 +130,19 @@ def _count(text: str) -> int:
     return len(text.split())
 
 
+def classify_by_length(body: dict, attempt: int) -> list[list[float]]:
+    """Default ``/classify`` responder: one raw score per input, its length / 100 (token ids or text)."""
+    inputs = body.get("input")
+    inputs = (
+        inputs if isinstance(inputs, list) and inputs and isinstance(inputs[0], (list, str)) else [inputs]
+    )
+    return [[len(x) / 100.0] for x in inputs]
+
+
 class FakeOpenAIServer:
     """A threaded OpenAI-compatible HTTP server on 127.0.0.1 (``POST /v1/chat/completions``,
-    ``GET /v1/models``). ``latency`` (seconds) delays every reply; every request body is recorded
+    ``GET /v1/models``, and vLLM's pooling ``POST /classify``: ``classify_responder(body,
+    attempt)`` returns one ``probs`` list per input, or a :class:`Reply` for faults). ``latency`` (seconds) delays every reply; every request body is recorded
     on arrival in ``requests`` (thread-safe), so tests can count what a client really sent."""
 
     def __init__(
@@ -134,8 +153,10 @@ class FakeOpenAIServer:
         model: str = "fake-model",
         host: str = "127.0.0.1",
         port: int = 0,
+        classify_responder: Callable[[dict, int], Any] | None = None,
     ) -> None:
         self.responder = responder or echo
+        self.classify_responder = classify_responder or classify_by_length
         self.latency = latency
         self.model = model
         self.requests: list[dict] = []
@@ -276,7 +297,8 @@ class FakeOpenAIServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
-                if not self.path.rstrip("/").endswith("/chat/completions"):
+                is_classify = self.path.rstrip("/").endswith("/classify")
+                if not (is_classify or self.path.rstrip("/").endswith("/chat/completions")):
                     self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
                     return
                 try:
@@ -289,13 +311,40 @@ class FakeOpenAIServer:
                     server.inflight += 1
                     server.max_inflight = max(server.max_inflight, server.inflight)
                 try:
-                    self._answer(body, attempt)
+                    if is_classify:
+                        self._classify(body, attempt)
+                    else:
+                        self._answer(body, attempt)
                 finally:
                     with server._lock:
                         server.inflight -= 1
 
+            def _classify(self, body: dict, attempt: int) -> None:
+                result = server.classify_responder(body, attempt)
+                if isinstance(result, Reply):
+                    self._reply(body, result)
+                    return
+                if server.latency > 0 and server._stop.wait(server.latency):
+                    self.close_connection = True
+                    return
+                data = [
+                    {"index": i, "label": None, "probs": probs, "num_classes": len(probs)}
+                    for i, probs in enumerate(result)
+                ]
+                obj = {
+                    "id": "classify-fake",
+                    "object": "list",
+                    "created": int(time.time()),
+                    "model": body.get("model", server.model),
+                    "data": data,
+                    "usage": {"prompt_tokens": 0, "total_tokens": 0},
+                }
+                self._json(200, obj)
+
             def _answer(self, body: dict, attempt: int) -> None:
-                reply = server.responder(body, attempt)
+                self._reply(body, server.responder(body, attempt))
+
+            def _reply(self, body: dict, reply: Reply | str) -> None:
                 if isinstance(reply, str):
                     reply = Reply(text=reply)
                 wait = server.latency + reply.delay

@@ -1,0 +1,164 @@
+"""``longwrite rm data | train | eval``: preference data, Bradley-Terry training, pairwise evaluation.
+
+Nothing heavy is imported until a handler runs (``--help`` stays instant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+__all__ = ["register_rm_commands", "rm_train_command"]
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from rewards.rm_data import prepare_rm_data
+
+    inputs = list(args.inputs)
+    if args.synthetic:
+        from rewards.rm_synthetic import write_synthetic_pairs
+
+        inputs.append(
+            write_synthetic_pairs(Path(args.out) / "synthetic.jsonl", args.synthetic, seed=args.seed)
+        )
+    if not inputs:
+        raise ValueError("give preference files (--in) or --synthetic N")
+    stats = prepare_rm_data(inputs, args.out, args.val_fraction, args.seed)
+    read = stats["read"]
+    print(
+        f"rm data: {read['rows']} row(s) read, {read['duplicates']} duplicate(s) dropped, "
+        f"{read['multi_turn']} multi-turn"
+    )
+    for split in ("train", "val"):
+        s = stats[split]
+        mean = s["length_diff_mean"]
+        print(
+            f"  {split}: {s['pairs']} pairs / {s['prompts']} prompts; languages {s['languages']}; "
+            f"chosen longer {s['chosen_longer']}, shorter {s['chosen_shorter']}, same {s['same_length']}; "
+            f"chosen - rejected length: mean {mean if mean is None else round(mean, 1)}, "
+            f"median {s['length_diff_median']}"
+        )
+    print(f"  wrote {args.out}/train.jsonl, val.jsonl, stats.json")
+    return 0
+
+
+def rm_train_command(
+    preset: str, overrides: list[str], nproc_per_node: int, python: str | None = None
+) -> list[str]:
+    """The argv that trains an RM preset: ``python -m rewards.rm_train`` in this process's
+    interpreter for one process, or torchrun with ``nproc_per_node`` processes (one per GPU)."""
+    py = python or sys.executable
+    if nproc_per_node > 1:
+        head = [py, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc_per_node}"]
+        return [*head, "-m", "rewards.rm_train", "--preset", preset, *overrides]
+    return [py, "-m", "rewards.rm_train", "--preset", preset, *overrides]
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from rewards.rm_train import compose_rm_preset, train_rm
+
+    cfg = compose_rm_preset(args.preset, args.overrides)  # an unknown key fails here
+    nproc = int(args.nproc_per_node or (cfg.get("launch") or {}).get("nproc_per_node", 1))
+    if args.dry_run:
+        print(json.dumps({k: v for k, v in cfg.items() if not k.startswith("_")}, indent=2, default=str))
+        print("command: " + shlex.join(rm_train_command(args.preset, args.overrides, nproc)))
+        return 0
+    if nproc > 1 and "LOCAL_RANK" not in os.environ:
+        cmd = rm_train_command(args.preset, args.overrides, nproc)
+        print("rm train: " + shlex.join(cmd), flush=True)
+        os.execv(cmd[0], cmd)  # torchrun replaces this process; signals reach it directly
+    summary = train_rm(cfg)
+    val = summary["val"]
+    print(
+        f"rm train: {summary['global_step']} step(s), train loss {summary['train_loss']:.4f}"
+        + (f", val accuracy {val['accuracy']:.3f}, val loss {val['loss']:.4f}" if "accuracy" in val else "")
+        + f"\n  model: {summary['final_model']}"
+    )
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from rewards.rm_eval import evaluate_pairs, format_table, write_result
+
+    result = evaluate_pairs(
+        args.data,
+        args.model,
+        baseline=not args.no_baseline,
+        max_length=args.max_length,
+        batch_size=args.batch_size,
+    )
+    print(f"pairwise accuracy on {result['pairs']} held-out pairs ({args.data}); cells: accuracy (pairs)")
+    print(format_table(result))
+    if args.out:
+        path = write_result(result, args.out)
+        print(f"wrote {path} and {path.with_suffix('.md')}")
+    return 0
+
+
+def register_rm_commands(rm_sub: argparse._SubParsersAction) -> None:
+    """Add ``data``, ``train`` and ``eval`` under ``longwrite rm``."""
+    d = rm_sub.add_parser(
+        "data",
+        help="validate, de-duplicate and split preference pairs (by prompt)",
+        description=(
+            "Read preference pairs (jsonl: `longwrite pairs` output, prompt + chosen/rejected strings, "
+            "or chosen/rejected chat message lists), validate every row (FILE:LINE on error; nothing "
+            "is written then), drop exact duplicates, split train/val by prompt and report counts, "
+            "languages and the chosen-minus-rejected length. --synthetic N adds N prompts of the "
+            "project's synthetic coherent-vs-degraded pairs."
+        ),
+    )
+    d.add_argument(
+        "--in", dest="inputs", action="append", default=[], type=Path, help="a pairs jsonl (repeatable)"
+    )
+    d.add_argument("--synthetic", type=int, default=0, metavar="N", help="add N prompts x 3 synthetic pairs")
+    d.add_argument(
+        "--out", required=True, type=Path, help="output folder (train.jsonl, val.jsonl, stats.json)"
+    )
+    d.add_argument("--val-fraction", type=float, default=0.1, help="share of prompts held out (default 0.1)")
+    d.add_argument("--seed", type=int, default=0, help="split (and synthetic data) seed")
+    d.set_defaults(func=_cmd_data)
+
+    t = rm_sub.add_parser(
+        "train",
+        help="train a Bradley-Terry reward model with transformers' Trainer",
+        description=(
+            "Train a one-output sequence-classification RM on `longwrite rm data` pairs with the "
+            "Bradley-Terry loss, through transformers' Trainer (configs/rm/PRESET.yaml; key=value "
+            "overrides with dotted keys, e.g. training.learning_rate=1e-5 data.train=/abs/train.jsonl). "
+            "Long inputs keep the request, the head and the tail (counted, never dropped). The "
+            "final model lands in OUTPUT_DIR/final, loadable by the classifier/served quality backends."
+        ),
+    )
+    t.add_argument("--preset", required=True, help="RM preset name (tiny-cpu, qwen2.5-7b-rm) or YAML path")
+    t.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="preset overrides (dotted keys)")
+    t.add_argument(
+        "--nproc-per-node", type=int, default=None, help="torchrun processes (default: the preset's)"
+    )
+    t.add_argument(
+        "--dry-run", action="store_true", help="print the composed preset and the command, then exit"
+    )
+    t.set_defaults(func=_cmd_train)
+
+    e = rm_sub.add_parser(
+        "eval",
+        help="pairwise accuracy of an RM (and the MiniLM baseline) on held-out pairs",
+        description=(
+            "Pairwise accuracy on held-out pairs, overall, by whether the chosen answer is longer or "
+            "shorter, and by length-ratio bucket, for the RM at --model and the embedding (MiniLM) "
+            "quality backend as a baseline."
+        ),
+    )
+    e.add_argument("--data", required=True, type=Path, help="val.jsonl from `longwrite rm data`")
+    e.add_argument("--model", default=None, help="a trained RM folder (e.g. outputs/rm/tiny-cpu/final)")
+    e.add_argument("--no-baseline", action="store_true", help="skip the embedding baseline")
+    e.add_argument(
+        "--max-length", type=int, default=None, help="token budget (default: the model's, <= 8192)"
+    )
+    e.add_argument("--batch-size", type=int, default=8, help="inputs per forward pass")
+    e.add_argument("--out", type=Path, default=None, help="write the result json (and a .md table beside it)")
+    e.set_defaults(func=_cmd_eval)

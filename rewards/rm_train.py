@@ -1,0 +1,381 @@
+"""Bradley-Terry reward-model training with transformers' ``Trainer`` (``longwrite rm train``).
+
+The model is any Hugging Face ``AutoModelForSequenceClassification`` with one output (a fresh
+score head on a base or instruct checkpoint). Each pair is scored on both sides in one forward
+pass and trained with the Bradley-Terry loss
+
+    loss = mean(-log sigmoid(r_chosen - r_rejected - margin)) + center_coeff * mean((r_chosen + r_rejected)^2)
+
+(``margin`` >= 0 asks for a gap; the small ``center_coeff`` penalty keeps rewards centred on 0,
+so the raw logit stays on one scale across runs). Everything else - FSDP / DeepSpeed, bf16,
+gradient checkpointing, checkpoint and resume, logging - is the ``Trainer``'s, configured from
+the preset's ``training`` block (``TrainingArguments`` fields, checked by name).
+
+**Long inputs are never dropped.** Each side is encoded exactly as the ``classifier`` quality
+backend encodes it at scoring time (:func:`rewards.quality_classifier.build_inputs_info`): the
+request and the answer in the chat template, and beyond ``max_length`` tokens the first three
+quarters of the budget (request, opening of the answer) plus the last quarter (the ending), the
+middle cut out. The number of truncated answers is counted, logged and written to
+``OUT/rm_train.json``.
+
+A run writes ``OUT/checkpoint-N`` (Trainer checkpoints; ``resume: auto`` continues from the last)
+and the final model in ``OUT/final``: a Hugging Face folder (one-label
+``...ForSequenceClassification`` + tokenizer) that the ``classifier`` quality backend and vLLM's
+pooling runner load as they are.
+
+Presets live in ``configs/rm/NAME.yaml``: ``description``, ``model`` (path, hub id, or ``tiny``
+for :func:`rollout.tiny.tiny_model_path`), ``data: {train, val}`` (``longwrite rm data``
+output), ``output_dir``, ``max_length`` (tokens), ``loss: {margin, center_coeff}``,
+``resume`` (``auto`` | ``never``), ``launch: {nproc_per_node}`` (torchrun processes, one per
+GPU) and ``training`` (``TrainingArguments`` keyword arguments).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "PRESET_DIR",
+    "PRESET_KEYS",
+    "list_rm_presets",
+    "compose_rm_preset",
+    "bradley_terry_loss",
+    "pairwise_accuracy",
+    "encode_pairs",
+    "train_rm",
+    "main",
+]
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PRESET_DIR = PROJECT_ROOT / "configs" / "rm"
+PRESET_KEYS = frozenset(
+    {"description", "model", "data", "output_dir", "max_length", "loss", "resume", "launch", "training"}
+)
+_SUB_KEYS = {
+    "data": {"train", "val"},
+    "loss": {"margin", "center_coeff"},
+    "launch": {"nproc_per_node"},
+}
+# TrainingArguments values this module sets itself (a preset must not).
+_OWNED = {"output_dir", "remove_unused_columns"}
+
+
+# -- presets ---------------------------------------------------------------------------------------
+
+
+def list_rm_presets() -> list[str]:
+    """Names of the bundled RM presets (``configs/rm/*.yaml``)."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def _set_dotted(cfg: dict, key: str, value: Any) -> None:
+    node = cfg
+    parts = key.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[parts[-1]] = value
+
+
+def _parse_value(text: str) -> Any:
+    """A YAML value; numbers YAML 1.1 leaves as strings (``1e-4``) become floats."""
+    import yaml
+
+    if text == "":
+        return ""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def compose_rm_preset(name_or_path: str | os.PathLike, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """A preset plus ``key=value`` overrides (dotted keys, YAML values), checked: an unknown key
+    anywhere - top level, ``data``/``loss``/``launch``, or a ``training`` key that is not a
+    ``TrainingArguments`` field - fails with the valid names."""
+    import yaml
+    from transformers import TrainingArguments
+
+    path = Path(name_or_path)
+    if str(name_or_path) in list_rm_presets():
+        path = PRESET_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"RM preset {str(name_or_path)!r} not found; bundled presets: {', '.join(list_rm_presets())}"
+        )
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{path}: an RM preset is a mapping")
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"override {item!r} is not key=value")
+        _set_dotted(cfg, key.strip(), _parse_value(value))
+    unknown = set(cfg) - PRESET_KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown RM preset keys {sorted(unknown)}; valid: {sorted(PRESET_KEYS)}")
+    for section, valid in _SUB_KEYS.items():
+        bad = set(cfg.get(section) or {}) - valid
+        if bad:
+            raise ValueError(f"{path}: unknown {section} keys {sorted(bad)}; valid: {sorted(valid)}")
+    fields = {f.name for f in dataclasses.fields(TrainingArguments)}
+    training = cfg.get("training") or {}
+    bad = set(training) - fields
+    if bad:
+        raise ValueError(f"{path}: unknown training keys {sorted(bad)} (not TrainingArguments fields)")
+    owned = set(training) & _OWNED
+    if owned:
+        raise ValueError(f"{path}: training keys {sorted(owned)} are set by rewards.rm_train itself")
+    for key in ("model", "output_dir", "max_length"):
+        if cfg.get(key) in (None, ""):
+            raise ValueError(f"{path}: missing '{key}'")
+    if int(cfg["max_length"]) < 16:
+        raise ValueError(f"{path}: max_length must be >= 16 tokens, got {cfg['max_length']}")
+    if cfg.get("resume", "auto") not in ("auto", "never"):
+        raise ValueError(f"{path}: resume must be 'auto' or 'never'")
+    cfg.setdefault("loss", {})
+    cfg["loss"] = {"margin": 0.0, "center_coeff": 0.0, **cfg["loss"]}
+    cfg.setdefault("launch", {"nproc_per_node": 1})
+    cfg.setdefault("resume", "auto")
+    cfg["_path"] = str(path)
+    cfg["_name"] = path.stem
+    return cfg
+
+
+# -- loss and accuracy -------------------------------------------------------------------------------
+
+
+def bradley_terry_loss(r_chosen, r_rejected, margin: float = 0.0, center_coeff: float = 0.0):
+    """Mean Bradley-Terry loss of reward tensors (raw logits) for the chosen and rejected sides:
+    ``-log sigmoid(r_c - r_r - margin)`` plus ``center_coeff * (r_c + r_r)^2``, averaged over pairs."""
+    import torch.nn.functional as F
+
+    loss = -F.logsigmoid(r_chosen - r_rejected - margin)
+    if center_coeff:
+        loss = loss + center_coeff * (r_chosen + r_rejected) ** 2
+    return loss.mean()
+
+
+def pairwise_accuracy(r_chosen: Sequence[float], r_rejected: Sequence[float]) -> float:
+    """Share of pairs whose chosen side scores higher; a tie counts one half (a coin flip)."""
+    if len(r_chosen) != len(r_rejected):
+        raise ValueError("r_chosen and r_rejected differ in length")
+    if not len(r_chosen):
+        raise ValueError("no pairs to score")
+    won = sum(1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(r_chosen, r_rejected, strict=True))
+    return won / len(r_chosen)
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+
+def encode_pairs(tok: Any, pairs: Sequence[Any], max_length: int) -> tuple[list[dict], dict[str, int]]:
+    """Token ids for both sides of every pair (the scorer's own encoding, head+tail truncation)
+    and counts: ``pairs``, ``truncated_chosen``, ``truncated_rejected``, ``truncated_pairs``."""
+    from rewards.quality_classifier import build_inputs_info
+
+    rows = []
+    counts = {"pairs": 0, "truncated_chosen": 0, "truncated_rejected": 0, "truncated_pairs": 0}
+    for p in pairs:
+        c_ids, c_cut = build_inputs_info(tok, p.prompt, p.chosen, max_length)
+        r_ids, r_cut = build_inputs_info(tok, p.prompt, p.rejected, max_length)
+        rows.append({"chosen_ids": c_ids, "rejected_ids": r_ids})
+        counts["pairs"] += 1
+        counts["truncated_chosen"] += int(c_cut)
+        counts["truncated_rejected"] += int(r_cut)
+        counts["truncated_pairs"] += int(c_cut or r_cut)
+    return rows, counts
+
+
+class _PairCollator:
+    """Pads a list of pairs into one batch: the chosen sides first, then the rejected ones."""
+
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
+
+    def __call__(self, rows: list[dict]) -> dict:
+        import torch
+
+        seqs = [r["chosen_ids"] for r in rows] + [r["rejected_ids"] for r in rows]
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+            mask[i, : len(s)] = 1
+        return {"input_ids": ids, "attention_mask": mask}
+
+
+def _trainer_class():
+    import torch
+    from transformers import Trainer
+
+    class BradleyTerryTrainer(Trainer):
+        """``Trainer`` with the Bradley-Terry pair loss; evaluation reports pairwise accuracy."""
+
+        def __init__(self, *args: Any, margin: float = 0.0, center_coeff: float = 0.0, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.bt_margin = float(margin)
+            self.bt_center = float(center_coeff)
+
+        def _rewards(self, model, inputs):
+            logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).logits
+            rewards = logits[:, 0].float()
+            half = rewards.shape[0] // 2
+            return rewards[:half], rewards[half:]
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            rc, rr = self._rewards(model, inputs)
+            loss = bradley_terry_loss(rc, rr, self.bt_margin, self.bt_center)
+            return (loss, {"r_chosen": rc, "r_rejected": rr}) if return_outputs else loss
+
+        def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+            inputs = self._prepare_inputs(inputs)
+            with torch.no_grad():
+                rc, rr = self._rewards(model, inputs)
+                loss = bradley_terry_loss(rc, rr, self.bt_margin, self.bt_center)
+            if prediction_loss_only:
+                return loss.detach(), None, None
+            return loss.detach(), torch.stack([rc, rr], dim=1), torch.zeros(rc.shape[0], device=rc.device)
+
+    return BradleyTerryTrainer
+
+
+def _compute_metrics(eval_pred) -> dict[str, float]:
+    preds = eval_pred.predictions
+    return {"accuracy": pairwise_accuracy(list(preds[:, 0]), list(preds[:, 1]))}
+
+
+def _resolve_model(model: str) -> str:
+    if model == "tiny":
+        from rollout.tiny import tiny_model_path
+
+        return str(tiny_model_path(seed=0))
+    return str(model)
+
+
+def _last_checkpoint(out: Path) -> str | None:
+    steps = [
+        (int(p.name.split("-")[1]), p) for p in out.glob("checkpoint-*") if p.name.split("-")[1].isdigit()
+    ]
+    return str(max(steps)[1]) if steps else None
+
+
+def train_rm(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Train one RM from a composed preset (:func:`compose_rm_preset`); returns the run summary
+    (also written to ``OUT/rm_train.json``): truncation counts, final validation loss/accuracy,
+    the final model folder."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainingArguments
+
+    from rewards.rm_data import read_prepared
+
+    data = cfg.get("data") or {}
+    if not data.get("train"):
+        raise ValueError("the RM preset needs data.train (a train.jsonl from `longwrite rm data`)")
+    out = Path(cfg["output_dir"]).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    model_path = _resolve_model(str(cfg["model"]))
+    max_length = int(cfg["max_length"])
+
+    tok = AutoTokenizer.from_pretrained(model_path)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token or tok.unk_token
+        log.warning("tokenizer has no pad token; using %r", tok.pad_token)
+    train_pairs = read_prepared(data["train"])
+    val_pairs = read_prepared(data["val"]) if data.get("val") else []
+    train_rows, train_cut = encode_pairs(tok, train_pairs, max_length)
+    val_rows, val_cut = encode_pairs(tok, val_pairs, max_length)
+    for split, cut in (("train", train_cut), ("val", val_cut)):
+        if cut["truncated_pairs"]:
+            log.warning(
+                "%s: %d of %d pair(s) truncated to %d tokens (head+tail; chosen %d, rejected %d)",
+                split,
+                cut["truncated_pairs"],
+                cut["pairs"],
+                max_length,
+                cut["truncated_chosen"],
+                cut["truncated_rejected"],
+            )
+            print(
+                f"rm train: {split}: {cut['truncated_pairs']}/{cut['pairs']} pair(s) truncated to "
+                f"{max_length} tokens (head+tail kept; chosen {cut['truncated_chosen']}, "
+                f"rejected {cut['truncated_rejected']})",
+                file=sys.stderr,
+            )
+
+    training = dict(cfg.get("training") or {})
+    training.setdefault("report_to", [])
+    if val_rows:
+        training.setdefault("eval_strategy", "epoch")
+    args = TrainingArguments(output_dir=str(out), remove_unused_columns=False, **training)
+    model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1)
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tok.pad_token_id
+    trainer = _trainer_class()(
+        model=model,
+        args=args,
+        train_dataset=train_rows,
+        eval_dataset=val_rows or None,
+        data_collator=_PairCollator(tok.pad_token_id),
+        processing_class=tok,
+        compute_metrics=_compute_metrics if val_rows else None,
+        margin=float(cfg["loss"]["margin"]),
+        center_coeff=float(cfg["loss"]["center_coeff"]),
+    )
+    resume = _last_checkpoint(out) if cfg.get("resume", "auto") == "auto" else None
+    if resume:
+        print(f"rm train: resuming from {resume}", file=sys.stderr)
+    result = trainer.train(resume_from_checkpoint=resume)
+    final = out / "final"
+    metrics = trainer.evaluate() if val_rows else {}
+    if trainer.is_world_process_zero():
+        trainer.save_model(str(final))
+        tok.save_pretrained(str(final))
+    summary = {
+        "preset": cfg.get("_name"),
+        "model": model_path,
+        "final_model": str(final),
+        "max_length": max_length,
+        "loss": cfg["loss"],
+        "truncation": {"train": train_cut, "val": val_cut},
+        "train_loss": float(result.training_loss),
+        "global_step": int(trainer.state.global_step),
+        "resumed_from": resume,
+        "val": {k.removeprefix("eval_"): v for k, v in metrics.items()},
+        "torch_threads": torch.get_num_threads(),
+    }
+    if trainer.is_world_process_zero():
+        (out / "rm_train.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m rewards.rm_train --preset NAME [key=value ...]``: one training process (what
+    torchrun starts on each GPU; ``longwrite rm train`` runs it directly or through torchrun)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--preset", required=True)
+    p.add_argument("overrides", nargs="*")
+    args = p.parse_args(argv)
+    summary = train_rm(compose_rm_preset(args.preset, args.overrides))
+    print(json.dumps({k: summary[k] for k in ("final_model", "truncation", "val")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
