@@ -52,8 +52,8 @@ def check_served_options(options: dict) -> None:
                     if key == "base_url"
                     else "the served reward model: the PATH given to `longwrite serve --reward-model`"
                 )
-                + f"); got {value!r}. In an RL preset set "
-                f"reward.custom_reward_function.reward_kwargs.reward_config.options.quality.{key}=..."
+                + f"); got {value!r}. In an RL preset or on the command line set "
+                f"reward_options.quality.{key}=..."
             )
 
 

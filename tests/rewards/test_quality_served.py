@@ -125,16 +125,13 @@ def test_empty_answer_is_zero_without_a_request(tok_model):
 
 
 def test_required_placeholder_fails_loudly():
-    with pytest.raises(ValueError, match="options.quality.model"):
-        RewardConfig(
-            rewards={"quality": 1.0},
-            options={
-                "quality": {
-                    "backend": "served",
-                    "base_url": "http://h:1",
-                    "model": "REQUIRED: path of the RM",
-                }
-            },
+    # A config may carry the GPU presets' placeholder (rl.presets.check_reward_config refuses it
+    # before a run); scoring with it fails loudly, naming the option to set.
+    from rewards.quality_served import check_served_options
+
+    with pytest.raises(ValueError, match="reward_options.quality.model"):
+        check_served_options(
+            {"backend": "served", "base_url": "http://h:1", "model": "REQUIRED: path of the RM"}
         )
     with pytest.raises(ValueError, match="base_url"):
         RewardConfig(rewards={"quality": 1.0}, options={"quality": {"backend": "served", "model": "/x"}})

@@ -10,25 +10,31 @@ import pytest
 from longwrite.cli import main
 from rl.presets import build_plan, check_reward_config, compose
 
-KEY = "reward.custom_reward_function.reward_kwargs.reward_config.options.quality"
+KEY = "reward_options.quality"
+
+
+def _quality(plan):
+    from rl.reward_source import from_verl_config
+
+    return from_verl_config(compose(plan)).options["quality"]
 
 
 @pytest.mark.parametrize("name", ["qwen2.5-7b", "qwen2.5-32b"])
 def test_gpu_presets_use_the_served_rm_and_require_its_path(name):
     plan = build_plan(name)
-    quality = compose(plan).reward.custom_reward_function.reward_kwargs.reward_config.options.quality
-    assert quality.backend == "served" and quality.model.startswith("REQUIRED")
-    with pytest.raises(ValueError, match=f"preset {name}: .*options.quality.model"):
+    quality = _quality(plan)
+    assert quality["backend"] == "served" and quality["model"].startswith("REQUIRED")
+    with pytest.raises(ValueError, match=f"preset {name}: reward option quality.(model|base_url) is not set"):
         check_reward_config(plan)
     ok = build_plan(name, [f"{KEY}.model=/ckpt/rm/final", f"{KEY}.base_url=http://rm-host:8001"])
     check_reward_config(ok)  # set: the run may start
-    quality = compose(ok).reward.custom_reward_function.reward_kwargs.reward_config.options.quality
-    assert quality.model == "/ckpt/rm/final" and quality.base_url == "http://rm-host:8001"
+    quality = _quality(ok)
+    assert quality["model"] == "/ckpt/rm/final" and quality["base_url"] == "http://rm-host:8001"
 
 
 def test_train_refuses_to_start_without_the_rm_path(capsys):
     assert main(["train", "--preset", "qwen2.5-7b", "--timeout", "5"]) == 2
-    assert "options.quality.model" in capsys.readouterr().err
+    assert "reward_options.quality." in capsys.readouterr().err
 
 
 def test_submit_rm_dry_run(capsys):
