@@ -14,18 +14,25 @@ def test_named_actor_is_shared_by_two_processes(tmp_path):
     try:
         store = get_curriculum(ACTOR_NAME, threshold=0.5)  # the driver owns it (as the trainer does)
 
-        @ray.remote(num_cpus=0)
-        def reporter(pid, wins, level):
+        def report(pid, wins, level):
             from rewards.curriculum import get_curriculum
 
             c = get_curriculum(ACTOR_NAME, threshold=0.5)
             return c.report(pid, wins, 2, level, 3), c.get_levels([pid])[pid], __import__("os").getpid()
 
+        # Ray tasks run in worker processes, never in this driver; max_calls=1 retires the worker
+        # after its call, so the next report comes from a fresh process.
+        reporter = ray.remote(num_cpus=0)(report)
+        fresh_reporter = ray.remote(num_cpus=0, max_calls=1)(report)
+
         # process 1 advances p to level 1; process 2 reports a stale level-0 result and then
         # sees level 1 (the same actor), and advances it again from there
         r1 = ray.get(reporter.remote("p", 2, 0))
-        r2 = ray.get(reporter.options(max_calls=1).remote("p", 2, 0))
+        r2 = ray.get(fresh_reporter.remote("p", 2, 0))
         r3 = ray.get(reporter.remote("p", 1, 1))
+        import os
+
+        assert os.getpid() not in (r1[2], r2[2], r3[2])  # every report came from another process
         assert r1[:2] == (True, 1)
         assert r2[:2] == (False, 1)
         assert r3[:2] == (True, 2)
