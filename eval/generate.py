@@ -131,7 +131,7 @@ def generation_cuts(predictions: Sequence[dict], settings: GenerationSettings) -
         "max_tokens": settings.max_tokens,
         "items": len(cut),
         "min_effective": min(p["max_tokens"] for p in cut),
-        "ids": [p["id"] for p in cut[:20]],
+        "ids": [p["id"] for p in cut],
     }
 
 

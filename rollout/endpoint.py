@@ -412,7 +412,10 @@ class EndpointClient:
                 raise _Retryable(f"timeout after {self.timeout:g} s") from None
             except aiohttp.ClientError as exc:
                 raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
-        text = raw.decode("utf-8", errors="replace")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:  # never a silently repaired body: a malformed reply
+            raise _Retryable(f"malformed response: not UTF-8 ({exc})") from None
         if status >= 400:
             message = _error_message(text, status)
             if _retryable_status(status):
@@ -563,7 +566,10 @@ class EndpointClient:
                 raise _Retryable(f"timeout after {self.timeout:g} s") from None
             except aiohttp.ClientError as exc:
                 raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
-        text = body.decode("utf-8", errors="replace")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:  # never a silently repaired body: a malformed reply
+            raise _Retryable(f"malformed response: not UTF-8 ({exc})") from None
         if status >= 400:
             message = _error_message(text, status)
             if _retryable_status(status):
