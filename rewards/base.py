@@ -264,7 +264,10 @@ class Reward:
         resolved = {**self.defaults, **options}
         required = sorted(k for k, v in resolved.items() if v is REQUIRED)
         if required:
-            raise ValueError(f"reward {self.name!r} needs option(s) {', '.join(required)} (no default)")
+            raise ValueError(
+                f"reward {self.name!r} needs option(s) {', '.join(required)} (no default); set "
+                + ", ".join(f"reward_options.{self.name}.{k}=..." for k in required)
+            )
         if self.check is not None:
             self.check(resolved)
         return resolved

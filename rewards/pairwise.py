@@ -55,6 +55,7 @@ __all__ = [
     "PairJob",
     "judge_pairs",
     "seeded_unit",
+    "check_endpoint",
 ]
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,19 @@ def _check(options: dict) -> None:
         raise ValueError(f"curriculum_threshold must be in [0, 1], got {options['curriculum_threshold']!r}")
 
 
+def check_endpoint(options: dict, reward: str = "pairwise") -> None:
+    """Refuse a judge ``base_url`` / ``model`` that is unset or still a preset's ``REQUIRED: ...``
+    placeholder (a config error: every judgement would fail, so it is raised, not scored missing).
+    ``rl.presets.check_reward_config`` refuses the same before a run starts."""
+    for key in ("base_url", "model"):
+        value = options.get(key)
+        if not value or (isinstance(value, str) and value.startswith("REQUIRED")):
+            raise ValueError(
+                f"reward {reward!r}: the judge's {key} is not set ({value!r}); "
+                f"set reward_options.{reward}.{key}=..."
+            )
+
+
 def _shorten(text: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
@@ -180,17 +194,21 @@ class PairJob:
     opponent: str
 
 
-def judge_pairs(jobs: Sequence[PairJob], options: dict) -> tuple[list[tuple[float | None, str, dict]], int]:
+def judge_pairs(
+    jobs: Sequence[PairJob], options: dict, reward: str = "pairwise"
+) -> tuple[list[tuple[float | None, str, dict]], int]:
     """Judge every job; per job (outcome for the policy in {0, 0.5, 1} or None, reason, details
     with its ``judge_calls``), plus the number of judge calls made (cached replies included,
     re-asks counted; the client's transport retries are not).
 
     ``order="both"``: two calls (policy as A, then as B), outcome = their mean; ``"random"``:
-    one call, position seeded from (seed, prompt, policy answer).
+    one call, position seeded from (seed, prompt, policy answer). ``reward`` names the reward in
+    the error for an unset judge endpoint (:func:`check_endpoint`).
     """
     from rewards.quality_judge import _client
     from rollout.endpoint import ChatRequest
 
+    check_endpoint(options, reward)
     client = _client(options)
     # Each call: (job index, policy position "A"/"B").
     calls: list[tuple[int, str]] = []

@@ -76,7 +76,7 @@ def _group_pairwise_component(batch: Batch, options: dict) -> list[ComponentScor
         else:
             jobs.append(PairJob(batch.samples[i].prompt, batch.parsed[i].answer, batch.parsed[j].answer))
             job_of.append(i)
-    results, _ = judge_pairs(jobs, options) if jobs else ([], 0)
+    results, _ = judge_pairs(jobs, options, "group_pairwise") if jobs else ([], 0)
     for i, (value, why, det) in zip(job_of, results, strict=True):
         details = {"judge_prompt": prompt_id, "opponent": opponents[i], **det}
         if value is None:

@@ -370,15 +370,32 @@ def compose(plan_or_overrides: RunPlan | Sequence[str]):
 
 def check_reward_config(plan: RunPlan) -> None:
     """Fail before a run starts when a reward option of the plan (preset plus overrides) still
-    holds its ``REQUIRED: ...`` placeholder (the learned-RM path and server of the GPU presets).
-    Names and options were validated when the plan was built."""
+    holds its ``REQUIRED: ...`` placeholder (the learned-RM path and server of the GPU presets, the
+    judge URL of ``tiny-cpu-pairwise``), or when a built-in reward's required option (one with no
+    default, e.g. a pairwise judge's ``base_url`` / ``model``) was set empty (``null``, ``""``).
+    The error names the override to give. Names and options were validated when the plan was built."""
     # The plan's reward config (plan.extra["rewards"], the one verl receives): checked as data, so a
     # user's dotted-path reward is imported only by the import check in a fresh process.
+    from rewards.base import REQUIRED, get_reward
+    from rl.reward_source import _is_path
+
     config = plan.extra.get("rewards") or {}
-    for name, options in sorted((config.get("options") or {}).items()):
+    all_options = config.get("options") or {}
+    for name, options in sorted(all_options.items()):
         for key, value in sorted((options or {}).items()):
             if isinstance(value, str) and value.startswith("REQUIRED"):
                 raise ValueError(
                     f"preset {plan.preset}: reward option {name}.{key} is not set ({value}); "
+                    f"give it as reward_options.{name}.{key}=..."
+                )
+    for name in sorted(config.get("rewards") or {}):
+        if _is_path(name):
+            continue
+        defaults = get_reward(name).defaults or {}
+        for key in sorted(k for k, v in defaults.items() if v is REQUIRED):
+            value = (all_options.get(name) or {}).get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise ValueError(
+                    f"preset {plan.preset}: reward option {name}.{key} is empty ({value!r}); "
                     f"give it as reward_options.{name}.{key}=..."
                 )

@@ -372,23 +372,48 @@ class LongWriterTrainer(PPOTrainerSync):
         return os.path.join(str(self.config.trainer.default_local_dir), f"global_step_{self.global_steps}")
 
     def _save_checkpoint(self):
-        """verl's save, plus the curriculum state beside it (``longwriter_curriculum.json``)."""
-        super()._save_checkpoint()
+        """verl's save, plus the curriculum state beside it (``longwriter_curriculum.json``).
+
+        The state is written first: verl writes ``latest_checkpointed_iteration.txt`` last, so a
+        checkpoint that resume can find always has its curriculum state (no reward runs during a
+        save in the sync trainer, so the state is that of the step being saved).
+        """
         if self.curriculum is not None:
             from rewards.curriculum import save_state
 
-            save_state(self.curriculum, self._step_folder())
+            path = save_state(self.curriculum, self._step_folder())
+            print(f"[{MODE_NAME}] curriculum state saved to {path}", flush=True)
+        super()._save_checkpoint()
 
     def _load_checkpoint(self):
-        """verl's resume, plus the curriculum state saved with that checkpoint."""
+        """verl's resume, plus the curriculum state saved with that checkpoint (the same folder
+        verl resumed from: ``resume_from_path``, else ``default_local_dir/global_step_N``)."""
         result = super()._load_checkpoint()
         if self.curriculum is not None and self.global_steps > 0:
+            import os
+
             from rewards.curriculum import load_state
 
             folder = self.config.trainer.get("resume_from_path", None)
             if self.config.trainer.resume_mode != "resume_path" or not folder:
                 folder = self._step_folder()
-            load_state(self.curriculum, folder)
+            elif not os.path.isabs(folder):
+                folder = os.path.join(os.getcwd(), folder)  # as verl resolves it
+            if load_state(self.curriculum, folder):
+                levels = self.curriculum.state()["levels"]
+                mean = sum(levels.values()) / len(levels) if levels else 0.0
+                print(
+                    f"[{MODE_NAME}] curriculum state loaded from {folder}: {len(levels)} prompts, "
+                    f"mean level {mean:.3f}",
+                    flush=True,
+                )
+            else:
+                print(
+                    f"[{MODE_NAME}] WARNING: resumed from {folder} without a curriculum state "
+                    f"(no {os.path.join(folder, 'longwriter_curriculum.json')}): every prompt "
+                    "starts again at its first reference",
+                    flush=True,
+                )
         return result
 
     def _compute_advantage(self, batch, metrics: dict):

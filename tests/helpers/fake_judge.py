@@ -226,3 +226,27 @@ def reference_pairwise_responder(
         return f"Here is my judgement:\n```json\n{text}\n```\nDone." if dress == "prose" else text
 
     return respond
+
+
+#: What marks a reference answer for :func:`policy_wins_responder` (the test data put it in every
+#: reference, never in a policy's answer).
+REFERENCE_MARK = "[reference"
+
+
+def policy_wins_responder(mark: str = REFERENCE_MARK):
+    """A pairwise judge with known preferences for curriculum runs: an answer containing ``mark``
+    (a reference) always loses to one without it (the policy's), so every prompt advances; two
+    answers without it (``group_pairwise``'s peers): more words wins, equal counts tie. The reply
+    is ``{"winner": ..., "reason": ...}``; it never depends on the position, so both orders agree."""
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        a, b = _pair(body)
+        ref_a, ref_b = mark in a, mark in b
+        if ref_a != ref_b:
+            winner = "B" if ref_a else "A"
+        else:
+            na, nb = len(a.split()), len(b.split())
+            winner = "A" if na > nb else "B" if nb > na else "tie"
+        return json.dumps({"winner": winner, "reason": "the fuller answer"})
+
+    return respond

@@ -366,15 +366,30 @@ class FakeOpenAIServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python tests/helpers/fake_openai.py [--latency S] [--port P]``: serve the echo responder
-    in its own process (prints the base URL on the first line of stdout) until killed."""
+    """``python tests/helpers/fake_openai.py [--latency S] [--port P] [--responder MOD:FACTORY]``:
+    serve the echo responder (or ``FACTORY()`` from a module in tests/helpers, e.g.
+    ``fake_judge:policy_wins_responder``, a loopback pairwise judge) in its own process (prints the
+    base URL on the first line of stdout) until killed."""
     import argparse
+    import importlib
+    import sys
+    from pathlib import Path
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before every reply")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument(
+        "--responder", default=None, help="MODULE:FACTORY in tests/helpers, called with no arguments"
+    )
     args = parser.parse_args(argv)
-    server = FakeOpenAIServer(latency=args.latency, port=args.port)
+    responder = None
+    if args.responder:
+        module, _, factory = args.responder.partition(":")
+        if not factory:
+            parser.error(f"--responder {args.responder!r}: give MODULE:FACTORY")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        responder = getattr(importlib.import_module(module), factory)()
+    server = FakeOpenAIServer(responder, latency=args.latency, port=args.port)
     print(server.url, flush=True)
     server._httpd.serve_forever()
 

@@ -170,3 +170,23 @@ def test_group_opponents_are_seeded_and_in_group():
     for i, j in first.items():
         assert j != i and j % 2 == i % 2
     assert any(choose_opponents(batch, seed=s) != first for s in range(4, 10))
+
+
+@pytest.mark.parametrize("name", ["pairwise", "group_pairwise"])
+def test_a_placeholder_judge_url_fails_loudly_at_scoring(name):
+    """A preset's "REQUIRED: ..." URL that reached a reward worker is a config error raised with
+    the option to set, not a batch of 'missing' judgements."""
+    config = {
+        "rewards": {name: 1.0},
+        "options": {
+            name: {"base_url": "REQUIRED: the judge URL", "model": "m", "curriculum": False}
+            if name == "pairwise"
+            else {"base_url": "REQUIRED: the judge URL", "model": "m"}
+        },
+    }
+    from rewards.base import RewardError
+
+    with pytest.raises(
+        RewardError, match=rf"judge's base_url is not set.*reward_options\.{name}\.base_url=\.\.\."
+    ):
+        score_batch([sample("a [q1]", "a"), sample("b [q2]", "a")], config)
