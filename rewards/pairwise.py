@@ -27,7 +27,8 @@ ordered weaker -> stronger; ``longwrite prepare-rl`` puts them in ``extra_info``
 ``curriculum=True`` (default) the reference used is the one at the prompt's level in the shared
 :mod:`rewards.curriculum` store (a named Ray actor inside a Ray job), and after judging, each
 prompt's outcomes in the batch are reported there (wins = summed outcomes, total = judged
-rollouts); the store advances the prompt once the share reaches ``curriculum_threshold``. With
+rollouts plus empty answers, which are losses without a judge call; missing judgements are not
+counted); the store advances the prompt once the share reaches ``curriculum_threshold``. With
 ``curriculum=False`` the strongest reference is used. ``pairwise.level`` and ``pairwise.judge_calls``
 are in the details.
 """
@@ -299,6 +300,7 @@ def _pairwise_component(batch: Batch, options: dict) -> list[ComponentScore]:
     job_of: list[int] = []
     used_level: dict[int, int] = {}
     n_refs: dict[str, int] = {}
+    tallies: dict[str, list[float]] = {}  # prompt -> [wins, total, level] for the curriculum
     for i, s in enumerate(batch.samples):
         refs = _reference_for(s.metadata)
         base = {"judge_prompt": prompt_id, "judge_calls": 0}
@@ -307,15 +309,18 @@ def _pairwise_component(batch: Batch, options: dict) -> list[ComponentScore]:
                 None, ["pairwise: sample has no reference answers (metadata 'references')"], base
             )
             continue
-        if not batch.parsed[i].answer.strip():
-            out[i] = ComponentScore(0.0, ["pairwise: empty answer (a loss)"], base)
-            continue
         level = min(levels.get(keys[i], 0), len(refs) - 1) if store is not None else len(refs) - 1
-        used_level[i], n_refs[keys[i]] = level, len(refs)
+        n_refs[keys[i]] = len(refs)
+        if not batch.parsed[i].answer.strip():
+            # A loss without asking the judge; the curriculum counts it as one (a group with
+            # empty answers is decided on all its rollouts, like any other loss).
+            out[i] = ComponentScore(0.0, ["pairwise: empty answer (a loss)"], {**base, "level": level})
+            tallies.setdefault(keys[i], [0.0, 0.0, float(level)])[1] += 1
+            continue
+        used_level[i] = level
         jobs.append(PairJob(s.prompt, batch.parsed[i].answer, refs[level]))
         job_of.append(i)
     results, _ = judge_pairs(jobs, options) if jobs else ([], 0)
-    tallies: dict[str, list[float]] = {}
     for i, (value, why, det) in zip(job_of, results, strict=True):
         details = {"judge_prompt": prompt_id, "level": used_level[i], **det}
         if value is None:

@@ -190,3 +190,27 @@ def test_a_placeholder_judge_url_fails_loudly_at_scoring(name):
         RewardError, match=rf"judge's base_url is not set.*reward_options\.{name}\.base_url=\.\.\."
     ):
         score_batch([sample("a [q1]", "a"), sample("b [q2]", "a")], config)
+
+
+def test_an_empty_answer_is_a_loss_the_curriculum_counts():
+    """An empty answer scores 0 without a judge call, and counts as a loss in its prompt's tally:
+    a group of 4 with one empty answer is decided on all 4 (3/4 >= 0.5: it advances)."""
+    name = "test-curriculum-empty"
+    with FakeOpenAIServer(reference_pairwise_responder()) as server:
+        config = {
+            "rewards": {"pairwise": 1.0},
+            "options": {"pairwise": opts(server, curriculum_name=name, curriculum_min_samples=4)},
+        }
+        store = get_curriculum(name, use_ray=False)
+        group = [
+            sample("good [q6]", "p"),
+            sample("good [q7]", "p"),
+            sample("good [q8]", "p"),
+            sample("", "p"),
+        ]
+        out = score_batch(group, config)
+        assert len(server.requests) == 6  # 3 answers x both orders; none for the empty one
+    assert [b.components["pairwise"] for b in out] == [1.0, 1.0, 1.0, 0.0]
+    assert out[3].details["pairwise.judge_calls"] == 0 and out[3].details["pairwise.level"] == 0
+    assert store.get_levels(["p"]) == {"p": 1}
+    assert store.step_metrics()["advances"] == 1

@@ -8,8 +8,9 @@ on one run folder, with a loopback judge (tests/helpers/fake_judge.policy_wins_r
 1. steps 1-2 (checkpoint at step 2, with ``longwriter_curriculum.json`` beside it);
 2. ``resume_mode=auto`` to step 3: it loads the step-2 checkpoint and the curriculum state.
 
-The data: 4 training prompts (one batch, so every step sees every prompt), each with 4 references
-marked ``[reference L<k>]``, so the judge's requests show which level each comparison used.
+The data (rl/data/pairwise_prompts.jsonl): 4 training prompts (one batch, so every step sees every
+prompt), each with 4 references marked ``[reference L<k>]``, so the judge's requests show which
+level each comparison used.
 """
 
 from __future__ import annotations
@@ -24,14 +25,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
+#: The bundled example (also the README's loopback recipe): 5 requests, each with 4 references
+#: marked "[reference L<k>]"; prepare-rl with val_fraction 0.2 keeps 4 for training.
+PROMPTS_FILE = Path(__file__).resolve().parents[2] / "rl" / "data" / "pairwise_prompts.jsonl"
 N_REFS = 4
-PROMPTS = [
-    ("pw-1", "Write a short story about a lighthouse keeper's last night."),
-    ("pw-2", "Write an essay on why cities should plant more trees."),
-    ("pw-3", "Describe a market at dawn for a travel magazine."),
-    ("pw-4", "Write a letter to a friend about learning the violin."),
-    ("pw-5", "Explain how tides work to a curious child."),
-]
 STATE = "longwriter_curriculum.json"
 SAMPLES = 16  # 4 prompts x rollout.n 4
 
@@ -57,14 +54,9 @@ def pairwise_run():
     from rl.metrics import read_metrics
 
     root = Path(tempfile.mkdtemp(prefix="lw-pairwise-"))
-    prompts = root / "prompts.jsonl"
-    prompts.write_text(
-        "".join(
-            json.dumps({"id": pid, "prompt": text, "references": _references(pid)}) + "\n"
-            for pid, text in PROMPTS
-        )
-    )
-    data = prepare_rl_data(prompts, root / "data", val_fraction=0.2)  # 4 train, 1 val
+    rows = [json.loads(line) for line in PROMPTS_FILE.read_text().splitlines()]
+    assert all(r["references"] == _references(r["id"]) for r in rows)  # the markers the judge reads
+    data = prepare_rl_data(PROMPTS_FILE, root / "data", val_fraction=0.2)  # 4 train, 1 val
     assert data.n_train == 4
     out = root / "run"
     server = FakeOpenAIServer(policy_wins_responder()).start()
@@ -74,7 +66,6 @@ def pairwise_run():
         f"reward_options.pairwise.base_url={server.url}",
         f"reward_options.group_pairwise.base_url={server.url}",
         "reward_options.pairwise.timeout=120", "reward_options.group_pairwise.timeout=120",
-        "trainer.total_epochs=10", "trainer.save_freq=2",  # one batch per epoch: 4 prompts
     ]  # fmt: skip
     try:
         rc1 = main([*common, "trainer.total_training_steps=2"])
@@ -92,7 +83,7 @@ def pairwise_run():
             "first_requests": first_requests,
             "resumed_requests": all_requests[len(first_requests) :],
             "saved2": saved2,
-            "train_ids": sorted(pid for pid, _ in PROMPTS if pid in _train_ids(data.train)),
+            "train_ids": sorted(_train_ids(data.train)),
         }
     finally:
         server.stop()
@@ -124,16 +115,20 @@ def test_both_pairwise_rewards_are_in_the_metrics_with_judge_calls(pairwise_run)
         assert row["longwriter/samples"] == SAMPLES
         for name in ("pairwise", "group_pairwise"):
             assert row[f"longwriter/reward/{name}/weight"] == 1.0, step
-        # The judge always prefers the policy to a reference: every rollout wins (1.0).
-        assert row["longwriter/reward/pairwise/mean"] == 1.0, step
+        # The judge always prefers the policy to a reference: every judged rollout wins (1.0); an
+        # empty answer (the random tiny policy writes one now and then) is a loss with no call.
+        mean = row["longwriter/reward/pairwise/mean"]
+        assert mean >= 0.75, step
         assert row["longwriter/reward/pairwise/missing_ratio"] == 0.0, step
-        # Both orders per rollout: 2 calls x 16 rollouts.
-        assert row["longwriter/judge_calls/pairwise"] == 2 * SAMPLES, step
-        # Peers: the longer answer wins; a sample that reached its batch without a peer is missing.
+        # Both orders per judged rollout: 2 calls each.
+        assert row["longwriter/judge_calls/pairwise"] == pytest.approx(2 * SAMPLES * mean), step
+        empty = SAMPLES - row["longwriter/judge_calls/pairwise"] / 2
+        # Peers: the longer answer wins; a sample that reached its reward batch without a peer is
+        # missing, an empty one a loss without a call; every other one is judged in both orders.
         assert 0.0 <= row["longwriter/reward/group_pairwise/mean"] <= 1.0, step
-        judged = 1.0 - row["longwriter/reward/group_pairwise/missing_ratio"]
-        assert judged > 0.0, step
-        assert row["longwriter/judge_calls/group_pairwise"] == pytest.approx(2 * SAMPLES * judged), step
+        scored = SAMPLES * (1.0 - row["longwriter/reward/group_pairwise/missing_ratio"])
+        assert scored - empty > 0, step
+        assert row["longwriter/judge_calls/group_pairwise"] == pytest.approx(2 * (scored - empty)), step
     # The logged calls are exactly the requests the judge received, launch by launch.
     calls = {
         launch: sum(r["longwriter/judge_calls/pairwise"] + r["longwriter/judge_calls/group_pairwise"]
