@@ -342,7 +342,7 @@ def format_endpoint_rows(rows: list[dict]) -> str:
         for name in CLIENTS:
             spread = " ".join(f"{x / ideal:.0%}" for x in r[f"{name}_runs"])
             line += (
-                f" | {r[f'{name}_rps']:>15.1f} {r[f'{name}_rps'] / ideal:>8.0%} "
+                f" | {r[f'{name}_rps']:>15.1f} {r[f'{name}_rps'] / ideal:>8.1%} "
                 f"{r[f'{name}_cpu_ms']:>5.2f} {spread:>14}"
             )
         line += f" | {r['client_rps'] / r['bare_rps']:>10.2f}x {r['judge_rps'] / r['bare_rps']:>9.2f}x"
