@@ -18,8 +18,11 @@ against a loopback server with a fixed latency.
    aiohttp loop with no client logic (what the transport alone reaches in the same run); the
    generic path (:meth:`rollout.endpoint.EndpointClient.chat_many`, no cache); and the judge path
    (:func:`eval.judge.judge_answers`: prompt rendering, the client, verdict parsing; the server's
-   reply is a valid six-dimension verdict). Each client's process CPU time per request is printed
-   too: on a shared machine the achieved fraction depends on the load, the CPU cost does not.
+   reply is a valid six-dimension verdict). Each client runs ``REPEATS`` times, interleaved with
+   the others; the table keeps each client's best run and lists every run's fraction, and gives
+   each path's best rate against the bare baseline's. Each client's process CPU time per request
+   is printed too: on a shared machine the achieved fraction depends on the load (single runs at
+   128 swing widely there), the CPU cost does not. Why 1 s: see the comment at :data:`LATENCY`.
 
 Run: ``PYTHONPATH=$PWD .venv/bin/python -m benchmarks rollout`` (part 2 alone:
 ``python -c "from benchmarks.rollout import endpoint_table; endpoint_table()"``).
