@@ -8,12 +8,21 @@ against a loopback server with a fixed latency.
    retires each sequence when it is done (continuous batching); HF ``generate`` runs one
    left-padded static batch until the longest request is done. Tokens per second counts each
    request's own length, after one warm-up each, best of 3 interleaved runs; the ratio vLLM / HF.
-2. :class:`rollout.endpoint.EndpointClient` at concurrency 1, 8, 32 and 128 against the fake
-   OpenAI-compatible server of tests/helpers (its own process, 127.0.0.1) answering after 200 ms:
-   achieved requests per second against the ideal (concurrency / latency) over 8 waves, after one
-   warm-up wave (imports, connections); the baseline in the same run is the openai SDK over an
-   httpx pool (the client's former transport). The client's CPU time per request is printed too:
-   on a shared machine the achieved fraction depends on the load, the CPU cost does not.
+2. The endpoint client at concurrency 1, 8, 32 and 128 against a fast loopback OpenAI-compatible
+   server (benchmarks/_loopback.py: aiohttp.web in its own process on 127.0.0.1, so it shares no
+   GIL with the client and is not the limit) that answers every chat completion after a fixed
+   :data:`LATENCY` of ``asyncio.sleep``. Each level sends ``WAVES x concurrency`` requests after
+   one warm-up wave (connections, imports). Ideal = ``concurrency / LATENCY`` requests per second
+   (every request taking exactly the latency, ``WAVES`` back-to-back waves); the fraction of the
+   ideal is achieved / ideal. Three clients, interleaved at each level: the baseline, a bare
+   aiohttp loop with no client logic (what the transport alone reaches in the same run); the
+   generic path (:meth:`rollout.endpoint.EndpointClient.chat_many`, no cache); and the judge path
+   (:func:`eval.judge.judge_answers`: prompt rendering, the client, verdict parsing; the server's
+   reply is a valid six-dimension verdict). Each client runs ``REPEATS`` times, interleaved with
+   the others; the table keeps each client's best run and lists every run's fraction, and gives
+   each path's best rate against the bare baseline's. Each client's process CPU time per request
+   is printed too: on a shared machine the achieved fraction depends on the load (single runs at
+   128 swing widely there), the CPU cost does not. Why 1 s: see the comment at :data:`LATENCY`.
 
 Run: ``PYTHONPATH=$PWD .venv/bin/python -m benchmarks rollout`` (part 2 alone:
 ``python -c "from benchmarks.rollout import endpoint_table; endpoint_table()"``).
@@ -24,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -37,7 +45,12 @@ PROMPTS = [
 N_SEQUENCES = 48  # requests, each with its own length
 MIN_TOKENS, MAX_TOKENS = 16, 192  # per-request completion lengths, drawn uniformly (seed 0)
 REPEATS = 3
-LATENCY = 0.2
+# Endpoint part: a real judge call takes seconds (a verdict of a few hundred tokens); 1 s is a
+# scaled-down one. At concurrency 128 the budget per request is latency / 128 = 7.8 ms, against
+# ~1 ms of CPU per request (client ~0.6-0.8 ms + server ~0.35 ms): small. At 200 ms it would be
+# 1.6 ms, and on two cores shared with other jobs the scheduler, not the client, sets the rate.
+LATENCY = 1.0
+WAVES = 8  # requests per concurrency level = WAVES x concurrency
 CONCURRENCY = (1, 8, 32, 128)
 # A random Qwen2 big enough that matrix arithmetic, not per-step Python, dominates a decode step
 # on CPU (about 11 M parameters: 22 MFLOP per token, ~1 GFLOP per step at batch 48).
@@ -149,82 +162,114 @@ def setup_hf(model: str, rendered: list[str], lengths: list[int]):
     return run
 
 
-async def _measure_client(url: str, concurrency: int) -> dict:
-    """Requests per second of :class:`rollout.endpoint.EndpointClient` (8 waves of requests)."""
+def _timed(requests: int, t0: float, c0: float) -> dict:
+    seconds, cpu = time.monotonic() - t0, time.process_time() - c0
+    return {"requests": requests, "rps": requests / seconds, "cpu_ms": 1000 * cpu / requests}
+
+
+async def _measure_bare(url: str, concurrency: int, waves: int) -> dict:
+    """The baseline: a bare aiohttp loop with no client logic (one session, a semaphore, POST,
+    read, ``json.loads``, take the content) - what the transport alone allows on this machine."""
+    import aiohttp
+
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency),
+        headers={"Authorization": "Bearer EMPTY", "Content-Type": "application/json"},
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(content: str) -> str:
+        body = {"model": "loopback-model", "messages": [{"role": "user", "content": content}]}
+        async with gate, session.post(f"{url}/chat/completions", data=json.dumps(body).encode()) as resp:
+            return json.loads(await resp.read())["choices"][0]["message"]["content"]
+
+    try:
+        await asyncio.gather(*(one(f"w{i}") for i in range(concurrency)))  # warm-up: connections
+        n = waves * concurrency
+        t0, c0 = time.monotonic(), time.process_time()
+        texts = await asyncio.gather(*(one(f"b{concurrency}-{i}") for i in range(n)))
+        row = _timed(n, t0, c0)
+    finally:
+        await session.close()
+    assert all(texts)
+    return row
+
+
+async def _measure_client(url: str, concurrency: int, waves: int) -> dict:
+    """The generic path: :meth:`rollout.endpoint.EndpointClient.chat_many` (no cache)."""
     from rollout.endpoint import ChatRequest, EndpointClient
 
-    async with EndpointClient(url, "fake-model", concurrency=concurrency, timeout=30) as client:
+    async with EndpointClient(url, "loopback-model", concurrency=concurrency, timeout=30) as client:
         # Warm-up in the same event loop: connections open, lazy imports and first-use costs paid.
         await client.chat_many(
             [ChatRequest([{"role": "user", "content": f"w{i}"}]) for i in range(concurrency)]
         )
         reqs = [
-            ChatRequest([{"role": "user", "content": f"q{concurrency}-{i}"}]) for i in range(8 * concurrency)
+            ChatRequest([{"role": "user", "content": f"q{concurrency}-{i}"}])
+            for i in range(waves * concurrency)
         ]
         t0, c0 = time.monotonic(), time.process_time()
         results = await client.chat_many(reqs)
-        seconds, cpu = time.monotonic() - t0, time.process_time() - c0
+        row = _timed(len(reqs), t0, c0)
     assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
-    return {"requests": len(reqs), "rps": len(reqs) / seconds, "cpu_ms": 1000 * cpu / len(reqs)}
+    return row
 
 
-async def _measure_sdk(url: str, concurrency: int) -> dict:
-    """The same load through the openai SDK over an httpx pool (the client's former transport),
-    with a semaphore for the concurrency cap: the baseline measured in the same run."""
-    import httpx
-    from openai import AsyncOpenAI
+async def _measure_judge(url: str, concurrency: int, waves: int) -> dict:
+    """The judge path: :func:`eval.judge.judge_answers` (prompt rendering, the client, verdict
+    parsing) rating ``waves x concurrency`` answers; every verdict must parse."""
+    from eval.judge import judge_answers
+    from rollout.endpoint import EndpointClient
 
-    http = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        timeout=httpx.Timeout(30.0),
-    )
-    client = AsyncOpenAI(base_url=url, api_key="EMPTY", max_retries=0, http_client=http)
-    gate = asyncio.Semaphore(concurrency)
+    def items(tag: str, n: int) -> list[tuple[str, str, str]]:
+        return [
+            (f"{tag}{i}", f"Write about topic {i}.", f"An answer about topic {i}. " * 20) for i in range(n)
+        ]
 
-    async def one(content: str) -> str:
-        async with gate:
-            raw = await client.chat.completions.with_raw_response.create(
-                model="fake-model", messages=[{"role": "user", "content": content}]
-            )
-            return json.loads(raw.http_response.text)["choices"][0]["message"]["content"]
-
-    try:
-        await asyncio.gather(*(one(f"w{i}") for i in range(concurrency)))
+    async with EndpointClient(url, "loopback-model", concurrency=concurrency, max_retries=0) as client:
+        await judge_answers(client, items("w", concurrency), max_attempts=1)  # warm-up
+        batch = items(f"j{concurrency}-", waves * concurrency)
         t0, c0 = time.monotonic(), time.process_time()
-        texts = await asyncio.gather(*(one(f"s{concurrency}-{i}") for i in range(8 * concurrency)))
-        seconds, cpu = time.monotonic() - t0, time.process_time() - c0
-    finally:
-        await client.close()
-    assert all(texts)
-    return {"requests": len(texts), "rps": len(texts) / seconds, "cpu_ms": 1000 * cpu / len(texts)}
+        records = await judge_answers(client, batch, max_attempts=1)
+        row = _timed(len(batch), t0, c0)
+    failed = [r for r in records if r.S_q is None]
+    assert not failed, f"{len(failed)} judgements failed, e.g. {failed[0].error}"
+    return row
 
 
-def bench_endpoint() -> list[dict]:
-    """Both clients at each concurrency against one loopback server in its own process."""
-    import subprocess
+CLIENTS = ("bare", "client", "judge")
 
-    # The server in its own process, so its threads do not share this process's GIL.
-    helper = Path(__file__).resolve().parents[1] / "tests" / "helpers" / "fake_openai.py"
-    proc = subprocess.Popen(
-        [sys.executable, str(helper), "--latency", str(LATENCY)], stdout=subprocess.PIPE, text=True
-    )
+
+def bench_endpoint(
+    latency: float = LATENCY,
+    concurrency: tuple[int, ...] = CONCURRENCY,
+    waves: int = WAVES,
+    repeats: int = REPEATS,
+) -> list[dict]:
+    """The three clients against one loopback server (benchmarks/_loopback.py) in its own
+    process; one row per concurrency. Each client runs ``repeats`` times, interleaved with the
+    others (bare, client, judge, bare, ...); a row keeps each client's best run (``{name}_rps``,
+    ``{name}_cpu_ms``) and every run's requests/s (``{name}_runs``)."""
+    from benchmarks._loopback import start_server
+    from eval.scoring import DIMENSIONS
+
+    measures = {"bare": _measure_bare, "client": _measure_client, "judge": _measure_judge}
+    # Every reply is a valid six-dimension verdict, so the judge path parses it like a real one.
+    proc, url = start_server(latency, json.dumps(dict.fromkeys(DIMENSIONS, 4)))
     rows = []
     try:
-        url = proc.stdout.readline().strip()
-        for concurrency in CONCURRENCY:
-            ours = asyncio.run(_measure_client(url, concurrency))
-            sdk = asyncio.run(_measure_sdk(url, concurrency))
-            rows.append(
-                {
-                    "concurrency": concurrency,
-                    "requests": ours["requests"],
-                    "ideal": concurrency / LATENCY,
-                    "rps": ours["rps"],
-                    "cpu_ms": ours["cpu_ms"],
-                    "sdk_rps": sdk["rps"],
-                    "sdk_cpu_ms": sdk["cpu_ms"],
-                }
-            )
+        for c in concurrency:
+            runs: dict[str, list[dict]] = {name: [] for name in CLIENTS}
+            for _ in range(repeats):
+                for name in CLIENTS:
+                    runs[name].append(asyncio.run(measures[name](url, c, waves)))
+            row = {"concurrency": c, "latency_s": latency, "ideal": c / latency, "requests": waves * c}
+            for name in CLIENTS:
+                best = max(runs[name], key=lambda r: r["rps"])
+                row[f"{name}_rps"], row[f"{name}_cpu_ms"] = best["rps"], best["cpu_ms"]
+                row[f"{name}_runs"] = [r["rps"] for r in runs[name]]
+            rows.append(row)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -266,23 +311,46 @@ def main() -> None:
     endpoint_table()
 
 
-def endpoint_table() -> None:
-    """Measure and print the endpoint-client table alone (part 2; no model needed)."""
-    rows = bench_endpoint()
+def endpoint_table(
+    latency: float = LATENCY,
+    concurrency: tuple[int, ...] = CONCURRENCY,
+    waves: int = WAVES,
+    repeats: int = REPEATS,
+) -> list[dict]:
+    """Measure and print the endpoint-client table alone (part 2; no model needed); returns its rows."""
+    load = os.getloadavg()[0]
+    rows = bench_endpoint(latency, concurrency, waves, repeats)
     print(
-        f"\nEndpoint client vs loopback server, fixed latency {LATENCY * 1000:.0f} ms, 8 waves each, "
-        f"load average {os.getloadavg()[0]:.1f}; CPU = client process CPU time per request"
+        f"\nEndpoint clients vs loopback server (aiohttp.web, own process), fixed latency {latency * 1000:.0f} ms, "
+        f"{waves} x concurrency requests per run, best of {repeats} interleaved runs, ideal = concurrency / "
+        f"latency, {os.cpu_count()} CPUs, load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
+        "CPU = client process CPU ms per request (best run)"
     )
-    print(
-        f"{'concurrency':>11} {'requests':>8} {'ideal':>6} {'client req/s':>12} {'of ideal':>8} {'CPU ms':>6} "
-        f"{'SDK+httpx req/s':>15} {'of ideal':>8} {'CPU ms':>6} {'client/SDK':>10}"
-    )
+    print(format_endpoint_rows(rows))
+    return rows
+
+
+def format_endpoint_rows(rows: list[dict]) -> str:
+    """The endpoint table as text: per client (bare aiohttp baseline, EndpointClient generic path,
+    judge path) its best requests/s, that run's fraction of the ideal (``concurrency / latency``)
+    and CPU ms per request, then every run's fraction of the ideal; last, each path's best rate
+    against the bare baseline's best of the same run."""
+    head = f"{'concurrency':>11} {'requests':>8} {'ideal/s':>7}"
+    for name in ("bare aiohttp", "client", "judge"):
+        head += f" | {name + ' /s':>15} {'of ideal':>8} {'CPU':>5} {'all runs':>14}"
+    lines = [head + f" | {'client/bare':>11} {'judge/bare':>10}"]
     for r in rows:
-        print(
-            f"{r['concurrency']:>11} {r['requests']:>8} {r['ideal']:>6.0f} {r['rps']:>12.1f} "
-            f"{r['rps'] / r['ideal']:>8.0%} {r['cpu_ms']:>6.2f} {r['sdk_rps']:>15.1f} "
-            f"{r['sdk_rps'] / r['ideal']:>8.0%} {r['sdk_cpu_ms']:>6.2f} {r['rps'] / r['sdk_rps']:>9.2f}x"
-        )
+        ideal = r["ideal"]
+        line = f"{r['concurrency']:>11} {r['requests']:>8} {ideal:>7.0f}"
+        for name in CLIENTS:
+            spread = " ".join(f"{x / ideal:.0%}" for x in r[f"{name}_runs"])
+            line += (
+                f" | {r[f'{name}_rps']:>15.1f} {r[f'{name}_rps'] / ideal:>8.1%} "
+                f"{r[f'{name}_cpu_ms']:>5.2f} {spread:>14}"
+            )
+        line += f" | {r['client_rps'] / r['bare_rps']:>10.2f}x {r['judge_rps'] / r['bare_rps']:>9.2f}x"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
