@@ -16,7 +16,7 @@ export TOKENIZERS_PARALLELISM := false
 export VLLM_CPU_KVCACHE_SPACE ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: venv demo demo-full test test-fast lint bench lock clean
+.PHONY: venv demo test test-fast lint bench lock clean
 
 venv: $(STAMP)
 
@@ -34,20 +34,17 @@ $(STAMP): requirements/cpu.lock pyproject.toml
 	  && { echo "pip check found unexplained problems (above)"; exit 1; } || true
 	touch $(STAMP)
 
-# GRPO end to end on this CPU host: prepare the bundled prompts, train the tiny-cpu preset for 3
-# steps (verl V1 trainer, vLLM CPU rollouts, our rewards), print a per-step table of the rewards.
+# The whole story on this CPU host (longwrite/demo.py = `longwrite demo`): build or reuse the tiny
+# writer (the SFT baseline, verl's SFT trainer), GRPO from it (verl V1 trainer, vLLM CPU rollouts,
+# our three rewards), export the last checkpoint (verl's model merger), evaluate the tiny base,
+# the SFT writer and the RL model on LongBench-Write + LongWrite-Ruler, one comparative report.
+# DEMO_ARGS passes options, e.g. DEMO_ARGS="--data DIR --steps 16".
 demo: venv
-	$(PY) -m rl.demo --steps 3
-
-# The whole story (longwrite/demo.py), in progress (issue 10): the tiny writer (SFT baseline) ->
-# GRPO -> export -> LongBench-Write + LongWrite-Ruler for base, SFT and RL -> one report. The tiny
-# writer does not write well-formed replies yet, so the story does not show learning yet.
-demo-full: venv
 	$(PY) -m longwrite.demo $(DEMO_ARGS)
 
 test: venv system-deps
 	$(VENV)/bin/ruff check .
-	LONGWRITE_NO_SKIPS=1 $(VENV)/bin/pytest -m "not gpu and not pending" -rs tests
+	LONGWRITE_NO_SKIPS=1 $(VENV)/bin/pytest -m "not gpu and not pending" -rs --durations=30 tests
 
 # Headless Chromium renders the evaluation report in the end-to-end test (Debian's package; only
 # installed when missing and we are root; otherwise a hint is printed and that test fails).

@@ -155,8 +155,31 @@ def run(
 
     print("[5/5] one comparative report ...")
     rc = cli(["report", *runs, str(rl.output_dir), "--out", str(out / "report")])
+    print()
+    print(length_verdict({name: out / "eval" / name / "lbw" for name in ("tiny-base", "sft-writer", "rl")}))
     print(f"\ndemo done in {time.monotonic() - t0:.0f} s; report: {out / 'report' / 'report.html'}")
     return rc
+
+
+def length_verdict(runs: dict[str, Path]) -> str:
+    """One line per model with its LongBench-Write S_l (0-100) and whether RL beats the SFT writer.
+
+    Reads each run's ``scores.json`` (``overall``: n items, S_l over the items that generated);
+    the verdict compares ``rl`` with ``sft-writer``, the question the demo exists to answer.
+    """
+    scores = {}
+    for name, d in runs.items():
+        overall = json.loads((Path(d) / "scores.json").read_text(encoding="utf-8"))["overall"]
+        scores[name] = overall.get("S_l")
+    lines = ["LongBench-Write S_l (length score, 0-100) on the evaluated items:"]
+    lines += [f"  {name:<11} {'-' if v is None else f'{v:.1f}'}" for name, v in scores.items()]
+    rl, sft = scores.get("rl"), scores.get("sft-writer")
+    if rl is None or sft is None:
+        lines.append("  RL vs SFT: not comparable (a run has no S_l; see its failures)")
+    else:
+        verdict = "beats" if rl > sft else "does NOT beat"
+        lines.append(f"  RL {verdict} the SFT writer on length: {rl:.1f} vs {sft:.1f} ({rl - sft:+.1f})")
+    return "\n".join(lines)
 
 
 def _cmd(args: argparse.Namespace) -> int:

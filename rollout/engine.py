@@ -189,6 +189,13 @@ class Engine:
             kwargs["max_model_len"] = max_model_len
         if not self.cpu:
             kwargs["gpu_memory_utilization"] = gpu_memory_utilization
+        else:
+            # Seeded requests sample with their own torch.Generator. When a step prefills a prompt
+            # only in part, vLLM discards that step's sampled token and rewinds the generator with
+            # set_offset, which CPU generators do not support ("CPU Generator does not use
+            # offset"). Without chunked prefill a prompt is prefilled whole or waits for the next
+            # step, and vLLM sizes the step budget to at least the context (max_model_len).
+            kwargs["enable_chunked_prefill"] = False
         kwargs.update(llm_kwargs or {})
         t0 = time.monotonic()
         self.llm = LLM(**kwargs)

@@ -39,24 +39,26 @@ __all__ = [
 ]
 
 # Bump when the corpus, the base model or the SFT recipe changes: stale caches are then rebuilt.
-WRITER_VERSION = 1
+WRITER_VERSION = 3
 #: (low, high) answer length of the synthetic replies, per language, in count_words units.
 ANSWER_BAND: dict[str, tuple[int, int]] = {"en": (30, 110), "zh": (40, 140)}
 #: SFT recipe on top of configs/sft/tiny-cpu.yaml (measured: see README "tiny writer").
 SFT_OVERRIDES: tuple[str, ...] = (
-    "optim.lr=5e-3",
+    "optim.lr=1e-2",
     "optim.lr_warmup_steps_ratio=0.05",
     # verl's FSDP engine defaults to bf16 parameters; CPUs without bf16 units run them ~2x slower.
     "+engine.mixed_precision={param_dtype:fp32,reduce_dtype:fp32,buffer_dtype:fp32}",
     "data.train_batch_size=8",
     "data.max_length=1024",
-    "data.max_token_len_per_gpu=8192",
-    "trainer.total_epochs=2",
+    # One or two rows per micro-batch: a packed micro-batch attends densely over all its tokens
+    # (sdpa on CPU), so 8 rows in one 8k pack cost ~4x the compute of 1k packs (measured).
+    "data.max_token_len_per_gpu=1024",
+    "trainer.total_epochs=3",
     "trainer.total_training_steps=null",
     "trainer.save_freq=after_each_epoch",
     "trainer.max_ckpt_to_keep=1",
 )
-SAMPLES_PER_PROMPT = 2
+SAMPLES_PER_PROMPT = 6
 
 _EN_SECTIONS = (
     "opening", "background", "the first idea", "an example", "the turn", "evidence",
@@ -123,7 +125,11 @@ def writer_reply(request: str, rng: random.Random, language: str | None = None) 
     """One synthetic plan-then-write reply to ``request`` (deterministic for ``rng``'s state).
 
     The plan lists 2-4 sections with word (or character) budgets that add up to the answer's
-    length, drawn from :data:`ANSWER_BAND`; the answer writes one paragraph per section.
+    length, drawn from :data:`ANSWER_BAND`, and ends on the same closing line ("In all: N words."
+    / "合计：N字。"): a fixed cue before ``</think>`` helps a model this small close its plan
+    (measured at T 0.8 over 400 samples: version 2, which opened with the count, 91% well formed
+    after 300 SFT steps; version 3, this one, 97% after 450). The answer writes one paragraph per
+    section.
     """
     from rollout.text import count_words, language_of
 
@@ -137,15 +143,19 @@ def writer_reply(request: str, rng: random.Random, language: str | None = None) 
     if lang == "zh":
         paragraphs = [_zh_paragraph(rng, max(4, b)) for b in budgets]
         real = [count_words(p) for p in paragraphs]
-        plan = f"共{n}部分，约{sum(real)}字。\n" + "\n".join(
-            f"{i + 1}. {s}：{b}字" for i, (s, b) in enumerate(zip(sections, real, strict=True))
+        plan = (
+            "\n".join(f"{i + 1}. {s}：{b}字" for i, (s, b) in enumerate(zip(sections, real, strict=True)))
+            + f"\n合计：{sum(real)}字。"
         )
     else:
         paragraphs = [_en_paragraph(rng, max(4, b)) for b in budgets]
         real = [count_words(p) for p in paragraphs]
-        plan = f"{n} sections, about {sum(real)} words.\n" + "\n".join(
-            f"{i + 1}. {s.capitalize()}: {b} words"
-            for i, (s, b) in enumerate(zip(sections, real, strict=True))
+        plan = (
+            "\n".join(
+                f"{i + 1}. {s.capitalize()}: {b} words"
+                for i, (s, b) in enumerate(zip(sections, real, strict=True))
+            )
+            + f"\nIn all: {sum(real)} words."
         )
     answer = "\n\n".join(paragraphs)
     return f"<think>\n{plan}\n</think>\n<answer>\n{answer}\n</answer>"
