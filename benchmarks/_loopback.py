@@ -8,12 +8,17 @@ one is a single-threaded asyncio server (aiohttp.web: C HTTP parser, keep-alive,
 request, uvloop when installed) in a separate process: each request waits ``latency`` seconds in
 ``asyncio.sleep`` (costing no CPU while it waits) and gets a valid chat-completion body.
 
+Replies: the fixed ``text``, or, per request, the reply of the first ``(marker, reply)`` rule whose
+marker occurs in the request's last message (one substring search per rule, no parsing): so one
+server answers a pairwise judge prompt (marker ``[Answer A]``) with a verdict like ``[[A>B]]`` and
+every other prompt with a six-dimension JSON verdict.
+
 Protocol: ``POST /v1/chat/completions`` (OpenAI's chat completion object: ``choices[i].message
 .content`` = the fixed reply text, ``n`` choices, ``usage`` in whitespace-separated words as a
 stand-in for tokens), ``GET /v1/models``, ``GET /stats`` (``{"requests": N}``, requests answered so
 far). A body that is not a JSON object with a ``messages`` list gets an OpenAI-style 400.
 
-Run alone: ``python -m benchmarks._loopback --latency 0.2 [--text TEXT]``: prints the base URL
+Run alone: ``python -m benchmarks._loopback --latency 0.2 [--text TEXT] [--when MARKER REPLY ...]``: prints the base URL
 (``http://127.0.0.1:PORT/v1``) on the first line of stdout, then serves until terminated.
 In code: :func:`start_server` (a subprocess and its URL). The leading underscore keeps
 ``python -m benchmarks`` (every benchmark module in turn) from running it as a benchmark.
@@ -59,11 +64,26 @@ def completion(body: dict, text: str, model: str = MODEL) -> dict:
     }
 
 
-def make_app(latency: float, text: str):
-    """The aiohttp.web application: every chat completion answered with ``text`` after ``latency`` s."""
+def pick_reply(body: dict, text: str, when: tuple[tuple[str, str], ...] = ()) -> str:
+    """The reply to ``body``: that of the first ``(marker, reply)`` rule whose marker occurs in the
+    last message's content, else ``text``."""
+    if when:
+        last = body["messages"][-1] if body["messages"] else None
+        content = last.get("content") if isinstance(last, dict) else None
+        if isinstance(content, str):
+            for marker, reply in when:
+                if marker in content:
+                    return reply
+    return text
+
+
+def make_app(latency: float, text: str, when: tuple[tuple[str, str], ...] = ()):
+    """The aiohttp.web application: every chat completion answered after ``latency`` s with
+    :func:`pick_reply`'s choice (``text`` unless a ``when`` rule's marker is in the prompt)."""
     from aiohttp import web
 
     stats = {"requests": 0}
+    when = tuple(when)
 
     def error(status: int, message: str) -> web.Response:
         body = {"error": {"message": message, "type": "invalid_request_error", "code": status}}
@@ -79,7 +99,10 @@ def make_app(latency: float, text: str):
             return error(400, "body must be a JSON object with a 'messages' list")
         await asyncio.sleep(latency)
         stats["requests"] += 1
-        return web.Response(body=json.dumps(completion(body, text)).encode(), content_type="application/json")
+        reply = pick_reply(body, text, when)
+        return web.Response(
+            body=json.dumps(completion(body, reply)).encode(), content_type="application/json"
+        )
 
     async def models(request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
@@ -94,10 +117,10 @@ def make_app(latency: float, text: str):
     return app
 
 
-async def _serve(latency: float, text: str, port: int) -> None:
+async def _serve(latency: float, text: str, port: int, when: tuple[tuple[str, str], ...] = ()) -> None:
     from aiohttp import web
 
-    runner = web.AppRunner(make_app(latency, text), access_log=None)
+    runner = web.AppRunner(make_app(latency, text, when), access_log=None)
     await runner.setup()
     # backlog: 128 clients connecting at once must not overflow the listen queue (resets, SYN retries).
     site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
@@ -110,12 +133,16 @@ async def _serve(latency: float, text: str, port: int) -> None:
         await runner.cleanup()
 
 
-def start_server(latency: float, text: str = "ok") -> tuple[subprocess.Popen, str]:
+def start_server(
+    latency: float, text: str = "ok", when: tuple[tuple[str, str], ...] = ()
+) -> tuple[subprocess.Popen, str]:
     """Start the server in its own Python process (so it shares no GIL or CPU accounting with the
-    client under test); returns the process and its base URL. The caller terminates it."""
+    client under test); returns the process and its base URL. The caller terminates it. ``when``:
+    ``(marker, reply)`` rules, see :func:`pick_reply`."""
     root = Path(__file__).resolve().parents[1]
+    rules = [arg for marker, reply in when for arg in ("--when", marker, reply)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks._loopback", "--latency", str(latency), "--text", text],
+        [sys.executable, "-m", "benchmarks._loopback", "--latency", str(latency), "--text", text, *rules],
         stdout=subprocess.PIPE,
         text=True,
         cwd=root,
@@ -133,6 +160,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.2, help="seconds before each reply")
     parser.add_argument("--text", default="ok", help="the message content of every reply")
+    parser.add_argument(
+        "--when",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("MARKER", "REPLY"),
+        help="reply REPLY when MARKER occurs in the last message (first matching rule wins; repeatable)",
+    )
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     args = parser.parse_args(argv)
     try:  # the server's own speed is not what is measured: take the fastest loop available
@@ -141,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(_serve(args.latency, args.text, args.port))
+    asyncio.run(_serve(args.latency, args.text, args.port, tuple(tuple(w) for w in args.when)))
 
 
 if __name__ == "__main__":
