@@ -96,7 +96,7 @@ def export_latest(run_dir: Path, out: Path) -> Path:
 def run(
     out: str | Path | None = None,
     data: str | Path | None = None,
-    steps: int = 12,
+    steps: int = 8,
     max_required: int = 300,
     ruler_items: int = 8,
     max_tokens: int = 512,
@@ -201,7 +201,7 @@ def register(subparsers) -> None:
         "--data", default=None, help="LongBench-Write folder (default: ../shared/data/longbench-write)"
     )
     p.add_argument("--out", default=None, help="output folder (default: outputs/demo)")
-    p.add_argument("--steps", type=int, default=12, help="GRPO steps (default: 12)")
+    p.add_argument("--steps", type=int, default=8, help="GRPO steps (default: 8)")
     p.add_argument("--max-required", type=int, default=300, help="LongBench-Write items up to this length")
     p.add_argument("--ruler-items", type=int, default=8, help="LongWrite-Ruler items (the shortest first)")
     p.add_argument("--max-tokens", type=int, default=512, help="tokens per evaluated answer (default: 512)")

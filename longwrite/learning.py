@@ -101,7 +101,7 @@ def run_learning(
     direction: str,
     out: str | Path,
     *,
-    steps: int = 12,
+    steps: int = 8,
     model: str | Path | None = None,
     overrides: Sequence[str] = (),
     timeout_s: float = 1200.0,
