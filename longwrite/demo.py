@@ -119,7 +119,7 @@ def run(
     writer = tiny_writer_path(0)
     print(f"      {writer}")
     print(f"[2/5] GRPO from the writer, {steps} steps (targets above what it writes) ...")
-    rl = run_learning("long", out / "rl", steps=steps, model=writer)
+    rl = run_learning("long", out / "rl", steps=steps, model=writer, progress=True)
     print()
     print(format_table(rl.rows) if rl.rows else "(no steps were logged)")
     print(f"\n      rewards in [0, 1]; lengths in words / Chinese characters; log: {rl.output_dir / 'logs'}")

@@ -106,6 +106,7 @@ def run_learning(
     overrides: Sequence[str] = (),
     timeout_s: float = 1200.0,
     echo: bool = False,
+    progress: bool = False,
 ) -> LearningRun:
     """GRPO from the tiny writer (``model``, default :func:`~sft_baseline.writer.tiny_writer_path`).
 
@@ -138,7 +139,7 @@ def run_learning(
         output_dir=out / "run",
         data_dir=out / "data",
     )
-    result = train(plan, timeout_s=timeout_s, echo=echo)
+    result = train(plan, timeout_s=timeout_s, echo=echo, progress=progress)
     rows = [
         r
         for r in read_metrics(plan.output_dir)

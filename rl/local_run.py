@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -92,6 +93,7 @@ def train(
     timeout_s: float = 3600.0,
     log_file: str | os.PathLike | None = None,
     echo: bool = True,
+    progress: bool = False,
 ) -> TrainResult:
     """Run verl's trainer for ``plan`` on a local Ray (started and stopped by verl's driver).
 
@@ -100,7 +102,8 @@ def train(
     never outlive the call. Before verl starts, the reward config is built in a fresh process
     (:func:`check_rewards`: an unimportable user reward is a ValueError naming its module); the
     plan's ``py_modules`` folders go on PYTHONPATH. Output is written to ``log_file`` (default
-    ``<output_dir>/logs/train-<time>.log``) and echoed when ``echo``.
+    ``<output_dir>/logs/train-<time>.log``) and echoed when ``echo``; with ``progress`` (and no
+    echo) one short line per finished step is printed instead (:func:`step_line`).
     """
     _check_data(plan)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -140,6 +143,8 @@ def train(
                 if echo:
                     sys.stdout.write(line)
                     sys.stdout.flush()
+                elif progress and (short := step_line(line)):
+                    print(short, flush=True)
 
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
@@ -162,6 +167,34 @@ def train(
         metrics_file=metrics_file,
         log_file=log_path,
     )
+
+
+_STEP_LINE = re.compile(r"(?:^|\s)step:(\d+) - ")
+_PROGRESS_KEYS = (
+    ("longwriter/reward/score/mean", "score {:.3f}"),
+    ("longwriter/length/answer/mean", "answer {:.0f}"),
+    ("timing_s/step", "{:.0f} s"),
+)
+
+
+def step_line(line: str) -> str | None:
+    """A one-line summary of verl's console metrics line for a finished step, else None.
+
+    verl's console logger prints ``step:N - key:value - key:value ...``; the summary keeps the
+    step, the weighted reward, the mean answer length (words / Chinese characters) and the step's
+    seconds, for progress output that does not flood the terminal.
+    """
+    m = _STEP_LINE.search(line)
+    if not m:
+        return None
+    fields = dict(kv.split(":", 1) for kv in line[m.end() :].split(" - ") if ":" in kv)
+    parts = [f"  step {m.group(1)}"]
+    for key, fmt in _PROGRESS_KEYS:
+        try:
+            parts.append(fmt.format(float(fields[key].strip())))
+        except (KeyError, ValueError):
+            continue
+    return ", ".join(parts)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
