@@ -100,6 +100,13 @@ def _f(v: Any, digits: int = 1) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
+def _judged(run: RunData, v: Any) -> str:
+    """A judge-dependent score; "not judged" for a run evaluated without a judge (never 0 or blank)."""
+    if v is None and not run.meta.get("judge"):
+        return "not judged"
+    return _f(v)
+
+
 def _cell(group: dict | None) -> str:
     if not group:
         return "–"
@@ -127,8 +134,8 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
                         r.label,
                         str(r.scores["overall"]["n"]),
                         _f(r.scores["overall"]["S_l"]),
-                        _f(r.scores["overall"]["S_q"]),
-                        _f(r.scores["overall"]["S_bar"]),
+                        _judged(r, r.scores["overall"]["S_q"]),
+                        _judged(r, r.scores["overall"]["S_bar"]),
                         str(r.scores["failures"]["generation"]),
                         str(r.scores["failures"]["judge"]),
                     ]

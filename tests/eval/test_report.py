@@ -105,3 +105,15 @@ def test_report_bad_input(tmp_path, capsys):
     assert "not a run directory" in capsys.readouterr().err
     with pytest.raises(ValueError, match="no run"):
         build_report([], tmp_path / "r4")
+
+
+def test_a_run_without_a_judge_reads_not_judged_never_zero(fake_openai, tmp_path, longbench_dir, capsys):
+    w = fake_openai(writer_responder(default_words=200), model="unjudged-writer")
+    out = tmp_path / "unjudged"
+    run_longbench_write(longbench_dir / "longbench_write.jsonl", out, EndpointBackend(_client(w, tmp_path / "g")),
+                        GenerationSettings(max_tokens=64), judge_client=None, limit=3, progress=False)  # fmt: skip
+    assert cli_main(["report", str(out), "--out", str(tmp_path / "report")]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("unjudged-writer"))
+    assert re.search(r"\s3\s+\d+\.\d\s+not judged\s+not judged\s+0\s+0\s*$", row), row
+    md = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert re.search(r"\| unjudged-writer[^|]* \| 3 \| \d+\.\d \| not judged \| not judged \| 0 \| 0 \|", md), md
