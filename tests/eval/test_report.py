@@ -116,4 +116,6 @@ def test_a_run_without_a_judge_reads_not_judged_never_zero(fake_openai, tmp_path
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("unjudged-writer"))
     assert re.search(r"\s3\s+\d+\.\d\s+not judged\s+not judged\s+0\s+0\s*$", row), row
     md = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
-    assert re.search(r"\| unjudged-writer[^|]* \| 3 \| \d+\.\d \| not judged \| not judged \| 0 \| 0 \|", md), md
+    assert re.search(
+        r"\| unjudged-writer[^|]* \| 3 \| \d+\.\d \| not judged \| not judged \| 0 \| 0 \|", md
+    ), md
