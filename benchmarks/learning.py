@@ -2,9 +2,10 @@
 
 Runs :func:`longwrite.learning.run_learning` for ``long`` and ``short`` (the same runs as the slow
 test ``tests/rl/test_learning.py``), prints per step the reward components and the answer length
-p50/p90 (words / Chinese characters) of both runs, and the trend statistic of each (95% bootstrap
-interval of mean(last 3 steps) - mean(first 3 steps)). The baseline of each curve is its own
-first steps. Writes ``benchmarks/learning.png`` (or ``$LONGWRITE_BENCH_OUT/learning.png``).
+p50/p90 (words / Chinese characters) of both runs, and the trend statistics of each: the
+least-squares slope with its 95% t interval (what the slow test asserts on) and the 95% bootstrap
+interval of mean(last 3 steps) - mean(first 3 steps). The baseline of each curve is its own first
+steps. Writes ``benchmarks/learning.png`` (or ``$LONGWRITE_BENCH_OUT/learning.png``).
 
 ``python -m benchmarks learning`` (about 10 minutes on 2 cores; builds the writer first if needed).
 """
@@ -51,7 +52,7 @@ def plot(runs: dict, path: Path) -> Path:
 
 def main(steps: int = 8) -> dict:
     """Run both directions, print the per-step table and trends, write the PNG; return the runs."""
-    from longwrite.learning import learning_trend, run_learning
+    from longwrite.learning import learning_slope, learning_trend, run_learning
     from sft_baseline.writer import tiny_writer_path
 
     writer = tiny_writer_path(0)
@@ -71,6 +72,7 @@ def main(steps: int = 8) -> dict:
         for row in run.rows:
             print(f"{row['step']:>4} " + " ".join(f"{row.get(k, float('nan')):>14.3f}" for k, _ in CURVES))
         for key, label in (CURVES[0], ("longwriter/length/answer/mean", "answer mean")):
+            print(f"  {label}: {learning_slope(run.series(key))}")
             print(f"  {label}: {learning_trend(run.series(key), k=3)}")
     out = Path(os.environ.get("LONGWRITE_BENCH_OUT", Path(__file__).parent)) / "learning.png"
     print(f"\nwrote {plot(runs, out)}")

@@ -28,6 +28,8 @@ __all__ = [
     "LearningRun",
     "Trend",
     "learning_trend",
+    "Slope",
+    "learning_slope",
 ]
 
 #: direction -> language -> (lower, upper) target, in words (en) / characters (zh).
@@ -187,3 +189,50 @@ def learning_trend(values: Sequence[float], k: int = 4, resamples: int = 4000, s
     return Trend(
         float(first.mean()), float(last.mean()), float(last.mean() - first.mean()), float(lo), float(hi), k
     )
+
+
+# Two-sided 95% Student-t quantiles t(0.975, df) for df = 1..30 (standard tables); 1.96 beyond.
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+         2.052, 2.048, 2.045, 2.042)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Slope:
+    """The least-squares slope of a per-step series (units per step), with its 95% interval."""
+
+    slope: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        return (
+            f"slope {self.slope:+.4f} per step over {self.n} steps "
+            f"(95% t interval [{self.low:+.4f}, {self.high:+.4f}])"
+        )
+
+
+def learning_slope(values: Sequence[float]) -> Slope:
+    """Did a per-step series move? The least-squares slope over all steps, with its 95% interval.
+
+    The interval is the classical Student-t one (n - 2 degrees of freedom) from the scatter of the
+    steps around the fitted line, i.e. the series' own step-to-step noise: an interval that
+    excludes 0 means the trend beats that noise. Every step counts, so one lucky early step (a
+    policy that learns within the first steps) cannot hide a trend, as it can in
+    :func:`learning_trend`. (A residual bootstrap was tried and rejected: with 8 steps it called
+    15% of flat noise series a trend, the t interval 4%.)
+    """
+    import numpy as np
+
+    y = np.asarray(list(values), dtype=float)
+    if y.size < 4:
+        raise ValueError(f"need at least 4 steps for a slope, got {y.size}")
+    x = np.arange(1, y.size + 1, dtype=float)
+    xc = x - x.mean()
+    slope = float(xc @ (y - y.mean()) / (xc @ xc))
+    resid = y - y.mean() - slope * xc
+    df = y.size - 2
+    se = float(np.sqrt(resid @ resid / df / (xc @ xc)))
+    t = _T975[df - 1] if df <= len(_T975) else 1.96
+    return Slope(slope, slope - t * se, slope + t * se, int(y.size))
