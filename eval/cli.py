@@ -282,18 +282,11 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
         protocol=args.protocol,
     )
     print(f"\nLongBench-Write: {res['run']['name']}  (judge prompt {prompt.version} #{prompt.hash})")
-    rows = [
-        [
-            "overall",
-            str(res["overall"]["n"]),
-            _fmt(res["overall"]["S_l"]),
-            _fmt(res["overall"]["S_q"]),
-            _fmt(res["overall"]["S_bar"]),
-        ]
-    ]
-    for group in ("by_bucket", "by_language"):
-        for k, g in res[group].items():
-            rows.append([k, str(g["n"]), _fmt(g["S_l"]), _fmt(g["S_q"]), _fmt(g["S_bar"])])
+    # Without a judge S_q and S-bar cannot exist: say so, never a blank that reads like a score.
+    q = (lambda v: "not judged") if judge is None else _fmt
+    groups = [("overall", res["overall"])]
+    groups += [(k, g) for group in ("by_bucket", "by_language") for k, g in res[group].items()]
+    rows = [[k, str(g["n"]), _fmt(g["S_l"]), q(g["S_q"]), q(g["S_bar"])] for k, g in groups]
     _print_table(["group", "n", "S_l", "S_q", "S̄"], rows)
     f = res["failures"]
     print(_failed_line(f, out_dir))

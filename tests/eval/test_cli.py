@@ -180,3 +180,13 @@ def test_protocol_longbench_write_uses_the_official_settings(fake_openai, longbe
     for extra in (["--template", "plan_write"], ["--judge-temperature", "0"], ["--judge-max-tokens", "512"]):
         assert cli_main([*base, "--out", str(tmp_path / "x"), *extra]) == 2
         assert "conflicts with it" in capsys.readouterr().err
+
+
+def test_eval_without_a_judge_prints_not_judged(fake_openai, longbench_dir, tmp_path, capsys):
+    writer = fake_openai(writer_responder(default_words=120), model="api-writer")
+    argv = ["eval", "longbench-write", "--endpoint", writer.url, "--model", "api-writer", "--no-judge",
+            "--data", str(longbench_dir / "longbench_write.jsonl"), "--out", str(tmp_path / "run"),
+            "--limit", "2", "--max-tokens", "256", "--no-progress"]  # fmt: skip
+    assert cli_main(argv) == 0
+    overall = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("overall"))
+    assert overall.split()[1] == "2" and overall.count("not judged") == 2, overall

@@ -53,3 +53,14 @@ def test_subset_keeps_items_within_reach_and_data_errors_name_the_command(tmp_pa
     ]
     with pytest.raises(FileNotFoundError, match="longwrite data get"):
         demo.resolve_data(tmp_path / "nowhere")
+
+
+def test_demo_options_must_be_positive_integers(capsys):
+    from longwrite.cli import main
+
+    for bad in (["--steps", "0"], ["--ruler-items", "x"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["demo", *bad])
+        assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "must be >= 1, got 0" in err and "not an integer: 'x'" in err
