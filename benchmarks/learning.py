@@ -22,6 +22,7 @@ from pathlib import Path
 CURVES = (
     ("longwriter/reward/length/mean", "length reward"),
     ("longwriter/reward/format/mean", "format reward"),
+    ("longwriter/well_formed_ratio", "well-formed share"),
     ("longwriter/reward/quality/mean", "quality reward"),
     ("longwriter/length/answer/p50", "answer p50"),
     ("longwriter/length/answer/p90", "answer p90"),
@@ -50,9 +51,11 @@ def plot(runs: dict, path: Path) -> Path:
     return path
 
 
-def main(steps: int = 8) -> dict:
+def main(steps: int | None = None) -> dict:
     """Run both directions, print the per-step table and trends, write the PNG; return the runs."""
-    from longwrite.learning import learning_slope, learning_trend, run_learning
+    from longwrite.learning import DEFAULT_STEPS, learning_slope, learning_trend, run_learning
+
+    steps = DEFAULT_STEPS if steps is None else steps
     from sft_baseline.writer import tiny_writer_path
 
     writer = tiny_writer_path(0)

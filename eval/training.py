@@ -12,6 +12,8 @@ Curves drawn against the step (metric names of ``rl.trainer.step_metrics``):
   weighted total; ``weighted_mean`` is left out, it repeats the components),
 * answer and plan length (words / CJK characters) p50 and p90: ``longwriter/length/{answer,plan}/{p50,p90}``,
 * truncation ratio: ``longwriter/truncated_ratio`` (share of responses that hit the token cap),
+* well-formed share: ``longwriter/well_formed_ratio`` (share of responses that are exactly one
+  plan then one answer; the format reward also scores repetition, so it can fall while this holds),
 * zero-variance group share: ``longwriter/groups/zero_var_ratio`` (groups whose every reward
   component is constant, so they carry no advantage).
 
@@ -48,6 +50,7 @@ LENGTHS = tuple(
     for stat in ("p50", "p90")
 )
 TRUNCATED = f"{PREFIX}/truncated_ratio"
+WELL_FORMED = f"{PREFIX}/well_formed_ratio"
 ZERO_VAR = f"{PREFIX}/groups/zero_var_ratio"
 
 
@@ -128,7 +131,7 @@ def curve_columns(run: TrainingRun) -> list[tuple[str, str]]:
     """(metric key, column label) of the curves' table for ``run``."""
     cols = [(f"{PREFIX}/reward/{c}/mean", f"reward {c}") for c in run.components]
     cols += list(LENGTHS)
-    cols += [(TRUNCATED, "truncated"), (ZERO_VAR, "zero-var groups")]
+    cols += [(TRUNCATED, "truncated"), (WELL_FORMED, "well formed"), (ZERO_VAR, "zero-var groups")]
     return cols
 
 
@@ -164,7 +167,7 @@ def notes(run: TrainingRun) -> str:
 
 def plot_training_run(run: TrainingRun) -> bytes:
     """A 2x2 PNG of ``run`` against the step: reward components, answer/plan length p50 and p90,
-    truncation ratio, zero-variance group share. Missing values are gaps; a metric never logged
+    truncated and well-formed shares, zero-variance group share. Missing values are gaps; a metric never logged
     is named in its panel as missing."""
     import io
 
@@ -211,7 +214,12 @@ def plot_training_run(run: TrainingRun) -> bytes:
         styles=["o-"] * max(0, len(run.components) - 1) + ["k--" if "score" in run.components else "o-"],
     )
     draw(axes[0][1], LENGTHS, "Answer / plan length", "words / CJK chars", styles=["o-", "o:", "s-", "s:"])
-    draw(axes[1][0], [(TRUNCATED, "truncated")], "Truncated responses (hit the token cap)", "share")
+    draw(
+        axes[1][0],
+        [(TRUNCATED, "truncated"), (WELL_FORMED, "well formed")],
+        "Truncated (hit the token cap) / well-formed responses",
+        "share",
+    )
     draw(axes[1][1], [(ZERO_VAR, "zero-var groups")], "Zero-variance groups (no advantage)", "share")
     for ax in axes[1]:
         ax.set_xlabel("step")

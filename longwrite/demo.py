@@ -43,6 +43,7 @@ COLUMNS = (
     ("longwriter/length/answer/p50", "ans p50", "{:>7.0f}"),
     ("longwriter/length/answer/p90", "ans p90", "{:>7.0f}"),
     ("longwriter/truncated_ratio", "trunc", "{:>6.2f}"),
+    ("longwriter/well_formed_ratio", "formed", "{:>6.2f}"),
     ("timing_s/step", "step s", "{:>7.1f}"),
 )
 
@@ -96,7 +97,7 @@ def export_latest(run_dir: Path, out: Path) -> Path:
 def run(
     out: str | Path | None = None,
     data: str | Path | None = None,
-    steps: int = 8,
+    steps: int | None = None,
     max_required: int = 300,
     ruler_items: int = 8,
     max_tokens: int = 512,
@@ -106,10 +107,11 @@ def run(
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from longwrite.cli import main as cli
-    from longwrite.learning import run_learning
+    from longwrite.learning import DEFAULT_STEPS, run_learning
     from rollout.tiny import tiny_model_path
     from sft_baseline.writer import tiny_writer_path
 
+    steps = DEFAULT_STEPS if steps is None else steps
     t0 = time.monotonic()
     data_dir = resolve_data(data)
     out = Path(out or REPO / "outputs" / "demo").resolve()
@@ -212,7 +214,11 @@ def register(subparsers) -> None:
         "--data", default=None, help="LongBench-Write folder (default: ../shared/data/longbench-write)"
     )
     p.add_argument("--out", default=None, help="output folder (default: outputs/demo)")
-    p.add_argument("--steps", type=_positive_int, default=8, help="GRPO steps (default: 8)")
+    from longwrite.learning import DEFAULT_STEPS
+
+    p.add_argument(
+        "--steps", type=_positive_int, default=DEFAULT_STEPS, help=f"GRPO steps (default: {DEFAULT_STEPS})"
+    )
     p.add_argument(
         "--max-required", type=_positive_int, default=300, help="LongBench-Write items up to this length"
     )

@@ -4,8 +4,10 @@ Two runs, identical but for the prompts' target lengths (:data:`TARGETS`): ``lon
 more than the tiny writer writes (:data:`sft_baseline.writer.ANSWER_BAND`), ``short`` for far
 less. Both use the ``tiny-cpu`` preset (verl V1 trainer, vLLM CPU rollouts, our three rewards,
 the ``longwriter_balanced`` trainer mode) with the writer as the policy and
-:data:`LEARNING_OVERRIDES`. :func:`learning_trend` states whether a metric moved: the 95%
-bootstrap interval of mean(last k steps) - mean(first k steps) of the per-step values.
+:data:`LEARNING_OVERRIDES` (every step trains on all :data:`N_PROMPTS` prompts), for
+:data:`DEFAULT_STEPS` steps. :func:`learning_slope` states whether a metric moved: the 95%
+Student-t interval of the least-squares slope of its per-step values (what the test asserts);
+:func:`learning_trend`, mean(last k) - mean(first k) with a bootstrap interval, is printed beside it.
 
 Used by the slow test ``tests/rl/test_learning.py``, ``benchmarks/learning.py`` and the demo.
 Lengths are English words / Chinese characters (:func:`rollout.text.count_words`).
@@ -23,6 +25,8 @@ from typing import Any
 __all__ = [
     "TARGETS",
     "LEARNING_OVERRIDES",
+    "DEFAULT_STEPS",
+    "N_PROMPTS",
     "learning_prompts",
     "run_learning",
     "LearningRun",
@@ -42,15 +46,22 @@ TARGETS: dict[str, dict[str, tuple[int, int]]] = {
     # the slope (30-60 words, 40-75 characters), or every group would score 0 and nothing learns.
     "short": {"en": (25, 40), "zh": (30, 50)},
 }
-#: verl overrides on top of the tiny-cpu preset (measured: README "From SFT baseline to RL").
+N_PROMPTS = 8  # 4 English + 4 Chinese, from the bundled set: one training batch
+#: verl overrides on top of the tiny-cpu preset (measured: benchmarks/RESULTS.md, "GRPO learning").
+#: Every step trains on all N_PROMPTS prompts (one batch, one update), so a step's means do not
+#: swing with which prompts it drew; lr 5e-4, because 1e-3 ran away (measured: the long answers
+#: kept growing past their target into the token cap and the well-formed share fell to 0.2).
 LEARNING_OVERRIDES: tuple[str, ...] = (
-    "actor_rollout_ref.actor.optim.lr=1e-3",
+    "actor_rollout_ref.actor.optim.lr=5e-4",
+    f"data.train_batch_size={N_PROMPTS}",
+    f"actor_rollout_ref.actor.ppo_mini_batch_size={N_PROMPTS}",
     "data.max_response_length=512",
     "data.max_prompt_length=384",
     "actor_rollout_ref.rollout.max_model_len=896",
     "trainer.resume_mode=disable",
 )
-N_PROMPTS = 8  # 4 English + 4 Chinese, from the bundled set
+#: GRPO steps of a learning run (the slow test, the benchmark and ``make demo``).
+DEFAULT_STEPS = 8
 
 
 def learning_prompts(direction: str, out: str | Path, n: int = N_PROMPTS) -> Path:
@@ -103,7 +114,7 @@ def run_learning(
     direction: str,
     out: str | Path,
     *,
-    steps: int = 8,
+    steps: int = DEFAULT_STEPS,
     model: str | Path | None = None,
     overrides: Sequence[str] = (),
     timeout_s: float = 1200.0,
@@ -132,7 +143,7 @@ def run_learning(
             f"trainer.total_training_steps={steps}",
             f"trainer.save_freq={steps}",
             f"trainer.experiment_name=learning-{direction}",
-            f"trainer.total_epochs={steps}",  # 8 prompts are 2 steps an epoch
+            f"trainer.total_epochs={steps}",  # the 8 prompts are one step an epoch
             # every prompt trains; verl still wants a validation file (never run: test_freq=-1)
             f"data.val_files={out / 'data' / 'train.parquet'}",
             *LEARNING_OVERRIDES,

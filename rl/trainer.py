@@ -166,7 +166,9 @@ def step_metrics(
     lengths in count_words units) are logged apart from the combined ones (the advantage), so
     writing one never hides the other. ``truncated_ratio`` is the share of responses that hit
     ``max_response_len`` tokens (vLLM's ``finish_reason == "length"``, which verl's agent loop
-    folds into "completed").
+    folds into "completed"). ``well_formed_ratio`` is the share of responses that parse as
+    exactly one plan then one answer (the reward info's ``well_formed``), whatever their
+    repetition or padding: the format reward multiplies those in, this shows the structure alone.
     """
     import numpy as np
 
@@ -234,6 +236,11 @@ def step_metrics(
     lens = np.asarray(response_lens, dtype=float)
     out[f"{p}/response_tokens/mean"] = float(lens.mean())
     out[f"{p}/truncated_ratio"] = float((lens >= max_response_len).mean()) if max_response_len > 0 else 0.0
+    # The structure alone (format's other parts, repetition and padding, fall as answers grow).
+    formed = [_as_float(info.get("well_formed", math.nan)) for info in infos]
+    formed = [v for v in formed if not math.isnan(v)]
+    if formed:
+        out[f"{p}/well_formed_ratio"] = float(np.mean(formed))
     out[f"{p}/samples"] = float(n)
     return out
 

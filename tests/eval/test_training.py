@@ -33,6 +33,7 @@ def _row(
     }
     if trunc is not None:
         data[f"{P}/truncated_ratio"] = trunc
+        data[f"{P}/well_formed_ratio"] = 1.0 - trunc
     return {"step": step, "data": data}
 
 
@@ -89,12 +90,12 @@ def test_report_draws_curves_next_to_evaluation_runs(rl_run, tmp_path, capsys):
     assert "## Training curves: rl-tiny" in md and "Training curves: rl-tiny" in html
     header = (
         "| step | reward format | reward length | reward quality | reward score | answer p50 | answer p90 "
-        "| plan p50 | plan p90 | truncated | zero-var groups |"
+        "| plan p50 | plan p90 | truncated | well formed | zero-var groups |"
     )
     assert header in md
-    assert "| 1 | 0.900 | 0.100 | 0.400 | 0.600 | 40 | 80 | 12 | 20 | 0.250 | 0.500 |" in md
+    assert "| 1 | 0.900 | 0.100 | 0.400 | 0.600 | 40 | 80 | 12 | 20 | 0.250 | 0.750 | 0.500 |" in md
     assert (
-        "| 3 | 0.900 | 0.300 | 0.400 | 0.600 | 60 | 120 | 12 | 20 | – | 0.500 |" in md
+        "| 3 | 0.900 | 0.300 | 0.400 | 0.600 | 60 | 120 | 12 | 20 | – | – | 0.500 |" in md
     )  # missing shown as –
     assert "steps [3] were logged again" in md and "torn last line skipped in metrics-20261130-010000" in md
     assert (
@@ -115,8 +116,8 @@ def test_report_of_rl_runs_only_and_a_never_logged_metric(tmp_path):
     paths = build_report([run], tmp_path / "rep")
     md = paths["md"].read_text(encoding="utf-8")
     assert "Leaderboard" not in md and "## Training curves: rl-only" in md
-    assert "never logged: truncated" in md
-    assert curve_rows(load_training_run(run))[1][-2:] == ["–", "0.500"]
+    assert "never logged: truncated, well formed" in md
+    assert curve_rows(load_training_run(run))[1][-3:] == ["–", "–", "0.500"]
 
 
 def test_a_folder_that_is_neither_kind_is_named(tmp_path):

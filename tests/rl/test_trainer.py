@@ -46,10 +46,10 @@ def test_step_metrics_hand_computed():
     scores = {"length": [1.0, 0.0, 0.5, 0.5], "format": [1.0, 1.0, 0.0, 1.0]}
     groups = ["a", "a", "b", "b"]
     infos = [
-        {"score": 1.0, "answer_len": 100, "think_len": 10},
-        {"score": 0.5, "answer_len": 200, "think_len": 20},
-        {"score": 0.25, "answer_len": 300, "think_len": 30},
-        {"score": 0.75, "answer_len": 400, "think_len": 40},
+        {"score": 1.0, "answer_len": 100, "think_len": 10, "well_formed": 1.0},
+        {"score": 0.5, "answer_len": 200, "think_len": 20, "well_formed": 1.0},
+        {"score": 0.25, "answer_len": 300, "think_len": 30, "well_formed": 0.0},
+        {"score": 0.75, "answer_len": 400, "think_len": 40, "well_formed": 1.0},
     ]
     m = T.step_metrics(
         scores, groups, [0.5, -0.5, -0.5, 0.5], infos, [10, 64, 64, 5], 64, {"length": 1, "format": 1}
@@ -68,6 +68,7 @@ def test_step_metrics_hand_computed():
     assert m[f"{p}/length/answer/mean"] == 250 and m[f"{p}/length/answer/max"] == 400
     assert m[f"{p}/length/plan/p50"] == 25
     assert m[f"{p}/truncated_ratio"] == 0.5  # two responses hit 64 tokens
+    assert m[f"{p}/well_formed_ratio"] == 0.75  # structure only, unlike the format reward's 0.75
     assert m[f"{p}/samples"] == 4
 
 
@@ -75,6 +76,7 @@ def test_step_metrics_all_constant_group():
     m = T.step_metrics({"length": [0.2, 0.2]}, ["g", "g"], [0.0, 0.0], [{}, {}], [3, 3], 64, {"length": 1})
     assert m["longwriter/groups/zero_var_ratio"] == 1.0
     assert m["longwriter/advantage/zero_ratio"] == 1.0
+    assert "longwriter/well_formed_ratio" not in m  # no sample said: missing, never a made-up 0 or 1
 
 
 def test_reward_weights_from_config():
