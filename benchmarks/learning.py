@@ -7,7 +7,7 @@ least-squares slope with its 95% t interval (what the slow test asserts on) and 
 interval of mean(last 3 steps) - mean(first 3 steps). The baseline of each curve is its own first
 steps. Writes ``benchmarks/learning.png`` (or ``$LONGWRITE_BENCH_OUT/learning.png``).
 
-``python -m benchmarks learning`` (about 10 minutes on 2 cores; builds the writer first if needed).
+``python -m benchmarks learning`` (about 12 minutes on 2 cores; builds the writer first if needed).
 """
 
 from __future__ import annotations
