@@ -191,17 +191,6 @@ def _cmd(args: argparse.Namespace) -> int:
     return run(args.out, args.data, args.steps, args.max_required, args.ruler_items, args.max_tokens, judge)
 
 
-def _positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (a 0-step run or an empty evaluation is a usage error)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def register(subparsers) -> None:
     """Add ``longwrite demo``."""
     p = subparsers.add_parser(
@@ -215,18 +204,19 @@ def register(subparsers) -> None:
     )
     p.add_argument("--out", default=None, help="output folder (default: outputs/demo)")
     from longwrite.learning import DEFAULT_STEPS
+    from rollout.cli import positive_int
 
     p.add_argument(
-        "--steps", type=_positive_int, default=DEFAULT_STEPS, help=f"GRPO steps (default: {DEFAULT_STEPS})"
+        "--steps", type=positive_int, default=DEFAULT_STEPS, help=f"GRPO steps (default: {DEFAULT_STEPS})"
     )
     p.add_argument(
-        "--max-required", type=_positive_int, default=300, help="LongBench-Write items up to this length"
+        "--max-required", type=positive_int, default=300, help="LongBench-Write items up to this length"
     )
     p.add_argument(
-        "--ruler-items", type=_positive_int, default=8, help="LongWrite-Ruler items (the shortest first)"
+        "--ruler-items", type=positive_int, default=8, help="LongWrite-Ruler items (the shortest first)"
     )
     p.add_argument(
-        "--max-tokens", type=_positive_int, default=512, help="tokens per evaluated answer (default: 512)"
+        "--max-tokens", type=positive_int, default=512, help="tokens per evaluated answer (default: 512)"
     )
     p.add_argument("--judge-endpoint", default=None, help="OpenAI-compatible judge for S_q (default: none)")
     p.add_argument("--judge-model", default=None, help="judge model name (with --judge-endpoint)")

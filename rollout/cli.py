@@ -212,7 +212,8 @@ def _model_path(value: str) -> str:
     return value
 
 
-def _positive(value: str) -> int:
+def positive_int(value: str) -> int:
+    """argparse type: an integer >= 1 (a count of 0 is a usage error, never a silent no-op)."""
     try:
         number = int(value)
     except ValueError:
@@ -338,19 +339,19 @@ def register(subparsers) -> None:
     g.add_argument("--out", required=True, help="jsonl file the samples are appended to")
     g.add_argument("--template", choices=TEMPLATES, default="plan_write", help="prompt template")
     g.add_argument("--style", choices=STYLES, default="chat", help="chat template or raw base-model frame")
-    g.add_argument("--n", type=_positive, default=1, help="samples per request (default: 1)")
-    g.add_argument("--max-tokens", type=_positive, default=1024, help="tokens per sample (default: 1024)")
+    g.add_argument("--n", type=positive_int, default=1, help="samples per request (default: 1)")
+    g.add_argument("--max-tokens", type=positive_int, default=1024, help="tokens per sample (default: 1024)")
     g.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (default: 0.8)")
     g.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default: 1.0)")
     g.add_argument("--seed", type=int, default=0, help="base seed; each request derives its own")
     g.add_argument(
         "--max-model-len",
-        type=_positive,
+        type=positive_int,
         default=None,
         help="engine context, prompt + completion tokens (default: the model's own limit)",
     )
-    g.add_argument("--engines", type=_positive, default=1, help="vLLM engines (Ray actors when > 1)")
-    g.add_argument("--tensor-parallel-size", type=_positive, default=1, help="GPUs per engine")
+    g.add_argument("--engines", type=positive_int, default=1, help="vLLM engines (Ray actors when > 1)")
+    g.add_argument("--tensor-parallel-size", type=positive_int, default=1, help="GPUs per engine")
     g.add_argument("--ray-address", default=None, help="an existing Ray cluster (default: local)")
     g.set_defaults(func=_cmd_generate)
 
@@ -377,9 +378,9 @@ def register(subparsers) -> None:
         "runner: POST /classify, used by the quality backend 'served' (instead of --model)",
     )
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    s.add_argument("--port", type=_positive, default=8000, help="port (default: 8000)")
+    s.add_argument("--port", type=positive_int, default=8000, help="port (default: 8000)")
     s.add_argument("--served-model-name", default=None, help="model name clients use (default: --model)")
-    s.add_argument("--max-model-len", type=_positive, default=None, help="prompt + completion tokens")
+    s.add_argument("--max-model-len", type=positive_int, default=None, help="prompt + completion tokens")
     s.add_argument("vllm_args", nargs=argparse.REMAINDER, help="extra `vllm serve` arguments after --")
     s.set_defaults(func=_cmd_serve)
 

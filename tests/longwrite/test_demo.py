@@ -63,4 +63,4 @@ def test_demo_options_must_be_positive_integers(capsys):
             main(["demo", *bad])
         assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "must be >= 1, got 0" in err and "not an integer: 'x'" in err
+    assert "expected a positive integer, got '0'" in err and "expected a positive integer, got 'x'" in err
