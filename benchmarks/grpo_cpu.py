@@ -48,9 +48,9 @@ def _rescore_seconds(rollout_dir: Path, step: int, reward_config: dict) -> tuple
 
 def run(steps: int = STEPS, out: Path | None = None, timeout_s: float = 1500.0) -> dict:
     """Train ``steps`` tiny-cpu steps and return per-stage seconds per step (after warm-up)."""
-    from rl.data import prepare_rl_data
     from rl.local_run import train
     from rl.metrics import read_metrics
+    from rl.prepare import prepare_rl_data
     from rl.presets import PROJECT_ROOT, build_plan
     from rl.verl_reward import compute_score_batch
 

@@ -433,7 +433,7 @@ def _markdown(
 def rm_eval_table(result: dict[str, Any], title: str = "Reward model: pairwise accuracy") -> _Table:
     """The report section of one ``longwrite rm eval`` result (its json): one row per scorer
     (the RM, the embedding baseline), accuracy overall / by length direction / by length ratio."""
-    from rewards.rm_eval import RATIO_BUCKETS
+    from rewards.rm.evaluate import RATIO_BUCKETS
 
     def cell(e: dict) -> str:
         return f"{e['accuracy']:.3f} ({e['n']})" if e["accuracy"] is not None else f"- ({e['n']})"

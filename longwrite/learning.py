@@ -69,7 +69,7 @@ def learning_prompts(direction: str, out: str | Path, n: int = N_PROMPTS) -> Pat
 
     The same requests for both directions; only ``target`` differs. Returns the file path.
     """
-    from rl.data import BUNDLED_PROMPTS
+    from rl.prepare import BUNDLED_PROMPTS
     from rollout.jsonl import read_jsonl
     from rollout.text import language_of
 
@@ -126,9 +126,9 @@ def run_learning(
     Prepares :func:`learning_prompts` for ``direction`` into ``out/data`` (every prompt trains:
     no validation split), trains ``steps`` steps into ``out/run``, and returns the logged rows.
     """
-    from rl.data import prepare_rl_data
     from rl.local_run import train
     from rl.metrics import read_metrics
+    from rl.prepare import prepare_rl_data
     from rl.presets import build_plan
     from sft_baseline.writer import tiny_writer_path
 

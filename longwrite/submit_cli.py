@@ -2,7 +2,7 @@
 
 It lives with the CLI (not in ``rl``) because it dispatches to every training kind: GRPO plans come
 from ``rl.presets``, SFT entrypoints from ``sft_baseline.jobs``, RM entrypoints from
-``rewards.rm_jobs``; all run through ``rl.jobs``.
+``rewards.rm.jobs``; all run through ``rl.jobs``.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _cmd_submit_rm(args: argparse.Namespace) -> int:
     """``longwrite submit --rm``: ``longwrite rm train`` for an RM preset as a one-node Ray job."""
     from pathlib import Path
 
-    from rewards.rm_jobs import rm_job_entrypoint, rm_preset_gpus
+    from rewards.rm.jobs import rm_job_entrypoint, rm_preset_gpus
     from rl.jobs import project_runtime_env, submit_job
 
     if args.data_dir:

@@ -3,7 +3,7 @@
 ``import rewards`` is light (no torch / sentence-transformers); the embedding model loads on the
 first batch that needs it.
 
-The public names are loaded on first use (PEP 562), so ``import rewards.length`` (or any one
+The public names are loaded on first use (PEP 562), so ``import rewards.length.reward`` (or any one
 reward module) does not pay for the others. ``rewards`` imports ``rollout`` (the format parser and
 the text measures), never the other way round.
 """

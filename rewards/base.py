@@ -53,11 +53,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 DEFAULT_REWARDS: dict[str, float] = {"length": 1.0, "quality": 1.0, "format": 1.0}
 # Modules whose import registers the built-in rewards (kept lazy: `import rewards` stays fast).
 _BUILTIN_MODULES = (
-    "rewards.length",
+    "rewards.length.reward",
     "rewards.format",
-    "rewards.quality",
-    "rewards.pairwise",
-    "rewards.pairwise_group",
+    "rewards.quality.reward",
+    "rewards.pairwise.reference",
+    "rewards.pairwise.group",
 )
 
 
@@ -95,7 +95,7 @@ class RewardSample:
 
     ``prompt`` is the user's writing request, ``response`` the full model output (plan + answer).
     ``metadata`` is optional: ``"target"`` (``{"lower", "upper", "unit", "source"}`` or a
-    :class:`rewards.length.TargetRange`), ``"language"`` (``"en"``/``"zh"``), ``"id"``,
+    :class:`rewards.length.reward.TargetRange`), ``"language"`` (``"en"``/``"zh"``), ``"id"``,
     ``"finish_reason"`` (``"stop"``/``"length"``).
     """
 

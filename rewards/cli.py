@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run into an existing --out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.set_defaults(func=_score_command)
-    from rewards.rm_cli import register_rm_commands
+    from rewards.rm.cli import register_rm_commands
 
     register_rm_commands(rm_sub)
     rm.set_defaults(func=lambda args: (rm.print_help(), 2)[1])
@@ -123,7 +123,7 @@ def build_config(args: argparse.Namespace):
 
 def read_samples(path: Path, errors: list[str]) -> Iterator[tuple[int, dict, dict]]:
     """Yield (line number, input row, sample dict) for each valid line; append ``"FILE:LINE: why"`` to ``errors`` otherwise."""
-    from rewards.length import TargetRange
+    from rewards.length.reward import TargetRange
 
     for lineno, row in read_jsonl(path, allow_torn_tail=False, errors=errors).records:
         if not isinstance(row, dict):

@@ -111,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from rl.data import BUNDLED_PROMPTS, explain_targets, format_explanations, prepare_rl_data
+    from rl.prepare import BUNDLED_PROMPTS, explain_targets, format_explanations, prepare_rl_data
 
     if args.explain_lengths:
         cache = None

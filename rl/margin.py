@@ -2,7 +2,7 @@
 
 The starting policy (any OpenAI-compatible endpoint: ``--policy-endpoint URL --policy-model
 NAME``, through :class:`rollout.endpoint.EndpointClient`) writes ``samples`` answers per request;
-the pairwise judge (:func:`rewards.pairwise.judge_pairs`, both orders) compares each answer with
+the pairwise judge (:func:`rewards.pairwise.reference.judge_pairs`, both orders) compares each answer with
 the request's **strongest** reference (the last of ``references``).
 
 **Margin** of a request = 1 - (mean outcome of its judged answers), outcome = win 1, tie 0.5,
@@ -51,9 +51,9 @@ def score_margins(
     temperature: float = 0.7,
     max_tokens: int = 4096,
 ) -> list[MarginScore]:
-    """The margin of each row (:class:`rl.data.PromptRow`) against its strongest reference."""
+    """The margin of each row (:class:`rl.prepare.PromptRow`) against its strongest reference."""
     from rewards.base import get_reward
-    from rewards.pairwise import PairJob, judge_pairs
+    from rewards.pairwise.reference import PairJob, judge_pairs
     from rollout.endpoint import ChatRequest
     from rollout.format import chat_messages, parse_response
 

@@ -329,7 +329,7 @@ def _manifest_overrides(data: Path, notes: list[str]) -> dict[str, str]:
     """
     import json
 
-    from rl.data import NEW_VERL_KEYS
+    from rl.prepare import NEW_VERL_KEYS
 
     path = data / "manifest.json"
     if not path.is_file():

@@ -72,7 +72,7 @@ def reward_weights(config: Any) -> dict[str, float]:
 
 
 def curriculum_of(config: Any) -> Any:
-    """The shared curriculum of the ``pairwise`` reward (see :mod:`rewards.curriculum`), or None
+    """The shared curriculum of the ``pairwise`` reward (see :mod:`rewards.pairwise.curriculum`), or None
     when the run has no ``pairwise`` reward or its ``curriculum`` option is off."""
     from rewards.base import get_reward
     from rl.reward_source import from_verl_config
@@ -83,7 +83,7 @@ def curriculum_of(config: Any) -> Any:
     options = get_reward("pairwise").resolve_options(reward_config.options.get("pairwise"))
     if not options["curriculum"]:
         return None
-    from rewards.curriculum import get_curriculum
+    from rewards.pairwise.curriculum import get_curriculum
 
     return get_curriculum(
         options["curriculum_name"],
@@ -386,7 +386,7 @@ class LongWriterTrainer(PPOTrainerSync):
         save in the sync trainer, so the state is that of the step being saved).
         """
         if self.curriculum is not None:
-            from rewards.curriculum import save_state
+            from rewards.pairwise.curriculum import save_state
 
             path = save_state(self.curriculum, self._step_folder())
             print(f"[{MODE_NAME}] curriculum state saved to {path}", flush=True)
@@ -399,7 +399,7 @@ class LongWriterTrainer(PPOTrainerSync):
         if self.curriculum is not None and self.global_steps > 0:
             import os
 
-            from rewards.curriculum import load_state
+            from rewards.pairwise.curriculum import load_state
 
             folder = self.config.trainer.get("resume_from_path", None)
             if self.config.trainer.resume_mode != "resume_path" or not folder:

@@ -149,7 +149,7 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
     """A :class:`rewards.RewardSample` from what verl passes.
 
     The request text comes from ``extra_info["request"]`` (verl does not pass the prompt; rows
-    from :func:`rl.data.prepare_rl_data` carry it), the target from ``extra_info["target"]`` or
+    from :func:`rl.prepare.prepare_rl_data` carry it), the target from ``extra_info["target"]`` or
     the JSON ``ground_truth``, plus the row's id, language and reference answers (``references``,
     weaker -> stronger, for the ``pairwise`` reward). Missing pieces stay missing; the
     rewards then report why.

@@ -12,7 +12,7 @@ from rewards.base import ComponentScore, RewardError, clean_text, register_rewar
 
 def test_import_rewards_is_light(repo_root):
     code = (
-        "import sys, rewards, rewards.base, rewards.length, rewards.format, rewards.quality, rewards.cli;"
+        "import sys, rewards, rewards.base, rewards.length.reward, rewards.format, rewards.quality.reward, rewards.cli;"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'vllm', 'ray', 'openai')"
         " if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
     )
@@ -22,7 +22,9 @@ def test_import_rewards_is_light(repo_root):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("first", ["rollout.format", "rollout.endpoint", "rewards.length", "longwrite.cli"])
+@pytest.mark.parametrize(
+    "first", ["rollout.format", "rollout.endpoint", "rewards.length.reward", "longwrite.cli"]
+)
 def test_any_import_order_works(repo_root, first):
     # rewards imports rollout (parser, text measures), never the reverse: any first import works.
     code = f"import {first}, rewards, rollout.format; rewards.score_batch([], None)"

@@ -10,7 +10,7 @@ from fake_judge import reference_pairwise_responder
 from fake_openai import FakeOpenAIServer, last_user_content
 
 from longwrite.cli import main as longwrite_main
-from rl.data import prepare_rl_data, read_prompts
+from rl.prepare import prepare_rl_data, read_prompts
 from rl.verl_reward import build_sample, compute_score_batch, result_keys
 
 

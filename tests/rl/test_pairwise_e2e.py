@@ -50,8 +50,8 @@ def pairwise_run():
     from fake_openai import FakeOpenAIServer
 
     from longwrite.cli import main
-    from rl.data import prepare_rl_data
     from rl.metrics import read_metrics
+    from rl.prepare import prepare_rl_data
 
     root = Path(tempfile.mkdtemp(prefix="lw-pairwise-"))
     rows = [json.loads(line) for line in PROMPTS_FILE.read_text().splitlines()]

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from rl.data import BUNDLED_PROMPTS, read_prompts, resolve_targets
+from rl.prepare import BUNDLED_PROMPTS, read_prompts, resolve_targets
 from rollout.text import language_of
 
 

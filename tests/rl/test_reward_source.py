@@ -126,7 +126,7 @@ def test_list_form_rewards_and_bad_weights(tmp_path):
 
 def test_manifest_overrides_applied_and_user_overrides_win(tmp_path, capsys):
     from longwrite.cli import main
-    from rl.data import BUNDLED_PROMPTS, prepare_rl_data
+    from rl.prepare import BUNDLED_PROMPTS, prepare_rl_data
     from rollout.format import BASE_CHAT_TEMPLATE
 
     data = prepare_rl_data(BUNDLED_PROMPTS, tmp_path / "data", style="base")
@@ -181,7 +181,7 @@ def test_check_names_the_unimportable_module(tmp_path, repo_root):
 
 def test_train_and_submit_with_a_broken_py_module(tmp_path, capsys):
     from longwrite.cli import main
-    from rl.data import BUNDLED_PROMPTS, prepare_rl_data
+    from rl.prepare import BUNDLED_PROMPTS, prepare_rl_data
 
     module = tmp_path / "mods" / "lw_rs_broken2.py"
     module.parent.mkdir()

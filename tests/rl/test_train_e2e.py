@@ -65,7 +65,7 @@ def run_dir():
 
 @pytest.fixture(scope="module")
 def data_dir(run_dir):
-    from rl.data import prepare_rl_data
+    from rl.prepare import prepare_rl_data
 
     out = run_dir / "data"
     prepare_rl_data(Path(__file__).resolve().parents[2] / "rl" / "data" / "prompts.jsonl", out)

@@ -1,5 +1,5 @@
 """rl.verl_reward called exactly the way verl 0.9.1 calls it: through verl's own RewardLoopWorker
-and naive reward manager, on rows written by rl.data, with responses tokenised and decoded by the
+and naive reward manager, on rows written by rl.prepare, with responses tokenised and decoded by the
 tiny model's tokenizer."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch
 
 import rl.verl_reward as vr
 from rl.advantage import compute_advantage
-from rl.data import prepare_rl_data
+from rl.prepare import prepare_rl_data
 
 REQUESTS = [
     {"id": "en-ok", "prompt": "Write a poem about a harbour.", "target": {"lower": 10, "upper": 40}},
@@ -50,7 +50,7 @@ def mean_of_available(info: dict) -> float:
 
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory):
-    """Rows as the trainer reads them: prepared by rl.data, read back from parquet."""
+    """Rows as the trainer reads them: prepared by rl.prepare, read back from parquet."""
     tmp = tmp_path_factory.mktemp("rows")
     path = tmp / "p.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in REQUESTS) + "\n", encoding="utf-8")
@@ -172,7 +172,7 @@ def test_scores_through_verls_reward_loop(rows, tokenizer, tiny_model):
     assert "missing_think" in broken["reasons"] or "think" in broken["reasons"]
     for info in (ok, broken, zh):
         assert all(info[f"{n}_missing"] == 0.0 for n in CONFIG["rewards"])
-    # no stated length: rl.data gave the row the fallback range, far above this one-liner
+    # no stated length: rl.prepare gave the row the fallback range, far above this one-liner
     assert nolen["target_lower"] >= 100 and nolen["length"] < 0.2
 
     # what verl passes on reaches the advantage unchanged: NaN is read as missing

@@ -1,4 +1,4 @@
-"""rl.data / `longwrite prepare-rl`: validation with file:line errors, targets, split, parquet, verl."""
+"""rl.prepare / `longwrite prepare-rl`: validation with file:line errors, targets, split, parquet, verl."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from longwrite.cli import main as longwrite_main
-from rl.data import (
+from rl.prepare import (
     parquet_schema,
     prepare_rl_data,
     read_prompts,

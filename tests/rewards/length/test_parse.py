@@ -1,6 +1,6 @@
-"""The whole-response length parser (rewards.length_parse) on labelled requests and LongBench-Write.
+"""The whole-response length parser (rewards.length.parse) on labelled requests and LongBench-Write.
 
-tests/rewards/data/length_requests.jsonl: 182 requests written for this project (English and
+tests/rewards/length/data/length_requests.jsonl: 182 requests written for this project (English and
 Chinese), each with the range a careful reader derives by hand from LongWriter-Zero's rules
 (about N -> [0.9N, 1.1N], at most N -> [0.9N, N], at least N -> [N, 1.1N], a range -> itself,
 per-part x stated count) or "none" when the whole response's length is not stated, and a style
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from rewards.length import (
+from rewards.length.parse import find_length, material_spans
+from rewards.length.reward import (
     TargetRange,
     explain_length_requirement,
     length_reward,
     parse_length_requirement,
     validate_predicted,
 )
-from rewards.length_parse import find_length, material_spans
 
 DATA = Path(__file__).resolve().parent / "data" / "length_requests.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -19,7 +19,7 @@ instructions, user = the request); ``data_source``; ``ability``; ``reward_model`
 id, index, split, language, type, the request text (verl does not pass the prompt to a reward
 function, so the reward entry point reads it here) and the target range with its ``source``:
 ``explicit`` (given in the row or stated in the request), ``predicted`` (an endpoint's guess)
-or ``fallback`` (the deterministic rule of :func:`rewards.length.predict_ranges`).
+or ``fallback`` (the deterministic rule of :func:`rewards.length.reward.predict_ranges`).
 ``extra_info.target_evidence`` says why: the span of the request the range was read from, the
 rule applied and the candidates rejected (pasted material, pages, per-part or title limits), or
 why the request has no explicit length; ``extra_info.target_check`` holds the endpoint's
@@ -243,7 +243,7 @@ def resolve_targets(
     """The target length range of each row, as ``{"lower", "upper", "unit", "source"}``.
 
     The row's own ``target`` wins (source ``explicit``); the others go to
-    :func:`rewards.length.predict_ranges`: a length stated in the request (``explicit``), else the
+    :func:`rewards.length.reward.predict_ranges`: a length stated in the request (``explicit``), else the
     endpoint's prediction (``predicted``, cached in ``cache_path``), else its deterministic
     fallback (``fallback``). A request the endpoint judges unanswerable gets None (its length
     reward is then missing), with a warning. Units: English words / Chinese characters.
@@ -271,8 +271,8 @@ def resolve_target_records(
     progress: bool = False,
 ) -> tuple[list[dict | None], list[dict]]:
     """(targets, evidence): :func:`resolve_targets`' ranges and, per row, the evidence dict of
-    :meth:`rewards.length.LengthEvidence.to_dict` (span, rule, rejected candidates, reason)."""
-    from rewards.length import predict_ranges
+    :meth:`rewards.length.reward.LengthEvidence.to_dict` (span, rule, rejected candidates, reason)."""
+    from rewards.length.reward import predict_ranges
 
     out: list[dict | None] = [None] * len(rows)
     evidence: list[dict] = [_row_evidence(row) for row in rows]
@@ -289,7 +289,7 @@ def resolve_target_records(
             if target is not None and target.evidence is not None:
                 evidence[i] = target.evidence.to_dict()
             elif target is None:
-                from rewards.length import explain_length_requirement
+                from rewards.length.reward import explain_length_requirement
 
                 evidence[i] = explain_length_requirement(rows[i].prompt)[1].to_dict()
                 log.warning(
@@ -302,7 +302,7 @@ def _cross_check(
     rows: Sequence[PromptRow], targets: Sequence[dict | None], endpoint: Any, cache_path: Path | None
 ) -> list[dict | None]:
     """The endpoint's range for each explicit target, flattened for the parquet's target_check."""
-    from rewards.length import cross_check_ranges
+    from rewards.length.reward import cross_check_ranges
 
     checks = cross_check_ranges([r.prompt for r in rows], targets, endpoint, cache_path)
     out: list[dict | None] = []
@@ -636,7 +636,7 @@ def explain_targets(
 
     Each item: ``{"id", "path", "line", "target", "evidence", "check"}``; ``check`` (with an
     endpoint) is the endpoint's predicted range for an explicit target and whether the two
-    overlap (:func:`rewards.length.cross_check_ranges`), else None.
+    overlap (:func:`rewards.length.reward.cross_check_ranges`), else None.
     """
     if (length_endpoint is None) != (length_model is None):
         raise ValueError("--length-endpoint and --length-model go together (give both or neither)")
@@ -649,7 +649,7 @@ def explain_targets(
     targets, evidence = resolve_target_records(rows, endpoint, cache_path, progress)
     checks: list[dict | None] = [None] * len(rows)
     if endpoint is not None:
-        from rewards.length import cross_check_ranges
+        from rewards.length.reward import cross_check_ranges
 
         checks = cross_check_ranges([r.prompt for r in rows], targets, endpoint, cache_path)
     return [

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewards.length import (
+from rewards.length.reward import (
     TargetRange,
     fallback_range,
     length_reward,
@@ -142,7 +142,7 @@ def test_parse_reads_the_head_and_tail_of_a_megabyte_request():
     # A request over READ_HEAD + READ_TAIL characters is read at its first 30,000 and last 10,000
     # characters (instructions sit there; the middle of a huge request is pasted material); the
     # evidence notes the skipped middle. Its speed is benchmarked, not asserted here.
-    from rewards.length_parse import READ_HEAD, READ_TAIL, find_length
+    from rewards.length.parse import READ_HEAD, READ_TAIL, find_length
 
     assert (READ_HEAD, READ_TAIL) == (30_000, 10_000)
     filler = ("lorem ipsum 12 dolor 字 " * 50000)[:1_000_000]

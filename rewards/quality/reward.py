@@ -6,11 +6,11 @@
   learned judge of writing quality**: it rewards on-topic, connected, non-repetitive text that
   follows its plan, and it cannot tell good prose from fluent mediocre prose.
 * ``classifier``: any Hugging Face sequence-classification reward model (a Bradley-Terry RM), see
-  :mod:`rewards.quality_classifier`.
+  :mod:`rewards.quality.classifier`.
 * ``judge``: a generative judge over an OpenAI-compatible endpoint, see
-  :mod:`rewards.quality_judge`. A judge that fails yields missing (None), never 0.
+  :mod:`rewards.quality.judge`. A judge that fails yields missing (None), never 0.
 * ``served``: a reward model served by vLLM's pooling API (``longwrite serve --reward-model``),
-  see :mod:`rewards.quality_served`; a failed request yields missing (None), never 0.
+  see :mod:`rewards.quality.served`; a failed request yields missing (None), never 0.
 """
 
 from __future__ import annotations
@@ -178,15 +178,15 @@ def _quality_component(batch: Batch, options: dict) -> list[ComponentScore]:
     if backend == "embedding":
         return _embedding_backend(batch, options)
     if backend == "classifier":
-        from rewards.quality_classifier import classifier_scores
+        from rewards.quality.classifier import classifier_scores
 
         return classifier_scores(batch, options)
     if backend == "judge":
-        from rewards.quality_judge import judge_scores
+        from rewards.quality.judge import judge_scores
 
         return judge_scores(batch, options)
     if backend == "served":
-        from rewards.quality_served import served_scores
+        from rewards.quality.served import served_scores
 
         return served_scores(batch, options)
     raise ValueError(f"unknown quality backend {backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from rewards.rm_data import answer_text, pair_stats, prepare_rm_data, read_pairs, split_by_prompt
-from rewards.rm_synthetic import KINDS, synthetic_pairs
+from rewards.rm.data import answer_text, pair_stats, prepare_rm_data, read_pairs, split_by_prompt
+from rewards.rm.synthetic import KINDS, synthetic_pairs
 
 
 def _write(path, rows):

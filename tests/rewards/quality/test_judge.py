@@ -6,7 +6,7 @@ import pytest
 from fake_openai import Reply, last_user_content
 
 from rewards import score_batch
-from rewards.quality_judge import judge_messages, parse_judge_reply
+from rewards.quality.judge import judge_messages, parse_judge_reply
 
 
 def test_parse_judge_reply():

@@ -12,7 +12,7 @@ gradient checkpointing, checkpoint and resume, logging - is the ``Trainer``'s, c
 the preset's ``training`` block (``TrainingArguments`` fields, checked by name).
 
 **Long inputs are never dropped.** Each side is encoded exactly as the ``classifier`` quality
-backend encodes it at scoring time (:func:`rewards.quality_classifier.build_inputs_info`): the
+backend encodes it at scoring time (:func:`rewards.quality.classifier.build_inputs_info`): the
 request and the answer in the chat template, and beyond ``max_length`` tokens the first three
 quarters of the budget (request, opening of the answer) plus the last quarter (the ending), the
 middle cut out. The number of truncated answers is counted, logged and written to
@@ -55,7 +55,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PRESET_DIR = PROJECT_ROOT / "configs" / "rm"
 PRESET_KEYS = frozenset(
     {"description", "model", "data", "output_dir", "max_length", "loss", "resume", "launch", "training"}
@@ -138,7 +138,7 @@ def compose_rm_preset(name_or_path: str | os.PathLike, overrides: Sequence[str] 
         raise ValueError(f"{path}: unknown training keys {sorted(bad)} (not TrainingArguments fields)")
     owned = set(training) & _OWNED
     if owned:
-        raise ValueError(f"{path}: training keys {sorted(owned)} are set by rewards.rm_train itself")
+        raise ValueError(f"{path}: training keys {sorted(owned)} are set by rewards.rm.train itself")
     for key in ("model", "output_dir", "max_length"):
         if cfg.get(key) in (None, ""):
             raise ValueError(f"{path}: missing '{key}'")
@@ -185,7 +185,7 @@ def pairwise_accuracy(r_chosen: Sequence[float], r_rejected: Sequence[float]) ->
 def encode_pairs(tok: Any, pairs: Sequence[Any], max_length: int) -> tuple[list[dict], dict[str, int]]:
     """Token ids for both sides of every pair (the scorer's own encoding, head+tail truncation)
     and counts: ``pairs``, ``truncated_chosen``, ``truncated_rejected``, ``truncated_pairs``."""
-    from rewards.quality_classifier import build_inputs_info
+    from rewards.quality.classifier import build_inputs_info
 
     rows = []
     counts = {"pairs": 0, "truncated_chosen": 0, "truncated_rejected": 0, "truncated_pairs": 0}
@@ -281,7 +281,7 @@ def train_rm(cfg: dict[str, Any]) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainingArguments
 
-    from rewards.rm_data import read_prepared
+    from rewards.rm.data import read_prepared
 
     data = cfg.get("data") or {}
     if not data.get("train"):
@@ -364,7 +364,7 @@ def train_rm(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m rewards.rm_train --preset NAME [key=value ...]``: one training process (what
+    """``python -m rewards.rm.train --preset NAME [key=value ...]``: one training process (what
     torchrun starts on each GPU; ``longwrite rm train`` runs it directly or through torchrun)."""
     import argparse
 

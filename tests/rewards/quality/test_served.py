@@ -8,7 +8,7 @@ import pytest
 from fake_openai import FakeOpenAIServer, Reply
 
 from rewards.base import RewardConfig, RewardSample, score_batch
-from rewards.quality_served import raw_from_probs
+from rewards.quality.served import raw_from_probs
 
 
 def _config(server, **extra) -> RewardConfig:
@@ -52,7 +52,7 @@ def test_scores_come_from_the_server_as_raw_logits_then_squashed(tok_model):
     assert sorted(len(b["input"]) for b in seen) == [1, 2, 2]
     from transformers import AutoTokenizer
 
-    from rewards.quality_classifier import build_inputs
+    from rewards.quality.classifier import build_inputs
 
     tok = AutoTokenizer.from_pretrained(tok_model)
     for i, b in enumerate(out):  # each sample gets the score of its own token ids
@@ -65,7 +65,7 @@ def test_scores_come_from_the_server_as_raw_logits_then_squashed(tok_model):
 def test_same_token_ids_as_the_classifier_backend(tok_model):
     from transformers import AutoTokenizer
 
-    from rewards.quality_classifier import build_inputs
+    from rewards.quality.classifier import build_inputs
 
     seen = []
     with FakeOpenAIServer(
@@ -127,7 +127,7 @@ def test_empty_answer_is_zero_without_a_request(tok_model):
 def test_required_placeholder_fails_loudly():
     # A config may carry the GPU presets' placeholder (rl.presets.check_reward_config refuses it
     # before a run); scoring with it fails loudly, naming the option to set.
-    from rewards.quality_served import check_served_options
+    from rewards.quality.served import check_served_options
 
     with pytest.raises(ValueError, match="reward_options.quality.model"):
         check_served_options(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rewards.rm_data import PreferencePair
-from rewards.rm_eval import accuracy_breakdown, format_table
+from rewards.rm.data import PreferencePair
+from rewards.rm.evaluate import accuracy_breakdown, format_table
 
 
 def _pair(chosen_words: int, rejected_words: int) -> PreferencePair:

@@ -16,7 +16,7 @@ def rm_preset_gpus(preset: str, overrides: Sequence[str] = ()) -> int:
     """GPUs an RM job's entrypoint must hold: the preset's ``launch.nproc_per_node`` (one
     torchrun process per GPU). The preset is composed and checked here, so a bad key fails
     before anything is submitted."""
-    from rewards.rm_train import compose_rm_preset
+    from rewards.rm.train import compose_rm_preset
 
     cfg = compose_rm_preset(preset, overrides)
     return int((cfg.get("launch") or {}).get("nproc_per_node", 1))

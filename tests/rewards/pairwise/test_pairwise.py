@@ -5,9 +5,9 @@ from fake_judge import reference_pairwise_responder
 from fake_openai import FakeOpenAIServer
 
 from rewards import score_batch
-from rewards.curriculum import CurriculumStore, get_curriculum
-from rewards.pairwise import judge_prompt_id, parse_verdict
-from rewards.pairwise_group import choose_opponents
+from rewards.pairwise.curriculum import CurriculumStore, get_curriculum
+from rewards.pairwise.group import choose_opponents
+from rewards.pairwise.reference import judge_prompt_id, parse_verdict
 
 
 def opts(server, **extra):

@@ -2,8 +2,8 @@
 
 :func:`find_length` reads a request (English or Chinese) and returns the length range it asks
 for, or none with a reason, and in both cases the evidence: the span of the request the range came
-from and every candidate it rejected, with why. :mod:`rewards.length` wraps the result in a
-:class:`rewards.length.TargetRange`. Units: ``"words"`` (English words) or ``"chars"`` (Chinese
+from and every candidate it rejected, with why. :mod:`rewards.length.reward` wraps the result in a
+:class:`rewards.length.reward.TargetRange`. Units: ``"words"`` (English words) or ``"chars"`` (Chinese
 characters), as :func:`rollout.text.count_words` counts them.
 
 The rules, in the order they apply:

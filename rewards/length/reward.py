@@ -10,7 +10,7 @@ Target ranges follow LongWriter-Zero's rules:
 * at least N ("at least 400 words", "不少于800字") gives [N, 1.1 N];
 * a range ("between 500 and 800 words", "300到400字") gives itself.
 
-Which number is the requirement is decided by :mod:`rewards.length_parse`: only the user's
+Which number is the requirement is decided by :mod:`rewards.length.parse`: only the user's
 instructions are read (pasted material is skipped), only word/character counts count, a stated
 total beats per-part limits, count x per-part stands for the whole when no total is stated, and
 title/slogan limits never do; every range carries that evidence (:class:`LengthEvidence`). A range
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rewards.base import Batch, ComponentScore, register_reward
-from rewards.length_parse import LengthEvidence, find_length
+from rewards.length.parse import LengthEvidence, find_length
 from rollout.jsonl import latest_by_key
 from rollout.text import language_of, unit_of
 
@@ -130,7 +130,7 @@ def _as_int(x: Any) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Parsing explicit length requirements (the rules live in rewards.length_parse)
+# Parsing explicit length requirements (the rules live in rewards.length.parse)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -140,7 +140,7 @@ def explain_length_requirement(prompt: str) -> tuple[TargetRange | None, LengthE
     Returns (range, evidence): the range (source ``"explicit"``, evidence attached) or None, and
     the evidence: the span the range was read from and the rule applied, the candidates rejected
     with why (pasted material, non-word units, per-part/title limits, ...), and, without a range,
-    the reason. See :mod:`rewards.length_parse` for the rules.
+    the reason. See :mod:`rewards.length.parse` for the rules.
     """
     found = find_length(prompt)
     if found.lower is None:
@@ -159,7 +159,7 @@ def parse_length_requirement(prompt: str) -> TargetRange | None:
     Reads only the user's instructions (pasted material is skipped); only word/character counts
     count (pages, minutes, mm never do); an explicit total beats per-part limits, per-part limits
     with a stated count become the total, title/slogan limits never stand for the whole (see
-    :mod:`rewards.length_parse`). Ranges follow LongWriter-Zero's rules (module docstring).
+    :mod:`rewards.length.parse`). Ranges follow LongWriter-Zero's rules (module docstring).
     Unit: "chars" for 字, "words" for words/词. The range carries its evidence
     (:func:`explain_length_requirement` also gives the reason when there is none).
     """

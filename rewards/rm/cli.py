@@ -16,11 +16,11 @@ __all__ = ["register_rm_commands", "rm_train_command"]
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from rewards.rm_data import prepare_rm_data
+    from rewards.rm.data import prepare_rm_data
 
     inputs = list(args.inputs)
     if args.synthetic:
-        from rewards.rm_synthetic import write_synthetic_pairs
+        from rewards.rm.synthetic import write_synthetic_pairs
 
         inputs.append(
             write_synthetic_pairs(Path(args.out) / "synthetic.jsonl", args.synthetic, seed=args.seed)
@@ -49,17 +49,17 @@ def _cmd_data(args: argparse.Namespace) -> int:
 def rm_train_command(
     preset: str, overrides: list[str], nproc_per_node: int, python: str | None = None
 ) -> list[str]:
-    """The argv that trains an RM preset: ``python -m rewards.rm_train`` in this process's
+    """The argv that trains an RM preset: ``python -m rewards.rm.train`` in this process's
     interpreter for one process, or torchrun with ``nproc_per_node`` processes (one per GPU)."""
     py = python or sys.executable
     if nproc_per_node > 1:
         head = [py, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc_per_node}"]
-        return [*head, "-m", "rewards.rm_train", "--preset", preset, *overrides]
-    return [py, "-m", "rewards.rm_train", "--preset", preset, *overrides]
+        return [*head, "-m", "rewards.rm.train", "--preset", preset, *overrides]
+    return [py, "-m", "rewards.rm.train", "--preset", preset, *overrides]
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from rewards.rm_train import compose_rm_preset, train_rm
+    from rewards.rm.train import compose_rm_preset, train_rm
 
     cfg = compose_rm_preset(args.preset, args.overrides)  # an unknown key fails here
     nproc = int(args.nproc_per_node or (cfg.get("launch") or {}).get("nproc_per_node", 1))
@@ -82,7 +82,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from rewards.rm_eval import evaluate_pairs, format_table, write_result
+    from rewards.rm.evaluate import evaluate_pairs, format_table, write_result
 
     result = evaluate_pairs(
         args.data,

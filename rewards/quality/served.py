@@ -3,7 +3,7 @@
 ``longwrite serve --reward-model PATH`` starts vLLM's OpenAI-compatible server with the pooling
 runner on a one-output ``...ForSequenceClassification`` checkpoint (a ``longwrite rm train``
 ``final`` folder); it answers ``POST /classify``. This backend sends it the same token ids the
-``classifier`` backend would build in-process (:func:`rewards.quality_classifier.build_inputs`:
+``classifier`` backend would build in-process (:func:`rewards.quality.classifier.build_inputs`:
 chat template, head+tail truncation), ``batch_size`` inputs per request, with
 ``use_activation: false`` so the server returns the **raw logit** (what Bradley-Terry training
 optimises; with the activation on, vLLM returns sigmoid(logit)). The raw value is kept in the
@@ -60,7 +60,7 @@ def check_served_options(options: dict) -> None:
 def raw_from_probs(probs: Any) -> float:
     """The raw reward from one ``/classify`` result's ``probs`` (asked without activation): the
     logit of a one-label head; for several labels, the last label's logit minus the log-sum-exp
-    of the others (as :func:`rewards.quality_classifier.raw_scores`). ValueError if unusable."""
+    of the others (as :func:`rewards.quality.classifier.raw_scores`). ValueError if unusable."""
     if not isinstance(probs, list) or not probs or not all(isinstance(x, (int, float)) for x in probs):
         raise ValueError(f"expected a non-empty list of numbers, got {probs!r:.80}")
     if len(probs) == 1:
@@ -105,7 +105,7 @@ def _client(options: dict):
 
 def served_scores(batch: Batch, options: dict) -> list[ComponentScore]:
     """Quality in [0, 1] from the served RM for every sample; missing (None) where it fails."""
-    from rewards.quality_classifier import build_inputs_info, squash
+    from rewards.quality.classifier import build_inputs_info, squash
 
     check_served_options(options)
     tok = _tokenizer(str(options.get("tokenizer") or options["model"]))

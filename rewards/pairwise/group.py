@@ -1,6 +1,6 @@
 """The ``group_pairwise`` reward (Writing-Zero style): each answer judged against a peer of its group.
 
-Every sample is compared by the pairwise judge (:func:`rewards.pairwise.judge_pairs`: same
+Every sample is compared by the pairwise judge (:func:`rewards.pairwise.reference.judge_pairs`: same
 endpoint options, position-bias control, verdict parsing and prompt hash) with ONE other sample
 of its GRPO group, chosen by a seeded function of (``seed``, the group key, the sample's answer);
 the reward is the outcome for the sample: win 1, tie 0.5, loss 0; a failed judgement is missing
@@ -27,7 +27,14 @@ from __future__ import annotations
 from collections import defaultdict
 
 from rewards.base import Batch, ComponentScore, register_reward
-from rewards.pairwise import PAIRWISE_DEFAULTS, PairJob, _check, judge_pairs, judge_prompt_id, seeded_unit
+from rewards.pairwise.reference import (
+    PAIRWISE_DEFAULTS,
+    PairJob,
+    _check,
+    judge_pairs,
+    judge_prompt_id,
+    seeded_unit,
+)
 
 __all__ = ["group_of", "choose_opponents"]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rewards.curriculum import ACTOR_NAME, CurriculumStore, get_curriculum, load_state, save_state
+from rewards.pairwise.curriculum import ACTOR_NAME, CurriculumStore, get_curriculum, load_state, save_state
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ def test_named_actor_is_shared_by_two_processes(tmp_path):
         store = get_curriculum(ACTOR_NAME, threshold=0.5)  # the driver owns it (as the trainer does)
 
         def report(pid, wins, level):
-            from rewards.curriculum import get_curriculum
+            from rewards.pairwise.curriculum import get_curriculum
 
             c = get_curriculum(ACTOR_NAME, threshold=0.5)
             return c.report(pid, wins, 2, level, 3), c.get_levels([pid])[pid], __import__("os").getpid()

@@ -25,7 +25,7 @@ prompts are never silently compared.
 References and the curriculum: the sample's metadata carries ``references`` (reference answers
 ordered weaker -> stronger; ``longwrite prepare-rl`` puts them in ``extra_info``) and ``id``. With
 ``curriculum=True`` (default) the reference used is the one at the prompt's level in the shared
-:mod:`rewards.curriculum` store (a named Ray actor inside a Ray job), and after judging, each
+:mod:`rewards.pairwise.curriculum` store (a named Ray actor inside a Ray job), and after judging, each
 prompt's outcomes in the batch are reported there (wins = summed outcomes, total = judged
 rollouts plus empty answers, which are losses without a judge call; missing judgements are not
 counted); the store advances the prompt once the share reaches ``curriculum_threshold``. With
@@ -206,7 +206,7 @@ def judge_pairs(
     one call, position seeded from (seed, prompt, policy answer). ``reward`` names the reward in
     the error for an unset judge endpoint (:func:`check_endpoint`).
     """
-    from rewards.quality_judge import _client
+    from rewards.quality.judge import _client
     from rollout.endpoint import ChatRequest
 
     check_endpoint(options, reward)
@@ -281,7 +281,7 @@ def _reference_for(meta: dict) -> list[str] | None:
 @register_reward("pairwise", batched=True, defaults=_REFERENCE_DEFAULTS, check=_check)
 def _pairwise_component(batch: Batch, options: dict) -> list[ComponentScore]:
     """The judge's preference of the answer over the prompt's current reference: win 1, tie 0.5, loss 0."""
-    from rewards.curriculum import get_curriculum
+    from rewards.pairwise.curriculum import get_curriculum
 
     prompt_id = judge_prompt_id(options)
     out: list[ComponentScore | None] = [None] * len(batch)

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from rewards import RewardConfig, score_batch
-from rewards.quality_classifier import build_inputs, load_classifier, squash
+from rewards.quality.classifier import build_inputs, load_classifier, squash
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ or the shorter one (``count_words`` units), and by the length ratio chosen / rej
 A model that simply prefers longer text scores near 1 on "chosen longer" and near 0 on "chosen
 shorter"; a real quality model scores well on both.
 
-Scorers: ``classifier`` (a trained RM folder, through :mod:`rewards.quality_classifier`: raw
+Scorers: ``classifier`` (a trained RM folder, through :mod:`rewards.quality.classifier`: raw
 logits, the same encoding and truncation as training) and ``embedding`` (the MiniLM proxy
 quality backend, the baseline).
 """
@@ -38,7 +38,7 @@ RATIO_BUCKETS: tuple[tuple[str, float, float], ...] = (
 
 
 def _acc(c: Sequence[float], r: Sequence[float]) -> float | None:
-    from rewards.rm_train import pairwise_accuracy
+    from rewards.rm.train import pairwise_accuracy
 
     return pairwise_accuracy(c, r) if len(c) else None
 
@@ -78,7 +78,7 @@ def classifier_pair_scores(
     device: str | None = None,
 ) -> tuple[list[float], list[float]]:
     """Raw RM logits (chosen, rejected) for every pair, encoded as the quality backend encodes."""
-    from rewards.quality_classifier import _context, build_inputs, load_classifier, raw_scores
+    from rewards.quality.classifier import _context, build_inputs, load_classifier, raw_scores
 
     tok, net = load_classifier(model, device)
     budget = _context(net, max_length)
@@ -110,7 +110,7 @@ def evaluate_pairs(
 ) -> dict:
     """Accuracy breakdowns of the RM at ``model`` (if given) and of the embedding baseline on the
     pairs in ``pairs_path`` (``longwrite rm data`` output): ``{"pairs", "data", "scorers": {...}}``."""
-    from rewards.rm_data import read_prepared
+    from rewards.rm.data import read_prepared
 
     pairs = read_prepared(pairs_path)
     if not pairs:

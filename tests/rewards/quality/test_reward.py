@@ -3,7 +3,7 @@
 import pytest
 
 from rewards import score_batch
-from rewards.quality import plan_sections
+from rewards.quality.reward import plan_sections
 
 Q = {"rewards": {"quality": 1.0}}
 

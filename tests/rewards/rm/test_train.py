@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from rewards.rm_data import PreferencePair
-from rewards.rm_train import (
+from rewards.rm.data import PreferencePair
+from rewards.rm.train import (
     bradley_terry_loss,
     compose_rm_preset,
     encode_pairs,
@@ -52,7 +52,7 @@ def test_pairwise_accuracy_by_hand():
 def test_truncation_keeps_prompt_head_and_tail_and_is_counted(tiny_model):
     from transformers import AutoTokenizer
 
-    from rewards.quality_classifier import build_inputs_info
+    from rewards.quality.classifier import build_inputs_info
 
     tok = AutoTokenizer.from_pretrained(tiny_model)
     prompt = "Write about the sea."
@@ -107,7 +107,7 @@ def test_unknown_keys_fail_with_valid_names(tmp_path):
         compose_rm_preset("tiny-cpu", ["loss.margn=1"])
     with pytest.raises(ValueError, match="unknown RM preset keys"):
         compose_rm_preset("tiny-cpu", ["modle=x"])
-    with pytest.raises(ValueError, match="set by rewards.rm_train"):
+    with pytest.raises(ValueError, match="set by rewards.rm.train"):
         compose_rm_preset("tiny-cpu", ["training.output_dir=/x"])
     with pytest.raises(FileNotFoundError, match="tiny-cpu"):
         compose_rm_preset("no-such-rm-preset")
