@@ -26,7 +26,7 @@ def _cmd_submit_sft(args: argparse.Namespace) -> int:
     if args.nodes and args.nodes > 1:
         raise ValueError(
             "an SFT job runs torchrun on one node; for several nodes start torchrun on each node "
-            "(see the README's SFT section)"
+            "(see docs/sft.md)"
         )
     overrides = list(args.overrides)
     if args.gpus_per_node:

@@ -25,7 +25,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-#: The bundled example (also the README's loopback recipe): 5 requests, each with 4 references
+#: The bundled example (also docs/rewards.md's loopback recipe): 5 requests, each with 4 references
 #: marked "[reference L<k>]"; prepare-rl with val_fraction 0.2 keeps 4 for training.
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "rl" / "data" / "pairwise_prompts.jsonl"
 N_REFS = 4
