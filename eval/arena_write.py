@@ -43,6 +43,7 @@ from eval.judged_run import (
     Judging,
     default_name,
     generation_error,
+    judge_missing,
     judgement_record,
     read_run,
     read_run_meta,
@@ -170,6 +171,26 @@ def pair_calls(
                     prompt.fill(request=it.request, answer_a=ta, answer_b=tb),
                     {"item": it.id, "a": a, "b": b},
                 )
+
+
+def judge_pairs(
+    items: Sequence[ArenaItem],
+    predictions: Mapping[str, dict],
+    client: Any,
+    prompt: JudgePrompt,
+    path: Path,
+    *,
+    max_attempts: int = 3,
+    params: dict | None = None,
+    progress: bool = True,
+) -> dict[str, dict]:
+    """Judge every (answer, baseline) pair of ``items`` in both orders, skipping what ``path``
+    already holds for this judge and prompt; returns judgement id -> record (what a run does,
+    for callers with their own predictions, e.g. benchmarks/judge.py)."""
+    calls = pair_calls(items, predictions, prompt)
+    return judge_missing(
+        path, client, prompt, calls, JUDGING, max_attempts=max_attempts, params=params, progress=progress
+    )
 
 
 def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[str, Any]:
