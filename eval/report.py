@@ -17,7 +17,9 @@ baseline, RL checkpoints, API models), :func:`build_report` writes
   zero-variance group share (:mod:`eval.training`); evaluation and RL run folders mix freely.
 
 The HTML embeds its plots as base64 PNGs (one file to mail around); the Markdown links the same
-PNGs, written next to it.
+PNGs, written next to it. What every section uses (the loaded run, a table, number formatting, a
+run's metadata line, PNG bytes) is :mod:`eval.report_base`; the arrow is one way: this module ->
+:mod:`eval.report_judged` -> :mod:`eval.report_base`.
 """
 
 from __future__ import annotations
