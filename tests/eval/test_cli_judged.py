@@ -9,24 +9,19 @@ from judged_data import WB_WORDS, WORDS, write_arena, write_writingbench
 from longwrite.cli import main as cli_main
 
 
-def _argv(benchmark, writer, judge, data, out, *extra):
+def _argv(benchmark, writer, judge, data, out, options):
+    """``longwrite eval BENCHMARK`` against these servers, plus ``options`` (one string)."""
+    where = f"--endpoint {writer.url} --model {writer.model} --judge-endpoint {judge.url} --judge-model {judge.model}"
     return [
         "eval",
         benchmark,
-        "--endpoint",
-        writer.url,
-        "--model",
-        writer.model,
-        "--judge-endpoint",
-        judge.url,
-        "--judge-model",
-        judge.model,
+        *where.split(),
         "--data",
         str(data),
         "--out",
         str(out),
         "--no-progress",
-        *extra,
+        *options.split(),
     ]
 
 
@@ -34,35 +29,10 @@ def test_arena_write_cli_passes_every_option(fake_openai, tmp_path, capsys):
     writer = fake_openai(writer_responder(WORDS), model="api-writer")
     judge = fake_openai(pairwise_responder(), model="pair-judge")
     out = tmp_path / "arena"
-    argv = _argv(
-        "arena-write",
-        writer,
-        judge,
-        write_arena(tmp_path / "arena.jsonl"),
-        out,
-        "--limit",
-        "2",
-        "--name",
-        "cand",
-        "--anchor",
-        "ref-b",
-        "--anchor-rating",
-        "1200",
-        "--elo-prior",
-        "0.5",
-        "--strong-weight",
-        "2",
-        "--bootstrap",
-        "20",
-        "--seed",
-        "3",
-        "--judge-attempts",
-        "2",
-        "--judge-max-tokens",
-        "300",
-        "--judge-temperature",
-        "0.2",
-    )
+    elo = "--anchor ref-b --anchor-rating 1200 --elo-prior 0.5 --strong-weight 2 --bootstrap 20 --seed 3"
+    judging = "--judge-attempts 2 --judge-max-tokens 300 --judge-temperature 0.2"
+    data = write_arena(tmp_path / "arena.jsonl")
+    argv = _argv("arena-write", writer, judge, data, out, f"--limit 2 --name cand {elo} {judging}")
     assert cli_main(argv) == 0
     text = capsys.readouterr().out
     assert "Arena-Write: cand" in text and "anchor ref-b" in text and "pairs: 4" in text
@@ -89,18 +59,14 @@ def test_writingbench_cli_passes_every_option(fake_openai, tmp_path, capsys):
     writer = fake_openai(writer_responder(WB_WORDS), model="api-writer")
     judge = fake_openai(criteria_responder(), model="crit-judge")
     out = tmp_path / "wb"
+    data = write_writingbench(tmp_path / "wb.jsonl")
     argv = _argv(
         "writingbench",
         writer,
         judge,
-        write_writingbench(tmp_path / "wb.jsonl"),
+        data,
         out,
-        "--judge-max-tokens",
-        "200",
-        "--judge-attempts",
-        "4",
-        "--template",
-        "direct",
+        "--judge-max-tokens 200 --judge-attempts 4 --template direct",
     )
     assert cli_main(argv) == 0
     text = capsys.readouterr().out

@@ -27,11 +27,14 @@ BENCHMARKS = ("longbench-write", "arena-write", "writingbench", "ruler")
 DATA_FILE = "data.jsonl"
 
 LBW_ROWS = [
-    {"prompt": "Write a 10000-word saga about a lighthouse.", "type": "Fiction", "length": 10000},
-    {"prompt": "Write a 600-word essay about a kettle.", "type": "Essay", "length": 600},
-    {"prompt": "写一篇200字的短文，关于秋天。", "type": "Essay", "length": 200},
-    {"prompt": "Write a 300-word forbidden text.", "type": "Essay", "length": 300},
-    {"prompt": "Write a 150-word note about a harbour.", "type": "Letter", "length": 150},
+    dict(zip(("prompt", "type", "length"), row, strict=True))
+    for row in (
+        ("Write a 10000-word saga about a lighthouse.", "Fiction", 10000),
+        ("Write a 600-word essay about a kettle.", "Essay", 600),
+        ("写一篇200字的短文，关于秋天。", "Essay", 200),
+        ("Write a 300-word forbidden text.", "Essay", 300),
+        ("Write a 150-word note about a harbour.", "Letter", 150),
+    )
 ]
 LBW_WORDS = {"lighthouse": 10000, "kettle": 640, "秋天": 180, "harbour": 150}
 
