@@ -405,8 +405,7 @@ class BenchmarkPlan:
     ``judging`` how the replies are read and stored; ``score(out_dir)`` computes and writes
     ``scores.json``. ``files`` are plan files written at the
     start (name -> JSON value), ``meta`` extra ``run.json`` fields (e.g. the protocol, the rating
-    settings), ``record_cuts`` whether cut generation budgets are recorded in ``run.json``,
-    ``needs_judge`` whether a run without a judge client is refused (only LongBench-Write's
+    settings), ``needs_judge`` whether a run without a judge client is refused (only LongBench-Write's
     length score stands without one).
     """
 
@@ -418,7 +417,6 @@ class BenchmarkPlan:
     score: Callable[[Path], dict[str, Any]]
     files: Mapping[str, Any] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)
-    record_cuts: bool = False
     needs_judge: bool = True
 
 
@@ -447,7 +445,7 @@ def run_judged(
 ) -> dict[str, Any]:
     """Run ``plan``'s benchmark for one model into ``out_dir`` (begun or resumed) and return its
     scores: ``run.json`` checked and stored (another run's folder is refused), plan files written,
-    missing predictions generated, cut budgets recorded (when the plan asks), what this judge and
+    missing predictions generated, cut budgets recorded, what this judge and
     prompt have not judged well yet judged (nothing without a judge client), then scored from
     the folder's files alone.
     """
@@ -471,8 +469,8 @@ def run_judged(
         **plan.meta,
     }
     preds = start_run(out_dir, meta, plan.items, backend, settings, files=dict(plan.files), progress=progress)
-    if plan.record_cuts:
-        record_generation_cuts(out_dir, meta, preds, settings)
+    # Every benchmark records cut generation budgets: a cut is never silent.
+    record_generation_cuts(out_dir, meta, preds, settings)
     if judge.client is not None:
         judge_missing(
             out_dir / JUDGMENTS_FILE,

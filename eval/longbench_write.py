@@ -226,7 +226,6 @@ def run_longbench_write(
         judging=JUDGING,
         score=score_run,
         meta={"protocol": protocol},
-        record_cuts=True,
         needs_judge=False,
     )
     judge = JudgeSetup(judge_client, judge_prompt or JudgePrompt.default(), judge_attempts, judge_params)
