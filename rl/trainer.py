@@ -256,8 +256,10 @@ def monitor_metrics(
 
     ``lengths`` are answer lengths in count_words units, ``quality`` the quality reward per sample
     (NaN = missing; None when the run has no quality reward), ``reference`` the n-gram distribution
-    over-use is measured against (the first step of this launch). A monitor that cannot be computed
-    is left out of the metrics (never logged as 0).
+    over-use is measured against (the first step of this launch). Over-use is judged per prompt
+    group (``group_ids``): only n-grams over-used in more than half of the step's prompts count, so
+    the topic words of this step's new prompts are not read as stuffing. A monitor that cannot be
+    computed is left out of the metrics (never logged as 0).
     """
     from rewards.monitors import step_monitors
 
@@ -352,7 +354,10 @@ class LongWriterTrainer(PPOTrainerSync):
         from rewards.monitors import HackingWatch
 
         self._watch = HackingWatch(thresholds=dict(lw.get("monitor_thresholds", None) or {}))
-        self._monitor_reference = None  # the first step's answers (see monitor_metrics)
+        # The first step's answers as an n-gram distribution: the policy's own general vocabulary
+        # before training moved it. Topic words differ from step to step; they are told apart
+        # from stuffing within each step, across its prompts (rewards.monitors.overused_ngrams).
+        self._monitor_reference = None
         # verl's sync replay buffer polls TransferQueue every 2 s (a constructor default), which
         # rounds every short CPU step up; a shorter poll costs only a cheap metadata listing.
         poll = lw.get("poll_interval_s", 0.2)
@@ -484,9 +489,10 @@ class LongWriterTrainer(PPOTrainerSync):
     def _monitors(self, responses, keep, uids, real_infos, scores) -> dict[str, float]:
         """Decode this step's real responses and compute the reward-hacking monitors; log warnings.
 
-        Runs on the driver over every real sample (no subsampling): about 10-30 ms of CPU per
-        10,000-word answer (``benchmarks/monitors.py``). The first step of a launch is the
-        reference distribution for over-used n-grams.
+        Runs on the driver over every real sample (no subsampling): about 20-30 ms of CPU per
+        10,000-word answer for all monitors together (``benchmarks/monitors.py``). The first step
+        of a launch is the reference distribution for over-used n-grams; each later step is judged
+        against it prompt group by prompt group (see :func:`monitor_metrics`).
         """
         from rewards.monitors import NgramReference
         from rollout.format import parse_response

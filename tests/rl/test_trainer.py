@@ -106,9 +106,13 @@ def test_monitor_metrics_prefix_and_missing_left_out():
     assert f"{T.METRIC_PREFIX}/monitor/length_quality_corr" not in m
     # The two answers share no word bigram: their group is as varied as it gets.
     assert m[f"{T.METRIC_PREFIX}/monitor/intra_group_similarity"] == 0.0
+    # One prompt only: its topic words and stuffing cannot be told apart, so over-use is not logged.
+    assert f"{T.METRIC_PREFIX}/monitor/overused_ngram_share" not in m
     m = T.monitor_metrics([padded, varied, varied], ["a", "b", "b"], [52, 16, 17], [0.2, 0.9, 0.8], ref)
     assert m[f"{T.METRIC_PREFIX}/monitor/length_quality_corr"] < -0.9
     assert m[f"{T.METRIC_PREFIX}/monitor/intra_group_similarity"] == pytest.approx(1.0)  # group b: twins
+    # Two prompts: over-use is measured across them ("a" repeats its paragraph, but only "a" does).
+    assert m[f"{T.METRIC_PREFIX}/monitor/overused_ngram_share"] == 0.0
 
 
 def test_sample_advantages_shuffled_order_each_sample_against_its_own_group():
