@@ -717,6 +717,13 @@ ROWS = [
     ("zh-51", D, "zh-approx", "meeting-notes",
      lambda r: notes_zh(r) + "\n\n请写一篇上千字的总结。", (1000, 1100, C)),
     ("zh-52", H, "zh-approx", "article", lambda r: article_zh(r) + "\n\n请写一篇三千多字的评论。", (3000, 3300, C)),
+    # --- added to the design split after the freeze: the length line among 'key: value' data lines
+    ("en-53", D, "spec-line", "spec-sheet",
+     lambda r: spec_en(r) + "Word count requirement: 500-800 words\n" + "\n".join(spec_en(r).split("\n")[2:9])
+     + "\nWrite the launch blog post from this sheet.", (500, 800, W)),
+    ("zh-53", D, "spec-line", "spec-sheet",
+     lambda r: spec_zh(r) + "字数要求：800-1000字\n" + "\n".join(spec_zh(r).split("\n")[2:9])
+     + "\n请根据以上参数写一篇公众号文章。", (800, 1000, C)),
 ]  # fmt: skip
 
 
