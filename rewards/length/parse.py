@@ -352,10 +352,9 @@ _CODE_LINE = re.compile(
 # An instruction glued to the end of the last line of pasted data ("| APAC | 4,213.7 | 9.8% | Please
 # write ...", "87.1请据此写..."): where the user starts talking again.
 _GLUED = re.compile(
-    r"(?:(?<=[\d|%).。:：])[ \t]*|(?<=\S)[ \t]+)(?<![A-Za-z])(?=(?:please|now|write|based\s+on|using|"
-    r"summari[sz]e|draft|create|rewrite|prepare|turn)\b)"
-    r"|(?=请|以上(?:数据|内容|资料|材料)|根据(?:以上|上述|上表|这些)|基于以上|帮我)",
-    re.IGNORECASE,
+    r"(?:(?<=[\d|%).。:：])[ \t]*|(?<=\S)[ \t]{2,})(?<![A-Za-z])(?=(?:Please|PLEASE|Now|Write|Based\s+on|Using|"
+    r"Summari[sz]e|Draft|Create|Rewrite|Prepare|Turn)\b)"
+    r"|(?=请|以上(?:数据|内容|资料|材料)|根据(?:以上|上述|上表|这些)|基于以上|帮我)"
 )
 
 
@@ -650,7 +649,8 @@ def _scope(masked: str, start: int, end: int) -> tuple[str, str | None]:
     if kind in ("element", "section") and _WRITE_VERB.search(gap):
         return "whole", None  # "以春天为标题写一篇800字的文章": the cue names something else
     if kind == "part":
-        noun = best.group("cls") or best.group("zn") or _part_noun(best.group("en_noun"))
+        zh_noun = (best.group("cls") or "") + (best.group("zn") or "")
+        noun = zh_noun or _part_noun(best.group("en_noun"))
         if _ELEMENT_NOUN.search(best.group(0)):
             return "element", None  # "each slogan within 15 words", "每条口号15字以内"
         if noun is None and _ELEMENT_NOUN.search(before[: best.start()]):
@@ -670,6 +670,12 @@ _ZH_COUNT = re.compile(
     + r")(?P<zn>[\u4e00-\u9fff]{0,3})"
 )
 _NOT_COUNT_NOUNS = {"word", "character", "char", "letter", "minute", "hour", "second", "year", "percent"}
+# Things that go with each part, not parts: "include 5 bullet points in each", "2-3张配图".
+_CONTENT_NOUNS = set(
+    "image picture photo screenshot illustration bullet point hashtag emoji link reference source example "
+    "quote citation table chart figure keyword tag visual graphic".split()
+)
+_ZH_CONTENT = re.compile(r"图|照片|截图|镜头|关键词|话题|标签|表情|参考|来源|链接|例子|表格|配图")
 
 
 def _count_for(
@@ -686,7 +692,21 @@ def _count_for(
         if c is None or c2 is None or not 2 <= c <= 200 or c2 < c:
             continue
         if zh:
-            same = noun is None or m.group("cls") == noun or noun in m.group("zn") or m.group("cls") in noun
+            cls, zn = m.group("cls"), m.group("zn")
+            same = (
+                noun is None
+                or cls == noun[0]
+                or (len(zn) >= 2 and zn[:2] in noun)
+                # 三个部门各写一份简报，每份约600字: one part for each of the three
+                or bool(
+                    re.match(
+                        rf"[\u4e00-\u9fff]{{0,3}}各[写撰出做作]?一{re.escape(noun[0])}",
+                        masked[m.start("zn") :],
+                    )
+                )
+            )
+            if _ZH_CONTENT.match(zn) or cls == "张" or not same:
+                continue  # 2-3张配图, 3个镜头: what each part carries; or another classifier
         else:
             words = [w.rstrip("s") if len(w) > 3 else w for w in m.group("words").lower().split()]
             if noun is not None:
@@ -694,10 +714,11 @@ def _count_for(
             else:  # "5 blog posts ..., 300 words each": a plural noun that is not a unit
                 plural = [w for w in m.group("words").lower().split() if w.endswith("s") and len(w) > 3]
                 same = bool(plural) and plural[-1].rstrip("s") not in _NOT_COUNT_NOUNS
-            if not same or any(w in _NOT_COUNT_NOUNS for w in words):
+            if not same or any(w in _NOT_COUNT_NOUNS or w in _CONTENT_NOUNS for w in words):
                 continue
-        # Prefer the count nearest the limit, before it.
-        dist = (0 if same else 1, abs(cand_start - m.start()))
+        # Prefer the count nearest the limit, before it ("3 sections of 400 words each, and 5 tips in
+        # each": the parts are named before their limit).
+        dist = (0 if same else 1, 0 if m.start() < cand_start else 1, abs(cand_start - m.start()))
         if best is None or dist < best[0]:
             best = (dist, c, c2, m.span())
     if best is None:
@@ -963,7 +984,7 @@ def _list_item(masked: str, start: int) -> str | None:
     label, tail = prefix[:cut].strip(), prefix[cut + 1 :]
     if not label or _ITEM_NOT_SECTION.search(label):
         return None
-    if len(tail) > 12 or re.search(r"[,，;；。]", tail):
+    if len(tail) > 24 or re.search(r"[,，;；。]", tail):
         return None  # "- 报道要求：内容丰富，……不少于3000字": a sentence, not a section's limit
     # the list: the run of consecutive list lines around this one
     first = ls

@@ -727,10 +727,10 @@ ROWS = [
     # --- added to the design split after the held-out rows were first scored (see RESULTS.md):
     # the classes of the held-out failures, written afresh
     ("en-54", D, "classifier", "meeting-notes",
-     lambda r: notes_en(r) + "\n\nWrite 4 blog posts of about 600 words each, and add 3 photos to each.",
+     lambda r: notes_en(r) + "\n\nWrite 4 blog posts for the spring launch, of about 600 words each, and add 3 photos to each.",
      (2160, 2640, W)),
     ("zh-54", D, "classifier", "spec-sheet",
-     lambda r: spec_zh(r) + "请写3篇测评，每篇1000字左右，每篇配5张图片。", (2700, 3300, C)),
+     lambda r: spec_zh(r) + "请为新品写几篇小红书笔记，每篇笔记500字左右，配2-3张配图。", None),
     ("en-55", D, "meeting-notes", "meeting-notes",
      lambda r: notes_en(r) + "\n- Action: Ana to write a 300-word FAQ entry on the new refund rules"
      "\n\nWrite a summary for the board.", None),
