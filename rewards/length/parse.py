@@ -173,7 +173,7 @@ _EN_VAGUE = re.compile(
     re.IGNORECASE,
 )
 # 上千字, 上万字: "reaching a thousand", at least.
-_ZH_REACH = re.compile(r"(?<![以之])上(?P<s>百|千|万)(?:个)?(?:汉)?字")
+_ZH_REACH = re.compile(r"(?<![以之])上\s*(?P<s>百|千|万)(?:个)?(?:汉)?字")
 # "字数要求：2000左右", "word count: 500", "word limit of 300", "length: 800": no unit after N.
 _COUNT_FIELD = re.compile(
     rf"(?:(?P<zhfield>字数)|(?P<enfield>word\s+(?:count|limit)|length))[^\d\n。.;；]{{0,12}}?(?P<n>{_NUM})"
