@@ -404,6 +404,11 @@ def test_what_each_part_carries_is_not_the_number_of_parts():
     assert (got.lower, got.upper) == (1080, 1320)
     got = parse_length_requirement("写4篇小红书帖文，每篇500字左右，每篇配2-3张配图。")
     assert (got.lower, got.upper) == (1800, 2200)
+    # the content count sits between the parts' count and the limit
+    got = parse_length_requirement("Write 3 posts with 5 photos, 400 words each.")
+    assert (got.lower, got.upper) == (1080, 1320)
+    got = parse_length_requirement("写3篇帖文，配5张图，各500字左右。")
+    assert (got.lower, got.upper) == (1350, 1650)
     # no count of the parts themselves: no range, never the number of images
     got, ev = explain_length_requirement("请为新品写几篇小红书笔记，每篇笔记500字左右，配2-3张配图。")
     assert got is None and "number of parts" in ev.reason
