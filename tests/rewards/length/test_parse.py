@@ -392,6 +392,13 @@ def test_hard_wrapped_pasted_text_is_material():
     )
     assert parse_length_requirement(en + "\n\nWrite a review of it.") is None
     assert (parse_length_requirement(en + "\n\nWrite a 1,000-word rebuttal.").lower) == 900
+    # vague English quantities give no target, wrapped or not ("hundred words" is not 100 words)
+    for prompt in (
+        "Write me a few hundred words on tides.",
+        "He wrote several\nthousand words a day. Write his story.",
+    ):
+        got, ev = explain_length_requirement(prompt)
+        assert got is None and any("vague" in r.why for r in ev.rejected), prompt
     # outside pasted text, a wrap inside 几万字 is still vague, not 万字 = 10,000
     got, ev = explain_length_requirement("老支书说，这里的故事能写出几\n万字。")
     assert got is None and any("vague" in r.why for r in ev.rejected)
