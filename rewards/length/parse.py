@@ -9,13 +9,22 @@ characters), as :func:`rollout.text.count_words` counts them.
 The rules, in the order they apply:
 
 1. **Instructions, not material.** Pasted material is masked before anything is read: fenced
-   blocks, ``>`` quoted lines, long quotations, runs of table rows or ``key: number`` data lines,
-   and text after a material marker ("Reference material:", "Here is my report:", "参考资料",
-   "以下是…材料", "原文：", ...) up to the next line that reads as an instruction again
-   ("Please ...", "Requirements:", "请…", "要求…").
+   blocks, ``>`` quoted lines, long quotations, runs of table rows or ``key: number`` data lines
+   (a "Word count requirement: ..." line among them stays an instruction), runs of code/JSON
+   lines, runs of list items that no instruction line introduces (meeting notes; "Sections:" or
+   "请写…，包括：" lists stay the user's), hard-wrapped paragraphs (lines filled to one width:
+   pasted text, so a "几 / 万字" or "5,000 / words" broken across two lines there is never read), and text after a material
+   marker ("Reference material:", "Here is my report:", "参考资料", "以下是…材料", "原文：", ...) up
+   to the next line that reads as an instruction again ("Please ...", "Requirements:", "请…",
+   "要求…"). An instruction glued to the end of the last material line ("| 9.8% | Please write
+   1,000 words", "87.1请据此写…") is cut off the material and read.
 2. **Only word and character counts.** Pages, paragraphs, sentences, lines, slides, minutes,
    tokens, mm, kN and the like never yield a target (a page holds 250-500 words: no honest
    conversion exists). "N characters" counts as Chinese characters only in a Chinese request.
+   Amounts are not lengths: a bare number with a decimal part, a currency before it or a scale or
+   currency word after it ("Total revenues were RMB17,103.2 million", "合计12,345.6万元") is never
+   a "total"/"word count" field. Vague English quantities ("several thousand words", "a few
+   hundred words") give no target, like 几千字.
    Vague Chinese quantities (几千字, 数万字) give no target; approximate ones do: 两三千字 is
    [2000, 3000], 三千多字 / 上千字 are "at least", 近万字 is "at most".
 3. **The whole response.** Each candidate gets a scope from the words next to it: ``total``
@@ -23,14 +32,22 @@ The rules, in the order they apply:
    "各"), ``element`` (a title, headline, subtitle, slogan, tagline, caption, 标题, 口号),
    ``section`` (an introduction, abstract, conclusion, 摘要, 开头, 结尾), ``described`` (the length
    of a text being referred to: "this 3,000-word article", "这篇300字的短文") or ``whole``.
+   A limit on one named item of a list of sections ("2. 分组实验的具体步骤说明（至少2000字）",
+   "- Introduction: 300 words") has scope ``item``: a list whose every item has a limit sums to
+   the whole; otherwise items never stand for the whole.
    An explicit total wins; else the first whole-response length (a "least" and a "most" stated
    together combine into one range); else a per-part limit times its stated count ("5 posts,
-   300 words each" is 5 x [270, 330]); else several section limits summed, or a lone section limit
+   300 words each" is 5 x [270, 330]; the count must name the parts, with their classifier in
+   Chinese: "5 bullet points in each", "2-3张配图", "3个镜头" never count parts; a count before the
+   limit beats one after it); else several section limits summed, or a lone section limit
    (an abstract asked for on its own). A per-part limit without a count, or only a title/slogan
    limit, gives no range: the request then falls to the predicted/fallback path.
 4. **Numbers.** Numbers under 10 are content rules ("in three words"), not lengths.
    Ranges follow LongWriter-Zero: about N -> [0.9N, 1.1N]; at most N -> [0.9N, N]; at least N ->
-   [N, 1.1N]; a range gives itself.
+   [N, 1.1N]; a range gives itself. "控制在N字左右/上下" ("keep it at about N") is about N;
+   "控制在N字以内" and a bare "控制在N字" stay at most N. "Maximum length: N words" is at most,
+   "Minimum word count: N" at least, and a field range without a unit ("Word count: 900-1,100")
+   gives itself.
 """
 
 from __future__ import annotations
