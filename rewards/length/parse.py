@@ -16,8 +16,9 @@ The rules, in the order they apply:
    pasted text, so a "几 / 万字" or "5,000 / words" broken across two lines there is never
    read), and text after a material marker ("Reference material:", "Here is my report:",
    "参考资料", "以下是…材料", "原文：", ...) up to the next line that reads as an instruction
-   again ("Please ...", "Requirements:", "请…", "要求…"). An instruction glued to the end of the last material line ("| 9.8% | Please write
-   1,000 words", "87.1请据此写…") is cut off the material and read.
+   again ("Please ...", "Requirements:", "请…", "要求…"). An instruction glued to the end of
+   the last material line ("| 9.8% | Please write 1,000 words", "87.1请据此写…") is cut off the
+   material and read.
 2. **Only word and character counts.** Pages, paragraphs, sentences, lines, slides, minutes,
    tokens, mm, kN and the like never yield a target (a page holds 250-500 words: no honest
    conversion exists). "N characters" counts as Chinese characters only in a Chinese request.
