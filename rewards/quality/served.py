@@ -4,8 +4,8 @@
 runner on a one-output ``...ForSequenceClassification`` checkpoint (a ``longwrite rm train``
 ``final`` folder); it answers ``POST /classify``. This backend sends it the same token ids the
 ``classifier`` backend would build in-process (:func:`rewards.quality.classifier.build_inputs`:
-chat template, head+tail truncation), ``batch_size`` inputs per request, with
-``use_activation: false`` so the server returns the **raw logit** (what Bradley-Terry training
+chat template; request start + answer head and tail within ``max_length``; what was cut is in
+the details), ``batch_size`` inputs per request, with ``use_activation: false`` so the server returns the **raw logit** (what Bradley-Terry training
 optimises; with the activation on, vLLM returns sigmoid(logit)). The raw value is kept in the
 details (``raw``) and mapped to [0, 1] by the same ``squash`` / ``center`` / ``scale`` options
 as the classifier backend, so both backends give identical rewards for one model.

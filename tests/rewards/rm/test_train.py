@@ -1,4 +1,5 @@
-"""Bradley-Terry loss and accuracy by hand, the head+tail truncation policy, RM preset composition."""
+"""Bradley-Terry loss and accuracy by hand, the truncation policy at real shape (request start, answer
+head and tail; what was cut counted), RM preset composition."""
 
 from __future__ import annotations
 
@@ -74,10 +75,10 @@ def test_truncation_keeps_request_start_answer_start_and_end(tiny_model):
     enc = build_inputs_info(tok, request, answer, 1024)
     ids = enc.ids
     assert len(ids) == 1024 and enc.truncated
-    assert (enc.request_tokens, enc.answer_tokens) == (len(req_ids), len(ans_ids))
     # the request's start, the answer's start and the answer's end are all in view
     text = tok.decode(ids)
     assert "REQSTART" in text and "ANSWERSTART" in text and text.rstrip().endswith("THEEND<|im_end|>")
+    assert (enc.request_tokens, enc.answer_tokens) == (len(req_ids), len(ans_ids))
     start = ids.index(req_ids[0])
     kept_req = len(req_ids) - enc.request_cut
     assert ids[start : start + kept_req] == req_ids[:kept_req]  # the request's first tokens, in order
