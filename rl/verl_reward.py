@@ -398,6 +398,8 @@ def compute_score_batch(
 ) -> list[dict[str, Any]]:
     """One result per response, scored as one batch: the contract of verl's ``batch`` reward
     manager (``compute_score(data_sources, solution_strs, ground_truths, extra_infos, **kw)``).
+    Like :func:`compute_score`, it scores the per-sample rewards only: group-level ones are the
+    trainer mode's (``rl.trainer.score_group_rewards``), so no reward is scored twice.
     """
     config = resolve_config(reward_config, reward_config_path, reward_config_json)
     n = len(solution_strs)
