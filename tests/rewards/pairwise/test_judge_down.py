@@ -46,16 +46,19 @@ def phased_judge():
 
 def step_samples(step: int) -> tuple[list[RewardSample], list[str]]:
     """2 prompts x N rollouts, interleaved (as TransferQueue may hand them over); prompt "b" has
-    two empty answers. References are marked ``[reference`` so the policy always wins."""
+    two empty answers, prompt "a" one 10,000-word answer; requests of several thousand characters.
+    References are marked ``[reference`` so the policy always wins."""
     samples, groups = [], []
     for k in range(N):
         for pid in ("a", "b"):
             answer = (
                 "" if (pid == "b" and k < 2) else f"answer {k} of {pid} at step {step} " + "word " * (k + 1)
             )
+            if pid == "a" and k == 3:
+                answer += " ".join(f"w{j % 997}" for j in range(10_000))
             samples.append(
                 RewardSample(
-                    f"Write about {pid}.",
+                    f"Write about {pid}. " + "Keep to the brief and mind the details. " * 100,
                     f"<think>plan</think><answer>{answer}</answer>",
                     {"id": pid, "references": [f"[reference L{j}] {pid}" for j in range(3)]},
                 )
