@@ -182,3 +182,45 @@ def test_weighted_mean_leaves_missing_components_out():
     m = T.step_metrics(scores, ["a", "a", "b"], [0.0] * 3, [{}] * 3, [1] * 3, 64, {"length": 3, "format": 1})
     assert m["longwriter/reward/weighted_mean/mean"] == (1.0 + 0.375) / 2
     assert m["longwriter/reward/weighted_mean/none_available_ratio"] == 1 / 3
+
+
+def test_judge_watch_stops_after_consecutive_bad_steps_only():
+    """More than the share, the stated number of steps IN A ROW: a good step resets the count,
+    exactly the share is not more than it, and the error names the reward and the endpoint."""
+    nan = float("nan")
+    watch = T.JudgeWatch({"pairwise": T.JudgeLimit("http://127.0.0.1:9/v1", 0.5, 2)})
+    three_of_four = {"pairwise": [nan, nan, nan, 1.0], "length": [0.1] * 4}
+    half = {"pairwise": [nan, nan, 1.0, 0.0]}
+    assert watch.update(1, three_of_four)["longwriter/judge/pairwise/bad_steps"] == 1
+    m = watch.update(2, half)  # 50 % is not more than 50 %: the run recovered, the count resets
+    assert m == {"longwriter/judge/pairwise/missing_ratio": 0.5, "longwriter/judge/pairwise/bad_steps": 0}
+    assert watch.update(3, three_of_four)["longwriter/judge/pairwise/bad_steps"] == 1
+    reasons = [["pairwise: A: judge failed (connection error: refused) (missing, not a loss)"]] * 4
+    with pytest.raises(T.JudgeDownError) as err:
+        watch.update(4, {"pairwise": [nan] * 4}, reasons)
+    text = str(err.value)
+    assert "reward 'pairwise': the judge at http://127.0.0.1:9/v1 left 100% of step 4" in text
+    assert "2 consecutive steps" in text and "connection error: refused" in text
+
+
+def test_judge_limits_come_from_the_reward_then_longwriter_then_defaults():
+    from rewards.base import RewardConfig
+
+    judge = {"base_url": "http://127.0.0.1:1/v1", "model": "m"}
+    config = RewardConfig(
+        rewards={"length": 1.0, "pairwise": 1.0, "group_pairwise": 1.0},
+        options={
+            "pairwise": {**judge, "judge_max_missing_share": 0.2, "judge_max_missing_steps": 5},
+            "group_pairwise": dict(judge),
+        },
+    )
+    limits = T.judge_limits(config, {"judge_max_missing_steps": 4})
+    assert set(limits) == {"pairwise", "group_pairwise"}  # length has no judge
+    assert (limits["pairwise"].max_share, limits["pairwise"].max_steps) == (0.2, 5)
+    assert (limits["group_pairwise"].max_share, limits["group_pairwise"].max_steps) == (
+        T.DEFAULT_JUDGE_MAX_MISSING_SHARE,
+        4,
+    )
+    assert limits["group_pairwise"].endpoint == judge["base_url"]
+    with pytest.raises(ValueError, match="judge_max_missing_share"):
+        T.judge_limits(config, {"judge_max_missing_share": 1.5})

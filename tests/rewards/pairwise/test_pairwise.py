@@ -214,3 +214,36 @@ def test_an_empty_answer_is_a_loss_the_curriculum_counts():
     assert out[3].details["pairwise.judge_calls"] == 0 and out[3].details["pairwise.level"] == 0
     assert store.get_levels(["p"]) == {"p": 1}
     assert store.step_metrics()["advances"] == 1
+
+
+def test_both_pairwise_rewards_are_group_level_and_split_from_per_sample_ones():
+    from rewards.base import get_reward, split_by_scope
+
+    assert get_reward("pairwise").group and get_reward("group_pairwise").group
+    assert not get_reward("length").group
+    judge = {"base_url": "http://127.0.0.1:1/v1", "model": "m"}
+    per_sample, group = split_by_scope(
+        {"rewards": {"length": 2.0, "group_pairwise": 1.0}, "options": {"group_pairwise": judge}}
+    )
+    assert per_sample.rewards == {"length": 2.0} and per_sample.options == {}
+    assert group.rewards == {"group_pairwise": 1.0} and group.options["group_pairwise"] == judge
+    assert split_by_scope({"rewards": {"length": 1.0}})[1] is None
+
+
+def test_the_curriculum_hears_nothing_from_a_group_whose_real_answers_are_missing():
+    """A group of 4: 2 empty answers (losses) and 2 the judge fails on. Reporting the empties
+    alone would decide the prompt on 0 of 2 (with threshold 0 that even advances it); the group
+    is skipped instead, and counted."""
+    name = "test-curriculum-missing"
+    with FakeOpenAIServer(reference_pairwise_responder(always_error={"BOOM"})) as server:
+        config = {
+            "rewards": {"pairwise": 1.0},
+            "options": {"pairwise": opts(server, curriculum_name=name, curriculum_threshold=0.0)},
+        }
+        store = get_curriculum(name, use_ray=False)
+        group = [sample("", "p"), sample("", "p"), sample("x BOOM [q6]", "p"), sample("y BOOM [q7]", "p")]
+        out = score_batch(group, config)
+    assert [b.components["pairwise"] for b in out] == [0.0, 0.0, None, None]
+    assert store.get_levels(["p"]) == {"p": 0}
+    m = store.step_metrics()
+    assert m["reports"] == 0 and m["groups_skipped"] == 1 and m["advances"] == 0
