@@ -143,8 +143,8 @@ def train(
     ``timeout_s`` seconds, so a hang (e.g. TransferQueue waiting for CPUs Ray does not have) can
     never outlive the call. Before verl starts, the reward config is built in a fresh process
     (:func:`check_rewards`: an unimportable user reward is a ValueError naming its module); the
-    plan's ``py_modules`` alone go on PYTHONPATH (:func:`staged_pythonpath`). Output is written to ``log_file`` (default
-    ``<output_dir>/logs/train-<time>.log``) and echoed when ``echo``; with ``progress`` (and no
+    plan's ``py_modules`` alone go on PYTHONPATH (:func:`staged_pythonpath`). Output is written to
+    ``log_file`` (default ``<output_dir>/logs/train-<time>.log``) and echoed when ``echo``; with ``progress`` (and no
     echo) one short line per finished step is printed instead (:func:`step_line`).
     """
     _check_data(plan)

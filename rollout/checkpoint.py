@@ -52,6 +52,8 @@ TRACKER = "latest_checkpointed_iteration.txt"
 EXPORT_DIRNAME = "hf_export"
 MARKER = "longwrite_export.json"  # written last into a finished export; its fingerprint is checked
 EXPORT_LOG = "longwrite_export.log"
+#: Beside the target of an export whose merge failed: the merger's full log (removed by a later success).
+FAILED_LOG_SUFFIX = ".merger-failed.log"
 
 
 class CheckpointError(ValueError):
@@ -253,6 +255,10 @@ def export_checkpoint(
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+    stale = target.parent / f"{target.name}{FAILED_LOG_SUFFIX}"
+    if stale.exists():
+        log.info("removing %s, the log of an earlier failed export to %s", stale, target)
+        stale.unlink()
     log.info("exported %s to %s", step, target)
     return target
 
@@ -274,7 +280,7 @@ def _last_error_line(logfile: Path) -> str:
 def _merger_failed(what: str, logfile: Path, target: Path) -> ToolError:
     """A :class:`ToolError` for a failed merge, its log kept beside ``target`` (the temporary
     export folder that held it is removed): one line naming the error and the log file."""
-    kept = target.parent / f"{target.name}.merger-failed.log"
+    kept = target.parent / f"{target.name}{FAILED_LOG_SUFFIX}"
     shutil.copyfile(logfile, kept)
     return ToolError(f"{what}: {_last_error_line(logfile)} (full log: {kept})", log=kept)
 
