@@ -54,9 +54,8 @@ def _endpoint(args: argparse.Namespace, concurrency: int):
             requests_per_minute=args.rpm,
         )
         return
-    from sft_baseline.serve import local_server
-
     from rollout.model_ref import check_model
+    from sft_baseline.serve import local_server
 
     model = check_model(args.local_model)  # a model folder or a resolvable hub id
     if Path(model).expanduser().exists() and not Path(model).expanduser().is_dir():
