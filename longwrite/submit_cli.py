@@ -129,8 +129,12 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     )
     print_plan_notes(plan, "longwrite submit")
     if args.dry_run:
+        from rl.local_run import check_plan
+
+        # The checks of a local run, here (the data lies on the cluster); nothing is written.
+        print(f"longwrite submit: {check_plan(plan, local_data=False)}")
         print("entrypoint:\n  " + job_entrypoint(plan, args.python))
-        print("runtime_env:\n" + json.dumps(job_runtime_env(plan), indent=2))
+        print("runtime_env:\n" + json.dumps(job_runtime_env(plan, write=False), indent=2))
         return 0
     _check_address(args.address)
     from rl.presets import check_reward_config
