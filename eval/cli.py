@@ -217,12 +217,11 @@ def _backend(args: argparse.Namespace, out_dir: Path) -> Any:
             cache_path=out_dir / "generation_cache.jsonl",
         )
         return EndpointBackend(client)
-    model = Path(args.model)
-    if not model.exists() and (args.model.startswith((".", "/", "~")) or os.sep in args.model.rstrip(os.sep)):
-        raise FileNotFoundError(f"checkpoint not found: {args.model} (for an API model pass --endpoint URL)")
     from rollout.checkpoint import resolve_model
 
-    # A verl checkpoint or run folder is exported once (cached beside it) and evaluated as such.
+    # A verl checkpoint or run folder is exported once (cached beside it) and evaluated as such; a
+    # hub id goes to vLLM as is (rollout.model_ref.check_model: a path that does not exist, or a
+    # hub id that cannot be resolved offline, is a clear error).
     model = resolve_model(args.model)
     engine_kwargs = {
         k: v
