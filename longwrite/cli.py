@@ -90,8 +90,14 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     return (LongwriteError, ValueError, OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired)
 
 
+#: Detail lines an error message keeps below its headline (e.g. the bad rows, FILE:LINE each).
+MAX_DETAIL_LINES = 20
+
+
 def one_line(exc: BaseException) -> str:
-    """``exc`` as one terminal line: its first line, with a count of the lines left out.
+    """``exc`` as one headline: its first line, then up to :data:`MAX_DETAIL_LINES` detail lines of
+    its own (a message that lists bad rows keeps them: each names its FILE:LINE) and a count of any
+    left out; never a traceback.
 
     A ``URLError`` shows its reason (and an ``HTTPError`` its status and URL), a failed
     subprocess its command, exit status and last line of output; an empty message the type's name.
@@ -118,9 +124,11 @@ def one_line(exc: BaseException) -> str:
     else:
         text = str(exc).strip() or type(exc).__name__
     lines = [ln for ln in text.splitlines() if ln.strip()] or [type(exc).__name__]
-    if len(lines) > 1:
-        return f"{lines[0].strip()} ({len(lines) - 1} more line(s): run with -v to see them)"
-    return lines[0].strip()
+    shown = [lines[0].strip(), *(ln.rstrip() for ln in lines[1 : 1 + MAX_DETAIL_LINES])]
+    left = len(lines) - len(shown)
+    if left:
+        shown.append(f"  ({left} more line(s): run with -v to see them)")
+    return "\n".join(shown)
 
 
 if __name__ == "__main__":

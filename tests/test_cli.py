@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from longwrite.cli import COMMAND_MODULES, build_parser, expected_errors, main, one_line
+from longwrite.cli import COMMAND_MODULES, MAX_DETAIL_LINES, build_parser, expected_errors, main, one_line
 
 
 def test_version_and_help(capsys):
@@ -192,9 +192,12 @@ def test_expected_errors_with_verbose_keep_the_traceback(monkeypatch):
 def test_one_line_formats():
     import urllib.error
 
-    assert one_line(ValueError("bad\n  detail one\n  detail two")) == (
-        "bad (2 more line(s): run with -v to see them)"
-    )
+    # A headline keeps its own details (bad rows name FILE:LINE) up to MAX_DETAIL_LINES.
+    assert one_line(ValueError("bad\n  detail one\n  detail two")) == "bad\n  detail one\n  detail two"
+    many = ValueError("3 bad rows:\n" + "\n".join(f"  f.jsonl:{i}: x" for i in range(1, 26)))
+    text = one_line(many).splitlines()
+    assert text[0] == "3 bad rows:" and text[1] == "  f.jsonl:1: x" and len(text) == 1 + MAX_DETAIL_LINES + 1
+    assert text[-1] == "  (5 more line(s): run with -v to see them)"
     assert one_line(urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))) == (
         "network error: [Errno 111] Connection refused"
     )
