@@ -356,6 +356,7 @@ _ELO_OPTIONS = {
     "prior": "elo_prior",
     "strong_weight": "strong_weight",
     "bootstrap_rounds": "bootstrap",
+    "reference_prior": "baseline_prior",
 }
 
 
@@ -376,19 +377,25 @@ def _cmd_arena(args: argparse.Namespace) -> int:
         f"\nArena-Write: {res['model']}  (judge prompt {prompt.version} #{prompt.hash}, anchor {res['anchor']})"
     )
     if fit:
+        sc = res["elo"].get("style_controlled") or {}
         rows = []
         for m, r in sorted(
             fit["ratings"].items(), key=lambda kv: -(float("-inf") if kv[1] is None else kv[1])
         ):
             ci = res["elo"]["intervals"].get(m, {})
+            sci = (sc.get("intervals") or {}).get(m, {})
             rows.append(
                 [
                     m,
                     _fmt(r) if r is not None else fit["direction"][m],
                     f"[{_fmt(ci.get('lo'))}, {_fmt(ci.get('hi'))}]",
+                    _fmt((sc.get("ratings") or {}).get(m)),
+                    f"[{_fmt(sci.get('lo'))}, {_fmt(sci.get('hi'))}]" if sci else "-",
                 ]
             )
-        _print_table(["model", "Elo", "95% interval"], rows)
+        _print_table(["model", "Elo", "95% interval", "style-controlled", "95% interval"], rows)
+        if sc.get("note") or res["elo"].get("note"):
+            print(sc.get("note") or res["elo"].get("note"))
     else:
         print(f"no Elo: {res['elo']['note']}")
     o = res["orders"]
@@ -568,13 +575,28 @@ def register(subparsers: Any) -> None:
     )
     _add_judge_args(a, max_tokens=1024)
     e = a.add_argument_group("Elo")
-    e.add_argument("--anchor", help="baseline held at --anchor-rating (default: first baseline name)")
-    e.add_argument("--anchor-rating", type=float, default=1000.0, help="the anchor's rating (default 1000)")
+    e.add_argument(
+        "--anchor",
+        help="baseline held at --anchor-rating (default: the baselines' mean is; the choice only shifts the scale)",
+    )
+    e.add_argument(
+        "--anchor-rating",
+        type=float,
+        default=1000.0,
+        help="the anchor's (or baselines' mean) rating (default 1000)",
+    )
+    e.add_argument(
+        "--baseline-prior",
+        type=float,
+        default=1.0,
+        help="virtual ties between every two baselines: the prior that they are equally strong until "
+        "their games say otherwise (default 1)",
+    )
     e.add_argument(
         "--elo-prior",
         type=float,
         default=0.0,
-        help="virtual ties of every model with the anchor (0: plain MLE; unbounded models are named)",
+        help="recorded only; the older anchored fit's virtual ties with the anchor (the joint fit uses --baseline-prior)",
     )
     e.add_argument("--strong-weight", type=float, default=1.0, help="weight of a much-better verdict")
     e.add_argument("--bootstrap", type=int, default=200, help="bootstrap rounds over items (default 200)")

@@ -399,6 +399,8 @@ def comparability_fields(meta: dict[str, Any]) -> dict[str, Any]:
             f"anchor {elo.get('anchor')}={elo.get('anchor_rating')}, prior {elo.get('prior')}, "
             f"strong weight {elo.get('strong_weight')}"
         )
+        if elo.get("method"):  # the joint fit (runs from before it have no method)
+            key["rating settings"] += f", {elo['method']} fit, baseline prior {elo.get('reference_prior')}"
     return key
 
 

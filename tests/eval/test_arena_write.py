@@ -36,6 +36,7 @@ def test_arena_run_elo_failures_resume(fake_openai, tmp_path):
             GenerationSettings(max_tokens=64),
             judge_client=_client(judge, tmp_path / cache),
             anchor="ref-a",
+            reference_prior=0.0,  # no prior between the baselines: the plain MLE, hand-workable
             strong_weight=2.0,
             bootstrap_rounds=50,
             name="writer-x",

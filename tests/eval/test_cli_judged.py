@@ -41,16 +41,19 @@ def test_arena_write_cli_passes_every_option(fake_openai, tmp_path, capsys):
     writer = fake_openai(writer_responder(WORDS), model="api-writer")
     judge = fake_openai(pairwise_responder(), model="pair-judge")
     out = tmp_path / "arena"
-    elo = "--anchor ref-b --anchor-rating 1200 --elo-prior 0.5 --strong-weight 2 --bootstrap 20 --seed 3"
+    elo = "--anchor ref-b --anchor-rating 1200 --elo-prior 0.5 --strong-weight 2 --bootstrap 20 --seed 3 --baseline-prior 0.25"
     judging = "--judge-attempts 2 --judge-max-tokens 300 --judge-temperature 0.2"
     data = write_arena(tmp_path / "arena.jsonl")
     argv = _argv("arena-write", writer, judge, data, out, f"--limit 2 --name cand {elo} {judging}")
     assert cli_main(argv) == 0
     text = capsys.readouterr().out
     assert "Arena-Write: cand" in text and "anchor ref-b" in text and "pairs: 4" in text
+    assert "style-controlled" in text
     meta = json.loads((out / "run.json").read_text())
     assert meta["name"] == "cand" and meta["data"]["items"] == 2 and meta["model"] == "api-writer"
     assert meta["elo"] == {
+        "method": "joint",
+        "reference_prior": 0.25,
         "anchor": "ref-b",
         "anchor_rating": 1200.0,
         "prior": 0.5,
