@@ -87,7 +87,8 @@ def test_official_protocol_renders_retries_and_aggregates_as_published(fake_open
     assert second in by_name
 
     # Retry: c1 unreadable twice, then read; the resends carry seed 2 and 3 (fresh samples).
-    c1 = by_name[template.format(criteria=_crit("c1"), query="Q3", response="Answer three.")]
+    c1 = by_name[template.format(criteria=_crit("c1"), query=ROWS[2]["query"], response=RESPONSES[3])]
+    assert len(ROWS[2]["query"]) > 5000 and len(RESPONSES[3].split()) > 10_000  # the real shape, judged whole
     assert [b.get("seed") for b in c1] == [None, 2, 3]
     # e1 never readable: 15 tries (WritingBench's 3 x 5), then a listed failure, not an abort.
     e1 = by_name[template.format(criteria=_crit("e1"), query="Q5", response="Answer five.")]

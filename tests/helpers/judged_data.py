@@ -84,6 +84,10 @@ def write_writingbench(path):
     return path
 
 
+# Real shape: a query with several thousand characters of material and a 10,000-word answer.
+LONG_QUERY = "Q3 Summarise this material as a memo.\n" + "The quarterly ledger shows steady costs. " * 150
+LONG_ANSWER = "Answer three. " + " ".join(f"w{k % 97}" for k in range(10_000))
+
 # WritingBench rows in the released shape, with the critic's score per criterion and answers.
 # A stand-in for WritingBench's prompt.py (same shape; see the file).
 OFFICIAL_PROMPT_PY = Path(__file__).parents[1] / "eval" / "data" / "writingbench" / "prompt.py"
@@ -100,7 +104,7 @@ def released_criterion(name):
 WB_RELEASED_ROWS = [
     {"index": 1, "domain1": "Academic", "domain2": "Paper", "lang": "en", "query": "Q1 {x}", "checklist": [released_criterion("a1"), released_criterion("a2")]},
     {"index": 2, "domain1": "Academic", "domain2": "Report", "lang": "en", "query": "Q2", "checklist": [released_criterion("b1"), released_criterion("b2"), released_criterion("b3")]},
-    {"index": 3, "domain1": "Finance", "domain2": "Memo", "lang": "zh", "query": "Q3", "checklist": [released_criterion("c1")]},
+    {"index": 3, "domain1": "Finance", "domain2": "Memo", "lang": "zh", "query": LONG_QUERY, "checklist": [released_criterion("c1")]},
     {"index": 4, "domain1": "Finance", "domain2": "Memo", "lang": "en", "query": "Q4", "checklist": [released_criterion("d1")]},
     {"index": 5, "domain1": "Finance", "domain2": "Memo", "lang": "en", "query": "Q5", "checklist": [released_criterion("e1")]},
 ]  # fmt: skip
@@ -108,7 +112,7 @@ WB_RELEASED_SCORES = {"a1": 8, "a2": 6, "b1": 3, "b2": 5, "b3": 10, "c1": 9, "d1
 WB_RELEASED_RESPONSES = {
     1: "<think>secret plan</think>\n\nAnswer one.",  # the official cut keeps only "Answer one."
     2: "<think>no blank line after</think>Answer two.",  # no "</think>\n\n": judged whole
-    3: "Answer three.",
+    3: LONG_ANSWER,  # judged whole: 10,000 words
     5: "Answer five.",
 }  # index 4 has no response: a listed generation failure
 
