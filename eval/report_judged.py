@@ -242,6 +242,12 @@ def _arena_tables(arena: Sequence[RunData]) -> list[Table]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _official_overall(scores: dict[str, Any]) -> str:
+    """WritingBench's Overall (x10), or "–" for a run scored before it was computed."""
+    off = scores.get("official")
+    return "–" if not off or off["overall"]["score"] is None else fmt(10 * off["overall"]["score"])
+
+
 def _wb_tables(wb: Sequence[RunData]) -> list[Table]:
     rows = [
         [
@@ -250,6 +256,8 @@ def _wb_tables(wb: Sequence[RunData]) -> list[Table]:
             str(r.scores["overall"]["n_scored"]),
             fmt(r.scores["overall"]["score"], 2),
             fmt(r.scores["overall"]["score_x10"]),
+            _official_overall(r.scores),
+            r.scores.get("protocol", "ours"),
             str(r.scores["failures"]["generation"]),
             str(r.scores["failures"]["judge"]),
         ]
@@ -263,10 +271,23 @@ def _wb_tables(wb: Sequence[RunData]) -> list[Table]:
     return [
         Table(
             "WritingBench (per-query criteria)",
-            ["model", "items", "scored", "score (1-10)", "x10", "failed generation", "failed judge"],
+            [
+                "model",
+                "items",
+                "scored",
+                "score (1-10)",
+                "x10",
+                "WritingBench Overall (x10)",
+                "protocol",
+                "failed generation",
+                "failed judge",
+            ],
             rows,
-            "Item score: mean of its criteria (1-10, judged one criterion per call, plan stripped); "
-            "run score: mean over scored items. An item with a failed criterion is listed, not scored.",
+            "Item score: mean of its criteria (1-10, judged one criterion per call); run score: mean "
+            "over scored items. WritingBench Overall: its calculate_scores.py's mean of every "
+            "criterion score of the scored items. An item with a failed criterion is listed, not "
+            "scored. Under protocol ours the plan is stripped; under writingbench the whole response "
+            "is judged with WritingBench's prompt.",
         ),
         Table(
             "WritingBench by domain (x10)",

@@ -106,6 +106,7 @@ def test_report_with_judged_sections(judged_runs, tmp_path, capsys):
     assert "a3::@model::ref-b" in md and "unreadable judge reply" in md
     # WritingBench by domain, and the flags: the other criteria prompt, the second LBW judge.
     assert "| long-w (plan_write) |" in md.split("## WritingBench by domain")[1]
+    assert "| WritingBench Overall (x10) | protocol |" in md.split("## WritingBench (per-query criteria)")[1]
     assert "long-w-p2 ⚠ not comparable (group 2)" in md
     assert "long-w (judge-2) ⚠ not comparable (group 2)" in md.split("## Leaderboard")[1]
     comp = md.split("## Comparability")[1].split("\n## ")[0]
