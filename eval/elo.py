@@ -15,6 +15,14 @@ every model with the anchor (a stated regularisation that keeps every rating fin
 
 :func:`bootstrap` resamples *items* (all comparisons of one item travel together), seeded, and
 returns percentile intervals.
+
+:func:`fit_joint` rates every model against every reference (baseline) at once: the references'
+own ratings come from their games with each other plus a shift-invariant prior (virtual ties
+between every two references), and the scale is placed by the references' mean (or one named
+anchor), so choosing another anchor only shifts every rating by the same amount.
+:func:`fit_style_controlled` is the same regression with answer style (length, markdown headers,
+lists, bold; :mod:`eval.style`) as covariates, after LMSYS's style control for Chatbot Arena;
+:func:`bootstrap_ratings` gives either fit item-bootstrap intervals.
 """
 
 from __future__ import annotations

@@ -269,8 +269,8 @@ class Judging:
     """How one benchmark reads and stores its judge's verdicts (its prompt is the run's).
 
     ``parse(reply)`` is ``(value, None)`` or ``(None, reason)`` and never raises; ``correction``
-    the retry turn after an unreadable reply (see :func:`eval.judge.ask_judge`);
-    (None: resend the conversation unchanged);
+    the retry turn after an unreadable reply, or None to resend the conversation unchanged (see
+    :func:`eval.judge.ask_judge`);
     ``record(outcome, judge_model, prompt, call_fields)`` the ``judgments.jsonl`` line (usually
     :func:`judgement_record` with the verdict's fields); ``label`` names the progress bar.
     """
