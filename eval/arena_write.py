@@ -7,14 +7,22 @@ Data (jsonl, one writing request per line)::
      "baseline_response": ["text", "text"]              # several: "baseline-1", "baseline-2"
      "baseline_response": {"gpt-4o": "text", ...}       # several, by model name
 
-(``baseline_responses`` is accepted as the same field; ``prompt`` for ``request``.) Anything else
-is a ``ValueError`` naming the file and line.
+(``baseline_responses`` is accepted as the same field; ``prompt`` for ``request``.) The released
+THU-KEG/Arena-Write rows name the fields ``idx`` (for ``id``) and ``question`` (for ``request``),
+beside ``type``, ``length`` and ``baseline_response``: both spellings are read. Anything else is a
+``ValueError`` naming the file and line.
 
 Every (answer, baseline) pair is judged twice, once in each order, by an OpenAI-compatible judge
 with the pairwise prompt (:mod:`eval.pairwise`); a pair whose two orders disagree is recorded as
-such. Every judged order is one comparison in a Bradley-Terry Elo fit (:mod:`eval.elo`) anchored
-to a baseline's stated rating, with item-bootstrap intervals and the raw win/tie/loss matrix.
-A failed judgement is counted and listed, never scored as a tie.
+such. Every judged order is one comparison in a joint Bradley-Terry Elo fit (:func:`eval.elo.fit_joint`):
+the model against all baselines at once, the baselines' own ratings from their games with each
+other if any plus a prior of ``reference_prior`` virtual ties between every two baselines, on a
+scale where the baselines' mean is 1000 (or ``--anchor NAME`` is), so the choice of anchor only
+shifts the scale. Beside it a style-controlled rating (:func:`eval.elo.fit_style_controlled`:
+length and markdown counts of each answer, :mod:`eval.style`, as covariates), both with
+item-bootstrap intervals, and the raw win/tie/loss matrix. A failed judgement is counted and
+listed, never scored as a tie. Runs made before the joint fit (``run.json`` without
+``elo.method``) are still rated as they were: anchored to one baseline.
 
 A run directory holds ``run.json``, ``predictions.jsonl`` (the plan is stripped; only the answer
 is judged), ``judgments.jsonl`` (one line per judged order), ``judge_cache.jsonl`` and
@@ -25,6 +33,7 @@ is judged), ``judgments.jsonl`` (one line per judged order), ``judge_cache.jsonl
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,7 +41,16 @@ from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem, load_rows
-from eval.elo import Comparison, bootstrap, fit_bradley_terry, win_matrix
+from eval.elo import (
+    MEAN_GAUGE,
+    Comparison,
+    bootstrap,
+    bootstrap_ratings,
+    fit_bradley_terry,
+    fit_joint,
+    fit_style_controlled,
+    win_matrix,
+)
 from eval.generate import GenerationSettings
 from eval.judge import JudgePrompt
 from eval.judged_run import (
@@ -51,6 +69,7 @@ from eval.judged_run import (
     save_scores,
 )
 from eval.pairwise import pairwise_prompt, parse_verdict, verdict_correction, verdict_score
+from eval.style import style_features
 from rollout.text import language_of
 
 __all__ = [
@@ -60,6 +79,7 @@ __all__ = [
     "load_arena",
     "arena_comparisons",
     "elo_summary",
+    "joint_summary",
     "score_arena",
     "run_arena_write",
 ]
@@ -70,6 +90,8 @@ ARENA_VERSION = "arena-1"
 CANDIDATE = "@model"
 # Which baselines each item is compared with (written at the start; scoring needs no data file).
 PAIRS_FILE = "pairs.json"
+# Each baseline answer's style features per item (for the style-controlled rating).
+STYLE_FILE = "style.json"
 
 
 @dataclass(frozen=True)
@@ -113,17 +135,18 @@ def _baselines(raw: Any, where: str) -> dict[str, str]:
 
 
 def _arena_item(row: dict, where: str) -> ArenaItem:
-    request = row.get("request", row.get("prompt"))
+    request = row.get("request", row.get("question", row.get("prompt")))
     if not isinstance(request, str) or not request.strip():
-        raise ValueError(f"{where}: 'request' must be a non-empty string")
+        raise ValueError(f"{where}: 'request' (or the released 'question') must be a non-empty string")
     length = row.get("length")
     if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
         raise ValueError(f"{where}: 'length' must be a positive integer when given, got {length!r}")
     key = "baseline_response" if "baseline_response" in row else "baseline_responses"
     if key not in row:
         raise ValueError(f"{where}: no 'baseline_response' (a string, a list or a name -> text mapping)")
+    ident = row.get("id", row.get("idx"))
     return ArenaItem(
-        id=str(row.get("id") or hashlib.sha1(request.encode("utf-8")).hexdigest()[:12]),
+        id=str(ident) if ident not in (None, "") else hashlib.sha1(request.encode("utf-8")).hexdigest()[:12],
         request=request,
         type=str(row.get("type") or "unknown"),
         length=length,
@@ -194,16 +217,22 @@ def judge_pairs(
 
 
 def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[str, Any]:
-    """Per-pair records, comparisons and failures of an Arena-Write run directory.
+    """Per-pair records, comparisons, answer style features and failures of an Arena-Write run.
 
     The evaluated model is named by ``run.json``'s ``name``. Each successfully judged order is one
     :class:`eval.elo.Comparison` (a strong verdict weighs ``strong_weight``); each pair records
     both verdicts from the model's side and whether the orders ``agree``, ``disagree`` or are
     ``incomplete`` (an order failed). Failed generations and judgements are listed with reasons.
+    ``features`` maps (item, model) to the answer's :func:`eval.style.style_features` (None for a
+    run made before style.json existed).
     """
     run = read_run(out_dir, PAIRS_FILE)
     meta, plan, judged = run.meta, run.plan, run.judged
     name = str(meta.get("name"))
+    style_path = Path(out_dir) / STYLE_FILE
+    base_style = json.loads(style_path.read_text(encoding="utf-8")) if style_path.is_file() else None
+    # (item, model) -> style features of every judged answer; None for a run without style.json.
+    features: dict[tuple[str, str], dict] | None = {} if base_style is not None else None
     comps: list[Comparison] = []
     pairs: list[dict] = []
     failed = Failures()
@@ -213,6 +242,9 @@ def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[s
         if why is not None:
             failed.generation.append({"id": item_id, "error": why})
             continue
+        if features is not None and base_style is not None:
+            features[(item_id, name)] = style_features(p["answer"])
+            features.update({(item_id, b): base_style[item_id][b] for b in bases})
         for base in bases:
             sides = []
             for a, b in ((CANDIDATE, base), (base, CANDIDATE)):
@@ -245,6 +277,7 @@ def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[s
         "model": name,
         "baselines": sorted({b for bases in plan.values() for b in bases}),
         "comparisons": comps,
+        "features": features,
         "pairs": pairs,
         "failures": failed.to_dict(),
     }
@@ -279,6 +312,83 @@ def elo_summary(
     }
 
 
+def joint_summary(
+    comparisons: Sequence[Comparison],
+    baselines: Sequence[str],
+    features: Mapping[tuple[str, str], Mapping[str, float]] | None,
+    *,
+    anchor: str | None = None,
+    anchor_rating: float = 1000.0,
+    reference_prior: float = 1.0,
+    rounds: int = 200,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The joint fit (:func:`eval.elo.fit_joint`), its bootstrap intervals, the style-controlled
+    rating with its own intervals (None, with a note, without ``features``) and the win matrix.
+
+    With no comparisons ``fit`` is None and ``note`` says why.
+    """
+    if not comparisons:
+        return {
+            "fit": None,
+            "intervals": {},
+            "win_matrix": {},
+            "style_controlled": None,
+            "note": "no successful comparisons",
+        }
+    opts = {"anchor": anchor, "anchor_rating": anchor_rating, "reference_prior": reference_prior}
+    fit = fit_joint(comparisons, baselines, **opts)
+    out: dict[str, Any] = {
+        "fit": fit.to_dict(),
+        "intervals": bootstrap_ratings(
+            comparisons, lambda cs: fit_joint(cs, baselines, **opts).ratings, rounds=rounds, seed=seed
+        ),
+        "win_matrix": win_matrix(comparisons),
+        "style_controlled": None,
+        "note": None,
+    }
+    if features is None:
+        out["note"] = "no style-controlled rating: the run has no style.json (made before style control)"
+        return out
+    sc = fit_style_controlled(comparisons, baselines, features, **opts)
+    sc["intervals"] = bootstrap_ratings(
+        comparisons,
+        lambda cs: fit_style_controlled(cs, baselines, features, **opts)["ratings"],
+        rounds=rounds,
+        seed=seed,
+    )
+    out["style_controlled"] = sc
+    return out
+
+
+def rate(
+    comparisons: Sequence[Comparison],
+    baselines: Sequence[str],
+    features: Mapping[tuple[str, str], Mapping[str, float]] | None,
+    elo_cfg: Mapping[str, Any],
+) -> tuple[dict[str, Any], str]:
+    """The rating summary of ``comparisons`` under a run's ``elo`` settings, and its anchor's
+    label: the joint fit (:func:`joint_summary`) for runs that record ``method: joint``, else
+    the anchored fit those older runs were made with (:func:`elo_summary`)."""
+    common = {
+        "anchor_rating": elo_cfg.get("anchor_rating", 1000.0),
+        "rounds": elo_cfg.get("bootstrap_rounds", 200),
+        "seed": elo_cfg.get("seed", 0),
+    }
+    if elo_cfg.get("method") == "joint":
+        summary = joint_summary(
+            comparisons,
+            baselines,
+            features,
+            anchor=elo_cfg.get("anchor"),
+            reference_prior=elo_cfg.get("reference_prior", 1.0),
+            **common,
+        )
+        return summary, elo_cfg.get("anchor") or MEAN_GAUGE
+    anchor = elo_cfg.get("anchor") or sorted(baselines)[0]
+    return elo_summary(comparisons, anchor, prior=elo_cfg.get("prior", 0.0), **common), anchor
+
+
 def score_arena(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
     """``scores.json`` of an Arena-Write run: Elo with intervals, win matrix, pairs, failures.
 
@@ -288,15 +398,7 @@ def score_arena(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
     out_dir = Path(out_dir)
     elo_cfg = read_run_meta(out_dir)["elo"]
     data = arena_comparisons(out_dir, strong_weight=elo_cfg["strong_weight"])
-    anchor = elo_cfg["anchor"] or data["baselines"][0]
-    summary = elo_summary(
-        data["comparisons"],
-        anchor,
-        anchor_rating=elo_cfg["anchor_rating"],
-        prior=elo_cfg["prior"],
-        rounds=elo_cfg["bootstrap_rounds"],
-        seed=elo_cfg["seed"],
-    )
+    summary, anchor = rate(data["comparisons"], data["baselines"], data["features"], elo_cfg)
     pairs = data["pairs"]
     result = {
         "run": data["run"],
@@ -331,13 +433,15 @@ def run_arena_write(
     limit: int | None = None,
     name: str | None = None,
     progress: bool = True,
+    reference_prior: float = 1.0,
 ) -> dict[str, Any]:
     """Evaluate one model on Arena-Write-style data into ``out_dir``; return ``scores.json``'s dict.
 
-    ``anchor`` is the baseline held at ``anchor_rating`` (default: the first baseline name in
-    sorted order); ``prior`` virtual ties with it regularise the fit (0: the plain MLE, which
-    names unbounded models instead of rating them); ``strong_weight`` is the weight of a
-    "much better/worse" verdict.
+    The rating is the joint fit (see the module doc): ``anchor`` None (default) puts the
+    baselines' mean at ``anchor_rating``, a baseline's name puts that baseline there (the ratings
+    only shift); ``reference_prior`` is the prior's virtual ties between every two baselines.
+    ``prior`` is kept in run.json for the older anchored fit only; ``strong_weight`` is the
+    weight of a "much better/worse" verdict.
     """
     items = load_arena(data, limit=limit)
     names = sorted({b for it in items for b in it.baselines})
@@ -348,8 +452,12 @@ def run_arena_write(
     run_name = name or default_name(backend.describe(), settings)
     if run_name in names:
         raise ValueError(f"the run's name {run_name!r} is also a baseline's; pass another --name")
+    if reference_prior < 0:
+        raise ValueError(f"reference_prior must be >= 0, got {reference_prior}")
     elo = {
-        "anchor": anchor or names[0],
+        "method": "joint",
+        "reference_prior": reference_prior,
+        "anchor": anchor,
         "anchor_rating": anchor_rating,
         "prior": prior,
         "strong_weight": strong_weight,
@@ -363,7 +471,12 @@ def run_arena_write(
         calls=partial(pair_calls, items),
         judging=JUDGING,
         score=score_arena,
-        files={PAIRS_FILE: {it.id: sorted(it.baselines) for it in items}},
+        files={
+            PAIRS_FILE: {it.id: sorted(it.baselines) for it in items},
+            STYLE_FILE: {
+                it.id: {b: style_features(t) for b, t in sorted(it.baselines.items())} for it in items
+            },
+        },
         meta={"baselines": names, "elo": elo},
     )
     judge = JudgeSetup(

@@ -68,13 +68,23 @@ justification; item score = mean over its criteria, run score = mean over items 
 domain when the data has one. Writes run.json, criteria.json, predictions.jsonl,
 judgments.jsonl and scores.json into --out; re-running resumes.
 
-data (jsonl): {"id", "query", optional "domain", "criteria": [{"name", "description",
-optional "guidance"}, ...]}
+data (jsonl, as released): {"index", "domain1", "domain2", "lang", "query", "checklist": [{"name",
+"criteria_description", "1-2", ..., "9-10"}, ...]} (our names id/domain/criteria/description also read)
+
+--protocol writingbench judges as X-PLUG/WritingBench's scripts (its prompt.py via --judge-prompt,
+whole response, critic sampling, 15 tries); --responses FILE scores answers you already have
+({"index", "response"} per line; no generation); --requirements DIR adds its style/format/length
+scores. scores.json's "official" holds WritingBench's own aggregates (Overall = mean of all
+criterion scores, domain1/domain2, requirement R and C).
 
 example:
   longwrite eval writingbench --endpoint http://127.0.0.1:8000/v1 --model policy \\
       --data writingbench.jsonl --judge-endpoint http://127.0.0.1:8001/v1 --judge-model critic \\
       --out runs/wb-policy
+  longwrite eval writingbench --protocol writingbench --judge-prompt WritingBench/prompt.py \\
+      --model gpt-x --responses response_gpt-x.jsonl --data WritingBench/benchmark_query/benchmark_all.jsonl \\
+      --requirements WritingBench/benchmark_query/requirement --judge-endpoint http://127.0.0.1:8001/v1 \\
+      --judge-model critic --out runs/wb-gpt-x
 """
 
 
@@ -173,8 +183,9 @@ def _add_model_args(
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-def _protocol(args: argparse.Namespace) -> dict[str, Any]:
-    """The generation and judge values of ``--protocol`` with the options given on top."""
+def _protocol(args: argparse.Namespace, table: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The generation and judge values of ``--protocol`` (from ``table``, default
+    LongBench-Write's) with the options given on top."""
     from eval.longbench_write import protocol_values
 
     given = {
@@ -185,13 +196,13 @@ def _protocol(args: argparse.Namespace) -> dict[str, Any]:
         "judge_max_tokens": getattr(args, "judge_max_tokens", None),
         "judge_attempts": getattr(args, "judge_attempts", None),
     }
-    return protocol_values(getattr(args, "protocol", "ours"), given)
+    return protocol_values(getattr(args, "protocol", "ours"), given, table)
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace, table: dict[str, dict[str, Any]] | None = None) -> Any:
     from eval.generate import GenerationSettings
 
-    values = _protocol(args)
+    values = _protocol(args, table)
     return GenerationSettings(
         template=values["template"],
         style=args.style,
@@ -300,6 +311,8 @@ def _run(
     *,
     judge_prompt: Any = None,
     judged: bool = True,
+    backend: Any = None,
+    protocols: dict[str, dict[str, Any]] | None = None,
     **options: Any,
 ) -> tuple[dict[str, Any], Path]:
     """Call one benchmark's ``run_*`` with what every subcommand passes, and return its result
@@ -310,13 +323,15 @@ def _run(
     (``judged`` False: None, LongBench-Write's --no-judge; its response cache lives in the run
     folder), the prompt, --judge-attempts and the judge sampling. ``options`` go to ``run_fn``
     and win over these (e.g. LongBench-Write's --protocol values, Arena-Write's Elo settings).
+    ``backend`` replaces the model backend (e.g. WritingBench's --responses file); ``protocols``
+    is the benchmark's --protocol table (default LongBench-Write's).
     """
     out_dir = _prepare(args)
-    backend = _backend(args, out_dir)
+    backend = backend if backend is not None else _backend(args, out_dir)
     common: dict[str, Any] = {"limit": args.limit, "name": args.name, "progress": not args.no_progress}
     if judge_prompt is not None:
         common |= _judge_options(args, out_dir, judge_prompt, judged)
-    res = run_fn(args.data, out_dir, backend, _settings(args), **{**common, **options})
+    res = run_fn(args.data, out_dir, backend, _settings(args, protocols), **{**common, **options})
     return res, out_dir
 
 
@@ -340,6 +355,7 @@ _ELO_OPTIONS = {
     "prior": "elo_prior",
     "strong_weight": "strong_weight",
     "bootstrap_rounds": "bootstrap",
+    "reference_prior": "baseline_prior",
 }
 
 
@@ -360,19 +376,25 @@ def _cmd_arena(args: argparse.Namespace) -> int:
         f"\nArena-Write: {res['model']}  (judge prompt {prompt.version} #{prompt.hash}, anchor {res['anchor']})"
     )
     if fit:
+        sc = res["elo"].get("style_controlled") or {}
         rows = []
         for m, r in sorted(
             fit["ratings"].items(), key=lambda kv: -(float("-inf") if kv[1] is None else kv[1])
         ):
             ci = res["elo"]["intervals"].get(m, {})
+            sci = (sc.get("intervals") or {}).get(m, {})
             rows.append(
                 [
                     m,
                     _fmt(r) if r is not None else fit["direction"][m],
                     f"[{_fmt(ci.get('lo'))}, {_fmt(ci.get('hi'))}]",
+                    _fmt((sc.get("ratings") or {}).get(m)),
+                    f"[{_fmt(sci.get('lo'))}, {_fmt(sci.get('hi'))}]" if sci else "-",
                 ]
             )
-        _print_table(["model", "Elo", "95% interval"], rows)
+        _print_table(["model", "Elo", "95% interval", "style-controlled", "95% interval"], rows)
+        if sc.get("note") or res["elo"].get("note"):
+            print(sc.get("note") or res["elo"].get("note"))
     else:
         print(f"no Elo: {res['elo']['note']}")
     o = res["orders"]
@@ -384,18 +406,73 @@ def _cmd_arena(args: argparse.Namespace) -> int:
 
 
 def _cmd_writingbench(args: argparse.Namespace) -> int:
-    from eval.writingbench import criteria_prompt, run_writingbench
+    from eval.writingbench import (
+        PROTOCOLS,
+        criteria_prompt,
+        load_writingbench,
+        official_prompt,
+        run_writingbench,
+    )
 
-    prompt = criteria_prompt(args.judge_prompt)
-    res, out_dir = _run(args, run_writingbench, judge_prompt=prompt)
-    print(f"\nWritingBench: {res['run']['name']}  (judge prompt {prompt.version} #{prompt.hash})")
+    official = args.protocol == "writingbench"
+    if official and not args.judge_prompt:
+        raise ValueError(
+            "--protocol writingbench needs --judge-prompt PATH/TO/WritingBench/prompt.py (its "
+            "evaluate_system and evaluate_prompt are read from your copy, never shipped here)"
+        )
+    prompt = official_prompt(args.judge_prompt) if official else criteria_prompt(args.judge_prompt)
+    values = _protocol(args, PROTOCOLS)
+    backend = None
+    if args.responses:
+        from eval.responses import ResponsesBackend
+
+        backend = ResponsesBackend(args.responses, args.model, [it.id for it in load_writingbench(args.data)])
+    judge_params = {"max_tokens": values["judge_max_tokens"], "temperature": values["judge_temperature"]}
+    if values.get("judge_top_p") is not None:
+        judge_params["top_p"] = values["judge_top_p"]
+    res, out_dir = _run(
+        args,
+        run_writingbench,
+        judge_prompt=prompt,
+        backend=backend,
+        protocols=PROTOCOLS,
+        judge_attempts=values["judge_attempts"],
+        judge_params=judge_params,
+        protocol=args.protocol,
+        requirements=args.requirements,
+    )
+    print(
+        f"\nWritingBench: {res['run']['name']}  (protocol {res['protocol']}, "
+        f"judge prompt {prompt.version} #{prompt.hash})"
+    )
     groups = [("overall", res["overall"])] + list(res["by_domain"].items())
     _print_table(
         ["group", "n", "scored", "score (1-10)", "x10"],
         [[k, str(g["n"]), str(g["n_scored"]), _fmt(g["score"]), _fmt(g["score_x10"])] for k, g in groups],
     )
+    off = res["official"]
+    rows = [
+        [
+            "Overall (mean of criterion scores)",
+            str(off["overall"]["n_scored"]),
+            _fmt10(off["overall"]["score"]),
+        ]
+    ]
+    rows += [
+        [f"{lvl} {d}", str(g["n_scored"]), _fmt10(g["score"])]
+        for lvl in ("domain1", "domain2")
+        for d, g in off[lvl].items()
+    ]
+    for req, r in (off["requirements"] or {}).items():
+        rows += [[f"{req}_{k}", str(r[k]["n_scored"]), _fmt10(r[k]["score"])] for k in ("R", "C")]
+    print("\nWritingBench's own aggregates (x10, as its leaderboard):")
+    _print_table(["group", "scored", "x10"], rows)
     print(_failed_line(res["failures"], out_dir))
     return 0 if res["overall"]["n_scored"] else 1
+
+
+def _fmt10(v: Any) -> str:
+    return "-" if v is None else f"{10 * v:.1f}"
 
 
 def _cmd_ruler(args: argparse.Namespace) -> int:
@@ -497,13 +574,28 @@ def register(subparsers: Any) -> None:
     )
     _add_judge_args(a, max_tokens=1024)
     e = a.add_argument_group("Elo")
-    e.add_argument("--anchor", help="baseline held at --anchor-rating (default: first baseline name)")
-    e.add_argument("--anchor-rating", type=float, default=1000.0, help="the anchor's rating (default 1000)")
+    e.add_argument(
+        "--anchor",
+        help="baseline held at --anchor-rating (default: the baselines' mean is; the choice only shifts the scale)",
+    )
+    e.add_argument(
+        "--anchor-rating",
+        type=float,
+        default=1000.0,
+        help="the anchor's (or baselines' mean) rating (default 1000)",
+    )
+    e.add_argument(
+        "--baseline-prior",
+        type=float,
+        default=1.0,
+        help="virtual ties between every two baselines: the prior that they are equally strong until "
+        "their games say otherwise (default 1)",
+    )
     e.add_argument(
         "--elo-prior",
         type=float,
         default=0.0,
-        help="virtual ties of every model with the anchor (0: plain MLE; unbounded models are named)",
+        help="recorded only; the older anchored fit's virtual ties with the anchor (the joint fit uses --baseline-prior)",
     )
     e.add_argument("--strong-weight", type=float, default=1.0, help="weight of a much-better verdict")
     e.add_argument("--bootstrap", type=int, default=200, help="bootstrap rounds over items (default 200)")
@@ -514,9 +606,31 @@ def register(subparsers: Any) -> None:
         "per-query criteria judging, 1-10 per criterion, by domain",
         _WB_DOC,
         _cmd_writingbench,
-        data_help="WritingBench jsonl (id, query, criteria, optional domain)",
+        data_help="WritingBench jsonl (index, domain1, domain2, query, checklist; as released)",
     )
-    _add_judge_args(w)
+    _add_judge_args(w, protocol=True)
+    w.add_argument(
+        "--protocol",
+        default="ours",
+        choices=["ours", "writingbench"],
+        help=(
+            "ours (default): plan-then-write, the <answer> judged with this project's criteria "
+            "prompt at temperature 0; writingbench: X-PLUG/WritingBench's scripts (bare query, "
+            "temperature 0.7, 16000 new tokens, the whole response judged with its prompt.py, "
+            "critic temperature 1.0, top-p 0.95, 2048 reply tokens, 15 tries); options that "
+            "conflict with it are refused"
+        ),
+    )
+    w.add_argument(
+        "--responses",
+        help="score these answers instead of generating: WritingBench's jsonl of {index, response} "
+        "(--model then names the model that wrote them)",
+    )
+    w.add_argument(
+        "--requirements",
+        help="WritingBench's requirement/ folder (style|format|length/*_subset[_C].jsonl) for its "
+        "requirement scores",
+    )
 
     r = _benchmark_parser(
         sub,

@@ -15,16 +15,37 @@ every model with the anchor (a stated regularisation that keeps every rating fin
 
 :func:`bootstrap` resamples *items* (all comparisons of one item travel together), seeded, and
 returns percentile intervals.
+
+:func:`fit_joint` rates every model against every reference (baseline) at once: the references'
+own ratings come from their games with each other plus a shift-invariant prior (virtual ties
+between every two references), and the scale is placed by the references' mean (or one named
+anchor), so choosing another anchor only shifts every rating by the same amount.
+:func:`fit_style_controlled` is the same regression with answer style (length, markdown headers,
+lists, bold; :mod:`eval.style`) as covariates, after LMSYS's style control for Chatbot Arena;
+:func:`bootstrap_ratings` gives either fit item-bootstrap intervals.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Comparison", "EloFit", "fit_bradley_terry", "bootstrap", "win_matrix", "ELO_SCALE"]
+__all__ = [
+    "Comparison",
+    "EloFit",
+    "fit_bradley_terry",
+    "bootstrap",
+    "win_matrix",
+    "ELO_SCALE",
+    "MEAN_GAUGE",
+    "STYLE_FEATURES",
+    "fit_joint",
+    "fit_style_controlled",
+    "bootstrap_ratings",
+    "UnratedError",
+]
 
 ELO_SCALE = 400.0  # rating points per factor of 10 in the odds
 _NAT = ELO_SCALE / math.log(10.0)  # rating points per natural-log unit of odds
@@ -274,3 +295,217 @@ def win_matrix(comparisons: Iterable[Comparison]) -> dict[str, dict[str, dict[st
             cell = m.setdefault(x, {}).setdefault(y, {"win": 0, "tie": 0, "loss": 0})
             cell["win" if s == 1.0 else "tie" if s == 0.5 else "loss"] += 1
     return m
+
+
+# ---------------------------------------------------------------------------------------------
+# Joint fits: every model against every reference (baseline) at once, gauge-free
+# ---------------------------------------------------------------------------------------------
+
+MEAN_GAUGE = "mean of the baselines"
+
+
+class UnratedError(ValueError):
+    """The comparisons cannot put the scale's gauge anywhere (e.g. a bootstrap resample in which
+    a baseline has no comparison and there is no prior, or the anchor is unbounded)."""
+
+
+def _reference_ties(references: Sequence[str], weight: float) -> list[Comparison]:
+    """``weight`` virtual ties between every pair of references (a shift-invariant prior)."""
+    refs = sorted(set(references))
+    return (
+        [Comparison("<prior>", a, b, 0.5, weight) for i, a in enumerate(refs) for b in refs[i + 1 :]]
+        if weight
+        else []
+    )
+
+
+def _gauge_shift(
+    ratings: Mapping[str, float | None], references: Sequence[str], anchor: str | None, at: float
+) -> float:
+    """How much to add to every rating so the anchor (or the references' mean) sits at ``at``."""
+    if anchor is not None:
+        value = ratings.get(anchor)
+        if value is None:
+            raise UnratedError(f"the anchor {anchor!r} has no finite rating")
+        return at - value
+    vals = [ratings[r] for r in references]
+    if any(v is None for v in vals):
+        raise UnratedError("a baseline's rating is unbounded: the mean gauge needs a reference prior > 0")
+    return at - sum(vals) / len(vals)  # type: ignore[arg-type]
+
+
+def fit_joint(
+    comparisons: Sequence[Comparison],
+    references: Sequence[str],
+    *,
+    anchor: str | None = None,
+    anchor_rating: float = 1000.0,
+    reference_prior: float = 1.0,
+) -> EloFit:
+    """Bradley-Terry ratings of every model and reference (baseline) from all ``comparisons`` at
+    once, on a scale that does not depend on which baseline is the anchor beyond a shift.
+
+    The references' own ratings come from their games with each other when ``comparisons`` hold
+    any, plus ``reference_prior`` virtual ties between every pair of references (the documented
+    prior: the baselines are taken as equally strong until games say otherwise; it also keeps
+    every baseline finite). The likelihood and the prior only see rating differences, so the
+    gauge is free: the references' mean sits at ``anchor_rating`` (default, ``anchor`` None), or
+    the ``anchor`` reference does. Models that won or lost everything are ``unbounded`` (None).
+    """
+    refs = sorted(set(references))
+    if not refs:
+        raise ValueError("a joint fit needs at least one reference (baseline)")
+    if anchor is not None and anchor not in refs:
+        raise ValueError(f"anchor {anchor!r} is not a baseline ({', '.join(refs)})")
+    if reference_prior < 0:
+        raise ValueError(f"reference_prior must be >= 0, got {reference_prior}")
+    comps = list(comparisons)
+    names = sorted({c.a for c in comps} | {c.b for c in comps} | set(refs))
+    seen = {c.a for c in comps} | {c.b for c in comps}
+    if (not reference_prior or len(refs) == 1) and not set(refs) <= seen:
+        raise UnratedError(f"baseline(s) {', '.join(r for r in refs if r not in seen)} have no comparison")
+    fit = fit_bradley_terry(comps + _reference_ties(refs, reference_prior), refs[0], models=names)
+    shift = _gauge_shift(fit.ratings, refs, anchor, anchor_rating)
+    fit.ratings = {m: None if r is None else r + shift for m, r in fit.ratings.items()}
+    fit.anchor = anchor if anchor is not None else MEAN_GAUGE
+    fit.anchor_rating = float(anchor_rating)
+    fit.n_comparisons = len(comps)
+    fit.prior = reference_prior
+    return fit
+
+
+STYLE_FEATURES = ("length", "headers", "lists", "bold")
+
+
+def fit_style_controlled(
+    comparisons: Sequence[Comparison],
+    references: Sequence[str],
+    features: Mapping[tuple[str, str], Mapping[str, float]],
+    *,
+    anchor: str | None = None,
+    anchor_rating: float = 1000.0,
+    reference_prior: float = 1.0,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+) -> dict[str, Any]:
+    """Ratings with answer style held fixed, after LMSYS's style control for Chatbot Arena: the
+    Bradley-Terry logistic regression of :func:`fit_joint` with one more term per style feature.
+
+    ``features[(item, model)]`` gives each answer's :data:`STYLE_FEATURES` (length in words / CJK
+    characters, markdown headers, list items, bold spans). A comparison's covariate for a feature
+    is the normalised difference ``(f_a - f_b) / (f_a + f_b)`` (0 when both are 0), standardised
+    over the comparisons (mean 0, SD 1); a feature with no spread is dropped and listed in
+    ``dropped``. Returns ``{"ratings", "anchor", "anchor_rating", "coefficients" (Elo points per
+    SD of each feature), "dropped", "n_comparisons", "converged", "note"}``; when Newton's method
+    does not converge (a model or a feature separates wins from losses) the ratings are None and
+    ``note`` says so.
+    """
+    import numpy as np
+
+    refs = sorted(set(references))
+    comps = list(comparisons)
+    names = sorted({c.a for c in comps} | {c.b for c in comps} | set(refs))
+    free = [m for m in names if m != refs[0]]
+    col = {m: k for k, m in enumerate(free)}
+    raw = np.zeros((len(comps), len(STYLE_FEATURES)))
+    for i, c in enumerate(comps):
+        fa, fb = features[(c.item, c.a)], features[(c.item, c.b)]
+        for j, f in enumerate(STYLE_FEATURES):
+            total = float(fa[f]) + float(fb[f])
+            raw[i, j] = 0.0 if total == 0 else (float(fa[f]) - float(fb[f])) / total
+    sd = raw.std(axis=0) if len(comps) else np.zeros(len(STYLE_FEATURES))
+    kept = [j for j in range(len(STYLE_FEATURES)) if sd[j] > 1e-12]
+    dropped = [STYLE_FEATURES[j] for j in range(len(STYLE_FEATURES)) if j not in kept]
+    x = (raw[:, kept] - raw[:, kept].mean(axis=0)) / sd[kept] if kept else np.zeros((len(comps), 0))
+    rows = comps + _reference_ties(refs, reference_prior)
+    design = np.zeros((len(rows), len(free) + len(kept)))
+    w = np.array([c.weight for c in rows])
+    s = np.array([c.weight * c.score for c in rows])
+    for i, c in enumerate(rows):
+        if c.a in col:
+            design[i, col[c.a]] += 1.0
+        if c.b in col:
+            design[i, col[c.b]] -= 1.0
+        if i < len(comps):
+            design[i, len(free) :] = x[i]
+    params = np.zeros(design.shape[1])
+    converged = False
+    for _ in range(max_iter):
+        p = 1.0 / (1.0 + np.exp(-(design @ params)))
+        grad = design.T @ (s - w * p)
+        hess = -(design.T * (w * p * (1.0 - p))) @ design
+        try:
+            step = np.linalg.solve(hess, -grad)
+        except np.linalg.LinAlgError:
+            break
+        params = params + step
+        if float(np.max(np.abs(params), initial=0.0)) > 30.0:  # odds beyond e^30: separation
+            break
+        if float(np.max(np.abs(step), initial=0.0)) < tol:
+            converged = True
+            break
+    out: dict[str, Any] = {
+        "anchor": anchor if anchor is not None else MEAN_GAUGE,
+        "anchor_rating": float(anchor_rating),
+        "dropped": dropped,
+        "n_comparisons": len(comps),
+        "converged": converged,
+        "features": list(STYLE_FEATURES),
+    }
+    if not converged:
+        note = "the style-controlled fit did not converge (a model or a style feature separates wins from losses)"
+        return {**out, "ratings": dict.fromkeys(names), "coefficients": {}, "note": note}
+    theta = {refs[0]: 0.0, **{m: _NAT * float(params[col[m]]) for m in free}}
+    shift = _gauge_shift(theta, refs, anchor, anchor_rating)
+    coef = {STYLE_FEATURES[j]: _NAT * float(params[len(free) + k]) for k, j in enumerate(kept)}
+    return {**out, "ratings": {m: theta[m] + shift for m in names}, "coefficients": coef, "note": None}
+
+
+def bootstrap_ratings(
+    comparisons: Sequence[Comparison],
+    fit: Callable[[list[Comparison]], Mapping[str, float | None]],
+    *,
+    rounds: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, dict[str, Any]]:
+    """Percentile intervals of the ratings ``fit(resample)`` returns over ``rounds`` item
+    resamples (seeded; all comparisons of a drawn item travel together). A resample in which a
+    model's rating is None (unbounded, or a fit that did not converge) is counted in
+    ``n_unbounded`` for it and opens its interval on both ends; a resample ``fit`` cannot rate
+    (:class:`UnratedError`) is counted in every model's ``n_missing``. Returns model -> {lo, hi,
+    n_unbounded, n_missing, rounds, level}.
+    """
+    import numpy as np
+
+    if rounds < 1:
+        raise ValueError(f"rounds must be >= 1, got {rounds}")
+    by_item: dict[str, list[Comparison]] = {}
+    for c in comparisons:
+        by_item.setdefault(c.item, []).append(c)
+    items = sorted(by_item)
+    rng = np.random.default_rng(seed)
+    names = sorted({c.a for c in comparisons} | {c.b for c in comparisons})
+    draws: dict[str, list[float]] = {m: [] for m in names}
+    for _ in range(rounds):
+        picked = [c for k in rng.integers(0, len(items), size=len(items)) for c in by_item[items[k]]]
+        try:
+            ratings = fit(picked)
+        except UnratedError:  # this resample cannot place the scale: counted in n_missing
+            continue
+        for m, r in ratings.items():
+            draws.setdefault(m, []).append(math.nan if r is None else float(r))
+    alpha = (1.0 - level) / 2.0
+    out: dict[str, dict[str, Any]] = {}
+    for m, vals in draws.items():
+        arr = np.array(vals, dtype=float)
+        finite = len(arr) > 0 and not np.isnan(arr).any()
+        out[m] = {
+            "lo": float(np.quantile(arr, alpha, method="lower")) if finite else None,
+            "hi": float(np.quantile(arr, 1.0 - alpha, method="higher")) if finite else None,
+            "n_unbounded": int(np.isnan(arr).sum()),
+            "n_missing": rounds - len(arr),  # resamples that could not rate it (or lacked it)
+            "rounds": rounds,
+            "level": level,
+        }
+    return out

@@ -89,11 +89,15 @@ class JudgePrompt:
     text: str
     version: str = JUDGE_PROMPT_VERSION
     fields: tuple[str, ...] = ("request", "answer")
+    # A system message sent before every judge request ("" sends none; e.g. WritingBench's).
+    system: str = ""
 
     @property
     def hash(self) -> str:
-        """First 12 hex digits of the template's SHA-256: two prompts, two hashes."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
+        """First 12 hex digits of the SHA-256 of the template (and of the system message, when
+        there is one): two prompts, two hashes."""
+        text = self.text if not self.system else f"{self.system}\n\x00\n{self.text}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
     @classmethod
     def default(cls) -> JudgePrompt:
@@ -293,12 +297,13 @@ async def ask_judge(
     client: Any,
     calls: Sequence[tuple[str, str]],
     parse: Callable[[Any], tuple[Any, str | None]],
-    correction: Callable[[str], str],
+    correction: Callable[[str], str] | None,
     *,
     max_attempts: int = 3,
     params: dict | None = None,
     progress: bool | str = False,
     on_settled: Callable[[JudgeOutcome], None] | None = None,
+    system: str = "",
 ) -> list[JudgeOutcome]:
     """Send each ``(id, prompt)`` to the judge behind ``client`` and parse the reply; order is kept.
 
@@ -309,18 +314,24 @@ async def ask_judge(
     (not a cache hit). ``params`` go to the chat call (default temperature 0, max_tokens 512).
     ``on_settled(outcome)`` is called as each call succeeds or finally fails, so callers can
     persist progressively. Failures are returned with their reason, never a default value.
+
+    ``correction`` None resends the same conversation instead (as WritingBench's scripts do); the
+    retry then carries ``seed`` = its attempt number, so it is a fresh sample and not the cached
+    reply. ``system`` (non-empty) opens every conversation as a system message.
     """
     from rollout.endpoint import ChatRequest
 
     params = {"temperature": 0.0, "max_tokens": 512, **(params or {})}
     outcomes = [JudgeOutcome(id=i) for i, _ in calls]
-    conversations = [[{"role": "user", "content": content}] for _, content in calls]
+    opening = [{"role": "system", "content": system}] if system else []
+    conversations = [[*opening, {"role": "user", "content": content}] for _, content in calls]
     pending = list(range(len(calls)))
     for attempt in range(1, max(1, max_attempts) + 1):
         if not pending:
             break
+        sent = dict(params) if correction is not None or attempt == 1 else {**params, "seed": attempt}
         requests = [
-            ChatRequest(messages=list(conversations[k]), params=dict(params), id=calls[k][0]) for k in pending
+            ChatRequest(messages=list(conversations[k]), params=dict(sent), id=calls[k][0]) for k in pending
         ]
         label = progress if isinstance(progress, str) else "judge"
         if attempt > 1 and progress:
@@ -345,6 +356,9 @@ async def ask_judge(
                 continue
             out.error = f"unreadable judge reply: {reason}"
             out.history.append(out.error)
+            if correction is None:  # resend the conversation unchanged
+                still.append(k)
+                continue
             conversations[k] = conversations[k] + [
                 {"role": "assistant", "content": res.text or ""},
                 {"role": "user", "content": correction(reason)},
@@ -362,18 +376,20 @@ def judge_to_file(
     client: Any,
     calls: Sequence[tuple[str, str]],
     parse: Callable[[Any], tuple[Any, str | None]],
-    correction: Callable[[str], str],
+    correction: Callable[[str], str] | None,
     record: Callable[[JudgeOutcome], dict],
     *,
     max_attempts: int = 3,
     params: dict | None = None,
     progress: bool | str = False,
+    system: str = "",
 ) -> list[dict]:
     """Run :func:`ask_judge` over ``calls`` and append ``record(outcome)`` to the jsonl ``path`` as
     each settles (a kill loses at most the line being written); closes ``client`` at the end.
 
     Returns the records in ``calls`` order. The caller decides what is still to judge (by reading
     ``path`` back with :func:`eval.judged_run.judgments_for`), so a resumed run re-pays nothing.
+    ``correction`` and ``system`` are :func:`ask_judge`'s.
     """
     import asyncio
 
@@ -398,6 +414,7 @@ def judge_to_file(
                 params=params,
                 progress=progress,
                 on_settled=keep,
+                system=system,
             )
         finally:
             await client.aclose()

@@ -269,13 +269,14 @@ class Judging:
     """How one benchmark reads and stores its judge's verdicts (its prompt is the run's).
 
     ``parse(reply)`` is ``(value, None)`` or ``(None, reason)`` and never raises; ``correction``
-    the retry turn after an unreadable reply (see :func:`eval.judge.ask_judge`);
+    the retry turn after an unreadable reply, or None to resend the conversation unchanged (see
+    :func:`eval.judge.ask_judge`);
     ``record(outcome, judge_model, prompt, call_fields)`` the ``judgments.jsonl`` line (usually
     :func:`judgement_record` with the verdict's fields); ``label`` names the progress bar.
     """
 
     parse: Callable[[Any], tuple[Any, str | None]]
-    correction: Callable[[str], str]
+    correction: Callable[[str], str] | None
     record: Callable[[JudgeOutcome, str, JudgePrompt, dict[str, Any]], dict]
     label: str = "judge"
 
@@ -312,6 +313,7 @@ def judge_missing(
             max_attempts=max_attempts,
             params=params,
             progress=judging.label if progress else False,
+            system=prompt.system,
         ):
             stored[rec["id"]] = rec
     return stored
@@ -374,7 +376,7 @@ def comparability_fields(meta: dict[str, Any]) -> dict[str, Any]:
     """What must match, field -> value, for two runs of one benchmark to be compared.
 
     Judge model and prompt hash (not for LongWrite-Ruler, which has no judge), prompt template,
-    data file hash, evaluator version, and Arena-Write's rating settings.
+    data file hash, evaluator version, the evaluation protocol, and Arena-Write's rating settings.
     """
     j = meta.get("judge") or {}
     benchmark = meta.get("benchmark", "longbench-write")
@@ -385,6 +387,9 @@ def comparability_fields(meta: dict[str, Any]) -> dict[str, Any]:
         "data": (meta.get("data") or {}).get("sha256"),
         "evaluator": meta.get("evaluator_version"),
     }
+    # A --protocol (LongBench-Write's, WritingBench's) changes what a score means; runs from
+    # before protocols existed ran this project's ("ours").
+    key["protocol"] = meta.get("protocol") or "ours"
     if benchmark == "ruler":
         key.pop("judge")
         key.pop("judge prompt")
@@ -394,6 +399,8 @@ def comparability_fields(meta: dict[str, Any]) -> dict[str, Any]:
             f"anchor {elo.get('anchor')}={elo.get('anchor_rating')}, prior {elo.get('prior')}, "
             f"strong weight {elo.get('strong_weight')}"
         )
+        if elo.get("method"):  # the joint fit (runs from before it have no method)
+            key["rating settings"] += f", {elo['method']} fit, baseline prior {elo.get('reference_prior')}"
     return key
 
 

@@ -20,7 +20,7 @@ this module holds LongBench-Write's protocols, its six-dimension judging and its
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,16 +89,20 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
 }
 
 
-def protocol_values(protocol: str, given: dict[str, Any]) -> dict[str, Any]:
-    """The settings of ``protocol`` (see :data:`PROTOCOLS`) with the user's ``given`` values.
+def protocol_values(
+    protocol: str, given: dict[str, Any], table: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The settings of ``protocol`` in ``table`` (default :data:`PROTOCOLS`; WritingBench passes
+    its own) with the user's ``given`` values.
 
-    A value left None takes the protocol's. Under ``ours`` a given value wins; under
-    ``longbench-write`` a given value that differs from the official one is a ValueError (the run
-    would no longer be comparable with published numbers while claiming to be).
+    A value left None takes the protocol's. Under ``ours`` a given value wins; under an official
+    protocol a given value that differs from the official one is a ValueError (the run would no
+    longer be comparable with published numbers while claiming to be).
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
-    fixed = PROTOCOLS[protocol]
+    table = PROTOCOLS if table is None else table
+    if protocol not in table:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(table)}")
+    fixed = table[protocol]
     out = dict(fixed)
     for key, value in given.items():
         if value is None:

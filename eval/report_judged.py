@@ -91,20 +91,20 @@ def comparability_tables(runs: Sequence[RunData]) -> list[Table]:
 
 
 def _arena_fit(group: Sequence[RunData]) -> dict[str, Any]:
-    """One Elo fit over the comparisons of ``group`` (comparable Arena-Write runs)."""
-    from eval.arena_write import elo_summary
+    """One Elo fit over the comparisons of ``group`` (comparable Arena-Write runs, so one set of
+    rating settings): today's joint fit with its style-controlled twin, or the anchored fit of
+    runs made before it (:func:`eval.arena_write.rate`)."""
+    from eval.arena_write import rate
 
     cfg = group[0].scores["elo_settings"]
     comps = [c for r in group for c in r.scores["comparisons"]]
-    anchor = cfg.get("anchor") or sorted({b for r in group for b in r.scores["baselines"]})[0]
-    return elo_summary(
-        comps,
-        anchor,
-        anchor_rating=cfg.get("anchor_rating", 1000.0),
-        prior=cfg.get("prior", 0.0),
-        rounds=cfg.get("bootstrap_rounds", 200),
-        seed=cfg.get("seed", 0),
-    )
+    baselines = sorted({b for r in group for b in r.scores["baselines"]})
+    features: dict | None = {}
+    for r in group:
+        f = r.scores.get("features")
+        features = None if f is None or features is None else {**features, **f}
+    summary, _ = rate(comps, baselines, features, cfg)
+    return summary
 
 
 def _sort_value(fit: dict, m: str) -> float:
@@ -125,6 +125,23 @@ def _interval(ci: dict) -> str:
     text = f"[{fmt(ci.get('lo'))}, {fmt(ci.get('hi'))}]"
     extra = [f"{ci[k]}/{ci['rounds']} {k[2:]}" for k in ("n_unbounded", "n_missing") if ci.get(k)]
     return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _style_note(summary: dict[str, Any]) -> str:
+    """What the style-controlled column is (or why it is empty)."""
+    sc = summary.get("style_controlled")
+    if sc is None:
+        return (
+            f"no style-controlled rating ({summary.get('note') or 'runs rated by the older anchored fit'});"
+        )
+    if sc.get("note"):
+        return f"style-controlled: {sc['note']};"
+    coef = ", ".join(f"{k} {v:+.0f}" for k, v in sc["coefficients"].items())
+    dropped = f"; no spread, left out: {', '.join(sc['dropped'])}" if sc["dropped"] else ""
+    return (
+        "style-controlled: the same fit with answer length and markdown counts (headers, lists, bold) "
+        f"as covariates, normalised differences (Elo points per SD: {coef}{dropped});"
+    )
 
 
 def _check_names(arena: Sequence[RunData]) -> None:
@@ -158,12 +175,16 @@ def _arena_tables(arena: Sequence[RunData]) -> list[Table]:
             r = candidates.get(m)
             pairs = r.scores["pairs"] if r else []
             dis = sum(p["orders"] == "disagree" for p in pairs)
+            sc = summary.get("style_controlled") or {}
+            sc_rating = (sc.get("ratings") or {}).get(m)
             rows.append(
                 [
                     r.label if r else m,
                     "model" if r else "baseline" + (" (anchor)" if m == fit["anchor"] else ""),
                     fmt(rating) if rating is not None else _unbounded(fit["direction"][m]),
                     _interval(ci),
+                    fmt(sc_rating) if sc_rating is not None else "–",
+                    _interval(sc["intervals"][m]) if sc.get("intervals", {}).get(m) else "–",
                     f"{tot['win']}/{tot['tie']}/{tot['loss']}",
                     f"{dis}/{len(pairs)}" if r else "–",
                     str(r.scores["failures"]["judge"]) if r else "–",
@@ -173,10 +194,21 @@ def _arena_tables(arena: Sequence[RunData]) -> list[Table]:
         tables.append(
             Table(
                 f"Arena-Write Elo{suffix}",
-                ["model", "role", "Elo", "95% interval", "W/T/L", "orders disagree", "failed judge"],
+                [
+                    "model",
+                    "role",
+                    "Elo",
+                    "95% interval",
+                    "style-controlled Elo",
+                    "95% interval",
+                    "W/T/L",
+                    "orders disagree",
+                    "failed judge",
+                ],
                 rows,
                 f"Bradley-Terry fit over {fit['n_comparisons']} judged comparisons (each pair judged in "
-                f"both orders; ties count half), {fit['anchor']} anchored at {fmt(fit['anchor_rating'], 0)}; "
+                f"both orders; ties count half), {fit['anchor']} at {fmt(fit['anchor_rating'], 0)}; "
+                f"{_style_note(summary)} "
                 f"intervals: {ci_rounds} bootstrap resamples of items; – : open, because some "
                 "resamples left a model unbounded (it won or lost all its comparisons) or missing. "
                 "Failed judgements are listed below, never counted as ties.",
@@ -210,6 +242,12 @@ def _arena_tables(arena: Sequence[RunData]) -> list[Table]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _official_overall(scores: dict[str, Any]) -> str:
+    """WritingBench's Overall (x10), or "–" for a run scored before it was computed."""
+    off = scores.get("official")
+    return "–" if not off or off["overall"]["score"] is None else fmt(10 * off["overall"]["score"])
+
+
 def _wb_tables(wb: Sequence[RunData]) -> list[Table]:
     rows = [
         [
@@ -218,6 +256,8 @@ def _wb_tables(wb: Sequence[RunData]) -> list[Table]:
             str(r.scores["overall"]["n_scored"]),
             fmt(r.scores["overall"]["score"], 2),
             fmt(r.scores["overall"]["score_x10"]),
+            _official_overall(r.scores),
+            r.scores.get("protocol", "ours"),
             str(r.scores["failures"]["generation"]),
             str(r.scores["failures"]["judge"]),
         ]
@@ -231,10 +271,23 @@ def _wb_tables(wb: Sequence[RunData]) -> list[Table]:
     return [
         Table(
             "WritingBench (per-query criteria)",
-            ["model", "items", "scored", "score (1-10)", "x10", "failed generation", "failed judge"],
+            [
+                "model",
+                "items",
+                "scored",
+                "score (1-10)",
+                "x10",
+                "WritingBench Overall (x10)",
+                "protocol",
+                "failed generation",
+                "failed judge",
+            ],
             rows,
-            "Item score: mean of its criteria (1-10, judged one criterion per call, plan stripped); "
-            "run score: mean over scored items. An item with a failed criterion is listed, not scored.",
+            "Item score: mean of its criteria (1-10, judged one criterion per call); run score: mean "
+            "over scored items. WritingBench Overall: its calculate_scores.py's mean of every "
+            "criterion score of the scored items. An item with a failed criterion is listed, not "
+            "scored. Under protocol ours the plan is stripped; under writingbench the whole response "
+            "is judged with WritingBench's prompt.",
         ),
         Table(
             "WritingBench by domain (x10)",

@@ -36,6 +36,7 @@ def test_arena_run_elo_failures_resume(fake_openai, tmp_path):
             GenerationSettings(max_tokens=64),
             judge_client=_client(judge, tmp_path / cache),
             anchor="ref-a",
+            reference_prior=0.0,  # no prior between the baselines: the plain MLE, hand-workable
             strong_weight=2.0,
             bootstrap_rounds=50,
             name="writer-x",
@@ -144,3 +145,27 @@ def test_load_arena_formats_and_errors(tmp_path):
     f.write_text('{"id": "x", "request": "R", "baseline_response": "t"}\n{"id": \n', encoding="utf-8")
     with pytest.raises(ValueError, match="a.jsonl:2"):
         load_arena(f)
+
+
+def test_load_arena_reads_the_released_fields(tmp_path):
+    # THU-KEG/Arena-Write's rows: idx, question, type, length, baseline_response.
+    row = {
+        "idx": 0,
+        "question": "Write about tides.",
+        "type": "essay",
+        "length": 800,
+        "baseline_response": {"m1": "text"},
+    }
+    path = tmp_path / "arena.jsonl"
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    it = load_arena(path)[0]
+    assert (it.id, it.request, it.type, it.length, it.baselines) == (
+        "0",
+        "Write about tides.",
+        "essay",
+        800,
+        {"m1": "text"},
+    )
+    path.write_text(json.dumps({**row, "question": ""}) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"arena.jsonl:1: 'request' \(or the released 'question'\)"):
+        load_arena(path)

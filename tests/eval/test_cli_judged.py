@@ -3,8 +3,20 @@ loopback HTTP writer and judge servers: every run, judge and Elo option reaches 
 
 import json
 
-from fake_judge import criteria_responder, pairwise_responder, writer_responder
-from judged_data import WB_WORDS, WORDS, write_arena, write_writingbench
+import pytest
+from fake_judge import criteria_responder, official_responder, pairwise_responder, writer_responder
+from judged_data import (
+    OFFICIAL_PROMPT_PY,
+    WB_RELEASED_RESPONSES,
+    WB_RELEASED_ROWS,
+    WB_RELEASED_SCORES,
+    WB_WORDS,
+    WORDS,
+    write_arena,
+    write_jsonl,
+    write_requirements,
+    write_writingbench,
+)
 
 from longwrite.cli import main as cli_main
 
@@ -29,16 +41,19 @@ def test_arena_write_cli_passes_every_option(fake_openai, tmp_path, capsys):
     writer = fake_openai(writer_responder(WORDS), model="api-writer")
     judge = fake_openai(pairwise_responder(), model="pair-judge")
     out = tmp_path / "arena"
-    elo = "--anchor ref-b --anchor-rating 1200 --elo-prior 0.5 --strong-weight 2 --bootstrap 20 --seed 3"
+    elo = "--anchor ref-b --anchor-rating 1200 --elo-prior 0.5 --strong-weight 2 --bootstrap 20 --seed 3 --baseline-prior 0.25"
     judging = "--judge-attempts 2 --judge-max-tokens 300 --judge-temperature 0.2"
     data = write_arena(tmp_path / "arena.jsonl")
     argv = _argv("arena-write", writer, judge, data, out, f"--limit 2 --name cand {elo} {judging}")
     assert cli_main(argv) == 0
     text = capsys.readouterr().out
     assert "Arena-Write: cand" in text and "anchor ref-b" in text and "pairs: 4" in text
+    assert "style-controlled" in text
     meta = json.loads((out / "run.json").read_text())
     assert meta["name"] == "cand" and meta["data"]["items"] == 2 and meta["model"] == "api-writer"
     assert meta["elo"] == {
+        "method": "joint",
+        "reference_prior": 0.25,
         "anchor": "ref-b",
         "anchor_rating": 1200.0,
         "prior": 0.5,
@@ -82,3 +97,40 @@ def test_writingbench_cli_passes_every_option(fake_openai, tmp_path, capsys):
     assert (out / "criteria.json").exists() and (out / "judge_cache.jsonl").exists()
     scores = json.loads((out / "scores.json").read_text())
     assert scores["overall"]["n"] == 3 and scores["overall"]["n_scored"] == 3
+
+
+def test_writingbench_cli_official_protocol_scores_a_responses_file(fake_openai, tmp_path, capsys):
+    judge = fake_openai(official_responder(WB_RELEASED_SCORES), model="critic")
+    data = write_jsonl(tmp_path / "benchmark_all.jsonl", WB_RELEASED_ROWS)
+    responses = write_jsonl(
+        tmp_path / "resp.jsonl", [{"index": i, "response": r} for i, r in WB_RELEASED_RESPONSES.items()]
+    )
+    req = write_requirements(tmp_path / "requirement")
+    out = tmp_path / "wb"
+    where = f"--judge-endpoint {judge.url} --judge-model critic --model their-model"
+    argv = ["eval", "writingbench", *where.split(), "--data", str(data), "--out", str(out), "--no-progress"]
+    official = [
+        "--protocol",
+        "writingbench",
+        "--judge-prompt",
+        str(OFFICIAL_PROMPT_PY),
+        "--responses",
+        str(responses),
+    ]
+    assert cli_main([*argv, *official, "--requirements", str(req)]) == 0
+    text = capsys.readouterr().out
+    assert "protocol writingbench" in text and "length_C" in text and "failed: 1 generation" in text
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["protocol"] == "writingbench" and meta["backend"] == "responses"
+    assert meta["settings"]["template"] == "none" and meta["settings"]["measure"] == "response"
+    assert meta["judge"]["max_attempts"] == 15
+    assert meta["judge"]["params"] == {"temperature": 1.0, "max_tokens": 2048, "top_p": 0.95}
+    assert meta["judge"]["prompt_version"] == "writingbench:prompt.py"
+    scores = json.loads((out / "scores.json").read_text())
+    # Items 1, 2, 3, 5 scored (4 has no response): the mean of their seven criterion scores.
+    assert scores["official"]["overall"]["score"] == pytest.approx((8 + 6 + 3 + 5 + 10 + 9 + 4) / 7)
+    # An option that conflicts with the protocol is refused; the protocol needs prompt.py.
+    assert cli_main([*argv, *official, "--judge-temperature", "0"]) == 2
+    assert "judge_temperature=1.0 (as the official scripts)" in capsys.readouterr().err
+    assert cli_main([*argv, "--protocol", "writingbench"]) == 2
+    assert "needs --judge-prompt PATH/TO/WritingBench/prompt.py" in capsys.readouterr().err

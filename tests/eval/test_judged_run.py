@@ -163,7 +163,9 @@ def test_comparability_fields_name_what_must_match():
         "template": "plan_write",
         "data": "d1",
         "evaluator": "lbw-1",
+        "protocol": "ours",  # a run from before --protocol ran this project's
     }
+    assert comparability_fields({**base, "protocol": "longbench-write"}) != lbw
     assert comparability_fields({**base, "judge": {"model": "j", "prompt_hash": "h2"}}) != lbw
     assert comparability_fields({**base, "data": {"sha256": "d1", "path": "/elsewhere"}}) == lbw
     ruler = comparability_fields({**base, "benchmark": "ruler", "judge": None})

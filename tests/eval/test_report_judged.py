@@ -97,10 +97,16 @@ def test_report_with_judged_sections(judged_runs, tmp_path, capsys):
     rating = {k: float(v.split("|")[3]) for k, v in elo_rows.items()}
     assert rating["long-w (plan_write)"] > rating["short-w (plan_write)"]
     assert all(math.isfinite(v) for v in rating.values())
+    # The style-controlled column beside the raw one, and what it controls for.
+    assert "| Elo | 95% interval | style-controlled Elo | 95% interval |" in md
+    styled = {k: v.split("|")[5].strip() for k, v in elo_rows.items()}
+    assert all(math.isfinite(float(v)) for v in styled.values()), styled
+    assert "style-controlled: the same fit with answer length and markdown counts" in md
     # Both orders of a3 vs ref-b failed for each model: listed, not ties.
     assert "a3::@model::ref-b" in md and "unreadable judge reply" in md
     # WritingBench by domain, and the flags: the other criteria prompt, the second LBW judge.
     assert "| long-w (plan_write) |" in md.split("## WritingBench by domain")[1]
+    assert "| WritingBench Overall (x10) | protocol |" in md.split("## WritingBench (per-query criteria)")[1]
     assert "long-w-p2 ⚠ not comparable (group 2)" in md
     assert "long-w (judge-2) ⚠ not comparable (group 2)" in md.split("## Leaderboard")[1]
     comp = md.split("## Comparability")[1].split("\n## ")[0]

@@ -250,3 +250,34 @@ def policy_wins_responder(mark: str = REFERENCE_MARK):
         return json.dumps({"winner": winner, "reason": "the fuller answer"})
 
     return respond
+
+
+def official_criterion_name(first: str) -> str:
+    """The criterion's name in a WritingBench-protocol prompt (the released dict, Python form)."""
+    import re
+
+    m = re.search(r"\{'name': '([^']+)'", first)
+    return m.group(1) if m else ""
+
+
+def official_responder(scores: dict[str, int], bad_times: dict[str, int] | None = None):
+    """A WritingBench critic: ``{"score", "reason"}`` in the fence the official prompt asks for,
+    the score taken from ``scores`` by the criterion's name; for a name in ``bad_times`` the
+    first N tries of that criterion (counted across its resends) answer prose instead."""
+    import threading
+
+    bad_times = dict(bad_times or {})
+    tries: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        name = official_criterion_name(_first_prompt(body))
+        with lock:
+            tries[name] = tries.get(name, 0) + 1
+            n = tries[name]
+        if n <= bad_times.get(name, 0):
+            return "The response is fine, I would say about a seven."
+        reply = json.dumps({"score": scores[name], "reason": f"{name} judged."})
+        return f"```json\n{reply}\n```"
+
+    return respond
