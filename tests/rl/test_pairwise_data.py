@@ -102,7 +102,7 @@ def test_select_by_margin_keeps_the_hand_worked_requests(tmp_path, capsys):
     ):
         rc = longwrite_main(
             ["prepare-rl", "--prompts", str(path), "--out", str(tmp_path / "out"), "--val-fraction", "0",
-             "--select-by-margin", "2", "--policy-endpoint", policy.url, "--policy-model", policy.model,
+             "--preset", "tiny-cpu", "--select-by-margin", "2", "--policy-endpoint", policy.url, "--policy-model", policy.model,
              "--judge-endpoint", judge.url, "--judge-model", judge.model]
         )  # fmt: skip
     assert rc == 0
