@@ -264,7 +264,7 @@ def test_predicted_ranges_from_an_endpoint_are_cached(tmp_path, fake_openai, cap
     server = fake_openai(responder)
     prompts = write_jsonl(tmp_path / "p.jsonl", ROWS)
     out = tmp_path / "out"
-    argv = ["prepare-rl", "--prompts", str(prompts), "--out", str(out)]
+    argv = ["prepare-rl", "--prompts", str(prompts), "--out", str(out), "--preset", "tiny-cpu"]
     argv += ["--length-endpoint", server.url, "--length-model", server.model]
     assert longwrite_main(argv) == 0
     rows = pq.read_table(out / "train.parquet").to_pylist() + pq.read_table(out / "val.parquet").to_pylist()
