@@ -155,6 +155,89 @@ def start_server(
     return proc, url
 
 
+def timed(requests: int, t0: float, c0: float) -> dict:
+    """Requests/s and client CPU ms per request since ``t0`` (monotonic) and ``c0`` (process time)."""
+    seconds, cpu = time.monotonic() - t0, time.process_time() - c0
+    return {"requests": requests, "rps": requests / seconds, "cpu_ms": 1000 * cpu / requests}
+
+
+async def measure_bare(url: str, concurrency: int, waves: int, content, model: str) -> tuple[dict, list[str]]:
+    """The baseline every client is compared with: a bare aiohttp loop with no client logic (one
+    session, a semaphore, POST, read, ``json.loads``, take the content), sending ``waves x
+    concurrency`` chat requests whose user message is ``content(tag)``, after one warm-up wave that
+    opens the connections. Returns the :func:`timed` row and the replies' texts."""
+    import aiohttp
+
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency),
+        headers={"Authorization": "Bearer EMPTY", "Content-Type": "application/json"},
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(tag: str) -> str:
+        body = {"model": model, "messages": [{"role": "user", "content": content(tag)}]}
+        async with gate, session.post(f"{url}/chat/completions", data=json.dumps(body).encode()) as resp:
+            return json.loads(await resp.read())["choices"][0]["message"]["content"]
+
+    try:
+        await asyncio.gather(*(one(f"w{i}") for i in range(concurrency)))
+        n = waves * concurrency
+        t0, c0 = time.monotonic(), time.process_time()
+        texts = await asyncio.gather(*(one(f"b{concurrency}-{i}") for i in range(n)))
+        row = timed(n, t0, c0)
+    finally:
+        await session.close()
+    return row, texts
+
+
+def interleaved_rows(
+    measures: dict, concurrency: tuple[int, ...], latency: float, waves: int, repeats: int
+) -> list[dict]:
+    """One row per concurrency: every client of ``measures`` (name -> ``f(concurrency) -> {"rps",
+    "cpu_ms"}``) runs ``repeats`` times, interleaved with the others (a, b, c, a, ...: the machine is
+    shared, so one slow run says little); a row keeps each client's best run (``{name}_rps``,
+    ``{name}_cpu_ms``) and every run's requests/s (``{name}_runs``)."""
+    rows = []
+    for c in concurrency:
+        runs: dict[str, list[dict]] = {name: [] for name in measures}
+        for _ in range(repeats):
+            for name, measure in measures.items():
+                runs[name].append(measure(c))
+        row = {"concurrency": c, "latency_s": latency, "ideal": c / latency, "requests": waves * c}
+        for name in measures:
+            best = max(runs[name], key=lambda r: r["rps"])
+            row[f"{name}_rps"], row[f"{name}_cpu_ms"] = best["rps"], best["cpu_ms"]
+            row[f"{name}_runs"] = [r["rps"] for r in runs[name]]
+        rows.append(row)
+    return rows
+
+
+def format_client_rows(rows: list[dict], labels: dict[str, str], ratios: dict[str, str], width: int) -> str:
+    """The table of :func:`interleaved_rows` as text: per client (``labels``: name -> column title)
+    its best requests/s, that run's fraction of the ideal (``concurrency / latency``) and CPU ms per
+    request, every run's fraction; last, per ``ratios`` entry (column title -> client) that client's
+    best rate against the bare baseline's best of the same run."""
+    head = f"{'concurrency':>11} {'requests':>8} {'ideal/s':>7}"
+    for label in labels.values():
+        head += f" | {label + ' /s':>{width}} {'of ideal':>8} {'CPU':>5} {'all runs':>14}"
+    lines = [head + " | " + " ".join(ratios)]
+    for r in rows:
+        ideal = r["ideal"]
+        line = f"{r['concurrency']:>11} {r['requests']:>8} {ideal:>7.0f}"
+        for name in labels:
+            spread = " ".join(f"{x / ideal:.0%}" for x in r[f"{name}_runs"])
+            line += (
+                f" | {r[f'{name}_rps']:>{width}.1f} {r[f'{name}_rps'] / ideal:>8.1%} "
+                f"{r[f'{name}_cpu_ms']:>5.2f} {spread:>14}"
+            )
+        cells = (
+            f"{r[f'{name}_rps'] / r['bare_rps']:>{len(title) - 1}.2f}x" for title, name in ratios.items()
+        )
+        lines.append(line + " | " + " ".join(cells))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve until terminated (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

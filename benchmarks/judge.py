@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks._loopback import timed
+
 # A real judge call takes seconds (a verdict of a few hundred tokens); 1 s is a scaled-down one.
 # What the benchmark can show is concurrency x CPU per request against the latency: at 128 the
 # budget is 1 s / 128 = 7.8 ms per request, against ~1-1.5 ms of CPU (judge path ~0.7-1.1 ms +
@@ -60,11 +62,6 @@ def _replies() -> tuple[str, tuple[tuple[str, str], ...]]:
     return json.dumps(dict.fromkeys(DIMENSIONS, 4)), ((PAIRWISE_MARKER, PAIRWISE_REPLY),)
 
 
-def _timed(requests: int, t0: float, c0: float) -> dict:
-    seconds, cpu = time.monotonic() - t0, time.process_time() - c0
-    return {"requests": requests, "rps": requests / seconds, "cpu_ms": 1000 * cpu / requests}
-
-
 def _answer(i: int | str) -> str:
     return f"An answer about topic {i}. " * 20
 
@@ -85,39 +82,22 @@ def _arena_inputs(tag: str, n_pairs: int) -> tuple[list, dict[str, dict]]:
 
 async def _measure_bare(url: str, concurrency: int, waves: int) -> dict:
     """The baseline: a bare aiohttp loop posting the Arena-Write prompts, no client logic."""
-    import aiohttp
-
+    from benchmarks._loopback import measure_bare
     from eval.pairwise import pairwise_prompt
 
     prompt = pairwise_prompt()
-    session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency),
-        headers={"Authorization": "Bearer EMPTY", "Content-Type": "application/json"},
-        timeout=aiohttp.ClientTimeout(total=30),
-    )
-    gate = asyncio.Semaphore(concurrency)
 
-    async def one(i: str) -> str:
-        content = prompt.fill(
+    def content(i: str) -> str:
+        return prompt.fill(
             request=f"Write about topic {i}.", answer_a=_answer(i), answer_b=f"Baseline {i}. " * 20
         )
-        body = {"model": MODEL, "messages": [{"role": "user", "content": content}]}
-        async with gate, session.post(f"{url}/chat/completions", data=json.dumps(body).encode()) as resp:
-            return json.loads(await resp.read())["choices"][0]["message"]["content"]
 
-    try:
-        await asyncio.gather(*(one(f"w{i}") for i in range(concurrency)))  # warm-up: connections
-        n = waves * concurrency
-        t0, c0 = time.monotonic(), time.process_time()
-        texts = await asyncio.gather(*(one(f"b{concurrency}-{i}") for i in range(n)))
-        row = _timed(n, t0, c0)
-    finally:
-        await session.close()
+    row, texts = await measure_bare(url, concurrency, waves, content, MODEL)
     assert all(t == PAIRWISE_REPLY for t in texts)
     return row
 
 
-async def _measure_longbench(url: str, concurrency: int, waves: int) -> dict:
+async def measure_longbench(url: str, concurrency: int, waves: int) -> dict:
     """The LongBench-Write path: :func:`eval.judge.judge_answers` rating ``waves x concurrency``
     answers (every verdict must parse)."""
     from eval.judge import judge_answers
@@ -131,7 +111,7 @@ async def _measure_longbench(url: str, concurrency: int, waves: int) -> dict:
         batch = items(f"j{concurrency}-", waves * concurrency)
         t0, c0 = time.monotonic(), time.process_time()
         records = await judge_answers(client, batch, max_attempts=1)
-        row = _timed(len(batch), t0, c0)
+        row = timed(len(batch), t0, c0)
     failed = [r for r in records if r.S_q is None]
     if failed:
         raise RuntimeError(f"{len(failed)} LongBench-Write judgements failed, e.g. {failed[0].error}")
@@ -153,7 +133,7 @@ def _measure_arena(url: str, concurrency: int, waves: int, workdir: Path) -> dic
     client = EndpointClient(url, MODEL, concurrency=concurrency, max_retries=0)
     t0, c0 = time.monotonic(), time.process_time()
     stored = judge_pairs(items, preds, client, pairwise_prompt(), path, max_attempts=1, progress=False)
-    row = _timed(n, t0, c0)
+    row = timed(n, t0, c0)
     failed = [r for r in stored.values() if r.get("verdict") != "A>B"]
     if len(stored) != n or failed:
         raise RuntimeError(f"{len(failed)} of {len(stored)} Arena-Write judgements failed (expected {n})")
@@ -170,57 +150,31 @@ def bench_judge(
     one row per concurrency. Each client runs ``repeats`` times, interleaved with the others; a row
     keeps each client's best run (``{name}_rps``, ``{name}_cpu_ms``) and every run's requests/s
     (``{name}_runs``)."""
-    from benchmarks._loopback import start_server
+    from benchmarks._loopback import interleaved_rows, start_server
 
     text, when = _replies()
     proc, url = start_server(latency, text, when)
-    rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             _measure_arena(url, 1, 2, workdir)  # warm-up: imports and first-use costs of this path
             measures = {
                 "bare": lambda c: asyncio.run(_measure_bare(url, c, waves)),
-                "longbench": lambda c: asyncio.run(_measure_longbench(url, c, waves)),
+                "longbench": lambda c: asyncio.run(measure_longbench(url, c, waves)),
                 "arena": lambda c: _measure_arena(url, c, waves, workdir),
             }
-            for c in concurrency:
-                runs: dict[str, list[dict]] = {name: [] for name in CLIENTS}
-                for _ in range(repeats):
-                    for name in CLIENTS:
-                        runs[name].append(measures[name](c))
-                row = {"concurrency": c, "latency_s": latency, "ideal": c / latency, "requests": waves * c}
-                for name in CLIENTS:
-                    best = max(runs[name], key=lambda r: r["rps"])
-                    row[f"{name}_rps"], row[f"{name}_cpu_ms"] = best["rps"], best["cpu_ms"]
-                    row[f"{name}_runs"] = [r["rps"] for r in runs[name]]
-                rows.append(row)
+            return interleaved_rows(measures, concurrency, latency, waves, repeats)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    return rows
 
 
 def format_rows(rows: list[dict]) -> str:
-    """The table as text: per client its best requests/s, that run's fraction of the ideal
-    (``concurrency / latency``) and CPU ms per request, every run's fraction; last, each judge
-    path's best rate against the bare baseline's best of the same run."""
-    head = f"{'concurrency':>11} {'requests':>8} {'ideal/s':>7}"
-    for name in CLIENTS:
-        head += f" | {LABELS[name] + ' /s':>18} {'of ideal':>8} {'CPU':>5} {'all runs':>14}"
-    lines = [head + f" | {'LBW/bare':>8} {'arena/bare':>10}"]
-    for r in rows:
-        ideal = r["ideal"]
-        line = f"{r['concurrency']:>11} {r['requests']:>8} {ideal:>7.0f}"
-        for name in CLIENTS:
-            spread = " ".join(f"{x / ideal:.0%}" for x in r[f"{name}_runs"])
-            line += (
-                f" | {r[f'{name}_rps']:>18.1f} {r[f'{name}_rps'] / ideal:>8.1%} "
-                f"{r[f'{name}_cpu_ms']:>5.2f} {spread:>14}"
-            )
-        line += f" | {r['longbench_rps'] / r['bare_rps']:>7.2f}x {r['arena_rps'] / r['bare_rps']:>9.2f}x"
-        lines.append(line)
-    return "\n".join(lines)
+    """The table as text (:func:`benchmarks._loopback.format_client_rows`), with each judge path's
+    best rate against the bare baseline's best of the same run."""
+    from benchmarks._loopback import format_client_rows
+
+    return format_client_rows(rows, LABELS, {"LBW/bare": "longbench", "arena/bare": "arena"}, 18)
 
 
 def main(

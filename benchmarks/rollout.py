@@ -36,6 +36,8 @@ import os
 import time
 from pathlib import Path
 
+from benchmarks._loopback import timed
+
 PROMPTS = [
     "Write a 600-word essay about how rivers shape the cities built beside them.",
     "写一篇800字左右的散文，题目是《秋天的图书馆》。",
@@ -162,36 +164,12 @@ def setup_hf(model: str, rendered: list[str], lengths: list[int]):
     return run
 
 
-def _timed(requests: int, t0: float, c0: float) -> dict:
-    seconds, cpu = time.monotonic() - t0, time.process_time() - c0
-    return {"requests": requests, "rps": requests / seconds, "cpu_ms": 1000 * cpu / requests}
-
-
 async def _measure_bare(url: str, concurrency: int, waves: int) -> dict:
     """The baseline: a bare aiohttp loop with no client logic (one session, a semaphore, POST,
     read, ``json.loads``, take the content) - what the transport alone allows on this machine."""
-    import aiohttp
+    from benchmarks._loopback import measure_bare
 
-    session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency),
-        headers={"Authorization": "Bearer EMPTY", "Content-Type": "application/json"},
-        timeout=aiohttp.ClientTimeout(total=30),
-    )
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(content: str) -> str:
-        body = {"model": "loopback-model", "messages": [{"role": "user", "content": content}]}
-        async with gate, session.post(f"{url}/chat/completions", data=json.dumps(body).encode()) as resp:
-            return json.loads(await resp.read())["choices"][0]["message"]["content"]
-
-    try:
-        await asyncio.gather(*(one(f"w{i}") for i in range(concurrency)))  # warm-up: connections
-        n = waves * concurrency
-        t0, c0 = time.monotonic(), time.process_time()
-        texts = await asyncio.gather(*(one(f"b{concurrency}-{i}") for i in range(n)))
-        row = _timed(n, t0, c0)
-    finally:
-        await session.close()
+    row, texts = await measure_bare(url, concurrency, waves, str, "loopback-model")
     assert all(texts)
     return row
 
@@ -211,31 +189,18 @@ async def _measure_client(url: str, concurrency: int, waves: int) -> dict:
         ]
         t0, c0 = time.monotonic(), time.process_time()
         results = await client.chat_many(reqs)
-        row = _timed(len(reqs), t0, c0)
+        row = timed(len(reqs), t0, c0)
     assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
     return row
 
 
 async def _measure_judge(url: str, concurrency: int, waves: int) -> dict:
     """The judge path: :func:`eval.judge.judge_answers` (prompt rendering, the client, verdict
-    parsing) rating ``waves x concurrency`` answers; every verdict must parse."""
-    from eval.judge import judge_answers
-    from rollout.endpoint import EndpointClient
+    parsing) rating ``waves x concurrency`` answers; every verdict must parse. The same measure as
+    the judge benchmark's LongBench-Write path (:func:`benchmarks.judge.measure_longbench`)."""
+    from benchmarks.judge import measure_longbench
 
-    def items(tag: str, n: int) -> list[tuple[str, str, str]]:
-        return [
-            (f"{tag}{i}", f"Write about topic {i}.", f"An answer about topic {i}. " * 20) for i in range(n)
-        ]
-
-    async with EndpointClient(url, "loopback-model", concurrency=concurrency, max_retries=0) as client:
-        await judge_answers(client, items("w", concurrency), max_attempts=1)  # warm-up
-        batch = items(f"j{concurrency}-", waves * concurrency)
-        t0, c0 = time.monotonic(), time.process_time()
-        records = await judge_answers(client, batch, max_attempts=1)
-        row = _timed(len(batch), t0, c0)
-    failed = [r for r in records if r.S_q is None]
-    assert not failed, f"{len(failed)} judgements failed, e.g. {failed[0].error}"
-    return row
+    return await measure_longbench(url, concurrency, waves)
 
 
 CLIENTS = ("bare", "client", "judge")
@@ -251,29 +216,18 @@ def bench_endpoint(
     process; one row per concurrency. Each client runs ``repeats`` times, interleaved with the
     others (bare, client, judge, bare, ...); a row keeps each client's best run (``{name}_rps``,
     ``{name}_cpu_ms``) and every run's requests/s (``{name}_runs``)."""
-    from benchmarks._loopback import start_server
+    from benchmarks._loopback import interleaved_rows, start_server
     from eval.scoring import DIMENSIONS
 
     measures = {"bare": _measure_bare, "client": _measure_client, "judge": _measure_judge}
     # Every reply is a valid six-dimension verdict, so the judge path parses it like a real one.
     proc, url = start_server(latency, json.dumps(dict.fromkeys(DIMENSIONS, 4)))
-    rows = []
     try:
-        for c in concurrency:
-            runs: dict[str, list[dict]] = {name: [] for name in CLIENTS}
-            for _ in range(repeats):
-                for name in CLIENTS:
-                    runs[name].append(asyncio.run(measures[name](url, c, waves)))
-            row = {"concurrency": c, "latency_s": latency, "ideal": c / latency, "requests": waves * c}
-            for name in CLIENTS:
-                best = max(runs[name], key=lambda r: r["rps"])
-                row[f"{name}_rps"], row[f"{name}_cpu_ms"] = best["rps"], best["cpu_ms"]
-                row[f"{name}_runs"] = [r["rps"] for r in runs[name]]
-            rows.append(row)
+        runs = {name: (lambda c, f=f: asyncio.run(f(url, c, waves))) for name, f in measures.items()}
+        return interleaved_rows(runs, concurrency, latency, waves, repeats)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    return rows
 
 
 def main() -> None:
@@ -331,26 +285,13 @@ def endpoint_table(
 
 
 def format_endpoint_rows(rows: list[dict]) -> str:
-    """The endpoint table as text: per client (bare aiohttp baseline, EndpointClient generic path,
-    judge path) its best requests/s, that run's fraction of the ideal (``concurrency / latency``)
-    and CPU ms per request, then every run's fraction of the ideal; last, each path's best rate
-    against the bare baseline's best of the same run."""
-    head = f"{'concurrency':>11} {'requests':>8} {'ideal/s':>7}"
-    for name in ("bare aiohttp", "client", "judge"):
-        head += f" | {name + ' /s':>15} {'of ideal':>8} {'CPU':>5} {'all runs':>14}"
-    lines = [head + f" | {'client/bare':>11} {'judge/bare':>10}"]
-    for r in rows:
-        ideal = r["ideal"]
-        line = f"{r['concurrency']:>11} {r['requests']:>8} {ideal:>7.0f}"
-        for name in CLIENTS:
-            spread = " ".join(f"{x / ideal:.0%}" for x in r[f"{name}_runs"])
-            line += (
-                f" | {r[f'{name}_rps']:>15.1f} {r[f'{name}_rps'] / ideal:>8.1%} "
-                f"{r[f'{name}_cpu_ms']:>5.2f} {spread:>14}"
-            )
-        line += f" | {r['client_rps'] / r['bare_rps']:>10.2f}x {r['judge_rps'] / r['bare_rps']:>9.2f}x"
-        lines.append(line)
-    return "\n".join(lines)
+    """The endpoint table as text (:func:`benchmarks._loopback.format_client_rows`): per client (bare
+    aiohttp baseline, EndpointClient generic path, judge path), then each path's best rate against
+    the bare baseline's best of the same run."""
+    from benchmarks._loopback import format_client_rows
+
+    labels = {"bare": "bare aiohttp", "client": "client", "judge": "judge"}
+    return format_client_rows(rows, labels, {"client/bare": "client", "judge/bare": "judge"}, 15)
 
 
 if __name__ == "__main__":

@@ -18,25 +18,39 @@ A failed judgement is counted and listed, never scored as a tie.
 
 A run directory holds ``run.json``, ``predictions.jsonl`` (the plan is stripped; only the answer
 is judged), ``judgments.jsonl`` (one line per judged order), ``judge_cache.jsonl`` and
-``scores.json``, and ``pairs.json`` (the baselines of each item); re-running resumes and re-pays nothing that finished.
+``scores.json``, and ``pairs.json`` (the baselines of each item); re-running resumes and re-pays nothing that finished
+(the run folder, resume, judgement store and failure listing are :mod:`eval.judged_run`'s).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from eval.data import EvalItem
+from eval.data import EvalItem, load_rows
 from eval.elo import Comparison, bootstrap, fit_bradley_terry, win_matrix
 from eval.generate import GenerationSettings
-from eval.judge import JudgeOutcome, JudgePrompt, judge_to_file
-from eval.longbench_write import judgments_for, run_meta, start_run, write_json
+from eval.judge import JudgePrompt
+from eval.judged_run import (
+    BenchmarkPlan,
+    Failures,
+    JudgeCall,
+    JudgeSetup,
+    Judging,
+    default_name,
+    generation_error,
+    judge_missing,
+    judgement_record,
+    read_run,
+    read_run_meta,
+    run_judged,
+    save_scores,
+)
 from eval.pairwise import pairwise_prompt, parse_verdict, verdict_correction, verdict_score
-from rollout.jsonl import latest_by_key, read_jsonl
 from rollout.text import language_of
 
 __all__ = [
@@ -54,6 +68,8 @@ __all__ = [
 ARENA_VERSION = "arena-1"
 # How the evaluated model is named in judgement ids (its display name may change between runs).
 CANDIDATE = "@model"
+# Which baselines each item is compared with (written at the start; scoring needs no data file).
+PAIRS_FILE = "pairs.json"
 
 
 @dataclass(frozen=True)
@@ -96,76 +112,70 @@ def _baselines(raw: Any, where: str) -> dict[str, str]:
     return {str(k): v for k, v in raw.items()}
 
 
+def _arena_item(row: dict, where: str) -> ArenaItem:
+    request = row.get("request", row.get("prompt"))
+    if not isinstance(request, str) or not request.strip():
+        raise ValueError(f"{where}: 'request' must be a non-empty string")
+    length = row.get("length")
+    if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
+        raise ValueError(f"{where}: 'length' must be a positive integer when given, got {length!r}")
+    key = "baseline_response" if "baseline_response" in row else "baseline_responses"
+    if key not in row:
+        raise ValueError(f"{where}: no 'baseline_response' (a string, a list or a name -> text mapping)")
+    return ArenaItem(
+        id=str(row.get("id") or hashlib.sha1(request.encode("utf-8")).hexdigest()[:12]),
+        request=request,
+        type=str(row.get("type") or "unknown"),
+        length=length,
+        language=str(row.get("language") or language_of(request)),
+        baselines=_baselines(row[key], where),
+    )
+
+
 def load_arena(path: str | Path, limit: int | None = None) -> list[ArenaItem]:
     """Read an Arena-Write jsonl file (see the module doc); first ``limit`` rows.
 
     A bad row raises ``ValueError`` as ``FILE:LINE: reason``; ids must be unique.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"data file not found: {p}")
-    items: list[ArenaItem] = []
-    seen: set[str] = set()
-    for line_no, row in read_jsonl(p, allow_torn_tail=False).records:
-        where = f"{p}:{line_no}"
-        if not isinstance(row, dict):
-            raise ValueError(f"{where}: expected a JSON object")
-        request = row.get("request", row.get("prompt"))
-        if not isinstance(request, str) or not request.strip():
-            raise ValueError(f"{where}: 'request' must be a non-empty string")
-        length = row.get("length")
-        if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
-            raise ValueError(f"{where}: 'length' must be a positive integer when given, got {length!r}")
-        key = "baseline_response" if "baseline_response" in row else "baseline_responses"
-        if key not in row:
-            raise ValueError(f"{where}: no 'baseline_response' (a string, a list or a name -> text mapping)")
-        baselines = _baselines(row[key], where)
-        item_id = str(row.get("id") or hashlib.sha1(request.encode("utf-8")).hexdigest()[:12])
-        if item_id in seen:
-            raise ValueError(f"{where}: duplicate id {item_id!r}")
-        seen.add(item_id)
-        items.append(
-            ArenaItem(
-                id=item_id,
-                request=request,
-                type=str(row.get("type") or "unknown"),
-                length=length,
-                language=str(row.get("language") or language_of(request)),
-                baselines=baselines,
-            )
-        )
-        if limit is not None and len(items) >= limit:
-            break
-    if not items:
-        raise ValueError(f"{p}: no items")
-    return items
+    return load_rows(path, limit, _arena_item)
 
 
 def _jid(item: str, a: str, b: str) -> str:
     return f"{item}::{a}::{b}"
 
 
-def _record(o: JudgeOutcome, item: str, a: str, b: str, judge_model: str, prompt: JudgePrompt) -> dict:
-    return {
-        "id": o.id,
-        "item": item,
-        "a": a,
-        "b": b,
-        "verdict": o.value,
-        "judge_model": judge_model,
-        "prompt_version": prompt.version,
-        "prompt_hash": prompt.hash,
-        "error": o.error,
-        "attempts": o.attempts,
-        "raw": o.raw,
-        "cached": o.cached,
-        "history": o.history,
-    }
+# The five-level verdict (eval.pairwise), stored with the item and the two sides' names.
+JUDGING = Judging(
+    parse_verdict,
+    verdict_correction,
+    lambda o, judge_model, prompt, fields: judgement_record(
+        o, judge_model, prompt, **fields, verdict=o.value
+    ),
+    "arena judge",
+)
+
+
+def pair_calls(
+    items: Sequence[ArenaItem], predictions: Mapping[str, dict], prompt: JudgePrompt
+) -> Iterator[JudgeCall]:
+    """Two judge calls per (answer, baseline) pair, one in each order, for every item whose
+    answer was generated."""
+    for it in items:
+        p = predictions.get(it.id)
+        if generation_error(p) is not None:
+            continue
+        for name, text in it.baselines.items():
+            for a, b, ta, tb in ((CANDIDATE, name, p["answer"], text), (name, CANDIDATE, text, p["answer"])):
+                yield JudgeCall(
+                    _jid(it.id, a, b),
+                    prompt.fill(request=it.request, answer_a=ta, answer_b=tb),
+                    {"item": it.id, "a": a, "b": b},
+                )
 
 
 def judge_pairs(
     items: Sequence[ArenaItem],
-    predictions: dict[str, dict],
+    predictions: Mapping[str, dict],
     client: Any,
     prompt: JudgePrompt,
     path: Path,
@@ -175,34 +185,12 @@ def judge_pairs(
     progress: bool = True,
 ) -> dict[str, dict]:
     """Judge every (answer, baseline) pair of ``items`` in both orders, skipping what ``path``
-    already holds for this judge and prompt; returns judgement id -> record."""
-    stored = judgments_for(path, client.model, prompt.hash)
-    calls, where = [], {}
-    for it in items:
-        p = predictions.get(it.id)
-        if p is None or p.get("error") is not None:
-            continue
-        for name, text in it.baselines.items():
-            for a, b, ta, tb in ((CANDIDATE, name, p["answer"], text), (name, CANDIDATE, text, p["answer"])):
-                jid = _jid(it.id, a, b)
-                if jid in stored and not stored[jid].get("error"):
-                    continue
-                calls.append((jid, prompt.fill(request=it.request, answer_a=ta, answer_b=tb)))
-                where[jid] = (it.id, a, b)
-    if calls:
-        for rec in judge_to_file(
-            path,
-            client,
-            calls,
-            parse_verdict,
-            verdict_correction,
-            lambda o: _record(o, *where[o.id], client.model, prompt),
-            max_attempts=max_attempts,
-            params=params,
-            progress="arena judge" if progress else False,
-        ):
-            stored[rec["id"]] = rec
-    return stored
+    already holds for this judge and prompt; returns judgement id -> record (what a run does,
+    for callers with their own predictions, e.g. benchmarks/judge.py)."""
+    calls = pair_calls(items, predictions, prompt)
+    return judge_missing(
+        path, client, prompt, calls, JUDGING, max_attempts=max_attempts, params=params, progress=progress
+    )
 
 
 def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[str, Any]:
@@ -213,20 +201,17 @@ def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[s
     both verdicts from the model's side and whether the orders ``agree``, ``disagree`` or are
     ``incomplete`` (an order failed). Failed generations and judgements are listed with reasons.
     """
-    out_dir = Path(out_dir)
-    meta = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+    run = read_run(out_dir, PAIRS_FILE)
+    meta, plan, judged = run.meta, run.plan, run.judged
     name = str(meta.get("name"))
-    judge = meta.get("judge") or {}
-    plan = json.loads((out_dir / "pairs.json").read_text(encoding="utf-8"))
-    preds = latest_by_key(out_dir / "predictions.jsonl")
-    judged = judgments_for(out_dir / "judgments.jsonl", judge.get("model"), judge.get("prompt_hash"))
     comps: list[Comparison] = []
     pairs: list[dict] = []
-    gen_failed, judge_failed = [], []
+    failed = Failures()
     for item_id, bases in plan.items():
-        p = preds.get(item_id)
-        if p is None or p.get("error") is not None:
-            gen_failed.append({"id": item_id, "error": (p or {}).get("error") or "no answer"})
+        p = run.predictions.get(item_id)
+        why = generation_error(p)
+        if why is not None:
+            failed.generation.append({"id": item_id, "error": why})
             continue
         for base in bases:
             sides = []
@@ -234,7 +219,7 @@ def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[s
                 rec = judged.get(_jid(item_id, a, b))
                 if rec is None or rec.get("verdict") is None:
                     why = (rec or {}).get("error") or "not judged"
-                    judge_failed.append({"id": _jid(item_id, a, b), "error": why})
+                    failed.judge.append({"id": _jid(item_id, a, b), "error": why})
                     sides.append(None)
                     continue
                 score, strong = verdict_score(rec["verdict"])
@@ -261,11 +246,7 @@ def arena_comparisons(out_dir: str | Path, strong_weight: float = 1.0) -> dict[s
         "baselines": sorted({b for bases in plan.values() for b in bases}),
         "comparisons": comps,
         "pairs": pairs,
-        "failures": {
-            "generation": len(gen_failed),
-            "judge": len(judge_failed),
-            "items": {"generation": gen_failed, "judge": judge_failed},
-        },
+        "failures": failed.to_dict(),
     }
 
 
@@ -305,7 +286,7 @@ def score_arena(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
     from ``run.json``'s ``elo`` entry.
     """
     out_dir = Path(out_dir)
-    elo_cfg = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))["elo"]
+    elo_cfg = read_run_meta(out_dir)["elo"]
     data = arena_comparisons(out_dir, strong_weight=elo_cfg["strong_weight"])
     anchor = elo_cfg["anchor"] or data["baselines"][0]
     summary = elo_summary(
@@ -328,9 +309,7 @@ def score_arena(out_dir: str | Path, write: bool = True) -> dict[str, Any]:
         "failures": data["failures"],
         "pairs": pairs,
     }
-    if write:
-        write_json(out_dir / "scores.json", result)
-    return result
+    return save_scores(out_dir, result, write)
 
 
 def run_arena_write(
@@ -360,32 +339,16 @@ def run_arena_write(
     names unbounded models instead of rating them); ``strong_weight`` is the weight of a
     "much better/worse" verdict.
     """
-    out_dir = Path(out_dir)
     items = load_arena(data, limit=limit)
     names = sorted({b for it in items for b in it.baselines})
     if anchor is not None and anchor not in names:
         raise ValueError(f"anchor {anchor!r} is not a baseline of {data} (baselines: {', '.join(names)})")
     if strong_weight <= 0:
         raise ValueError(f"strong_weight must be > 0, got {strong_weight}")
-    prompt = judge_prompt or pairwise_prompt()
-    params = {"max_tokens": 1024, **(judge_params or {})}
-    meta = run_meta(
-        "arena-write",
-        ARENA_VERSION,
-        backend,
-        settings,
-        data,
-        len(items),
-        name=name,
-        judge_client=judge_client,
-        judge_prompt=prompt,
-        judge_attempts=judge_attempts,
-        judge_params=params,
-    )
-    if meta["name"] in names:
-        raise ValueError(f"the run's name {meta['name']!r} is also a baseline's; pass another --name")
-    meta["baselines"] = names
-    meta["elo"] = {
+    run_name = name or default_name(backend.describe(), settings)
+    if run_name in names:
+        raise ValueError(f"the run's name {run_name!r} is also a baseline's; pass another --name")
+    elo = {
         "anchor": anchor or names[0],
         "anchor_rating": anchor_rating,
         "prior": prior,
@@ -393,24 +356,20 @@ def run_arena_write(
         "bootstrap_rounds": bootstrap_rounds,
         "seed": seed,
     }
-    preds = start_run(
-        out_dir,
-        meta,
+    plan = BenchmarkPlan(
+        "arena-write",
+        ARENA_VERSION,
         [it.eval_item() for it in items],
-        backend,
-        settings,
-        # Which baselines each item is compared with (scoring needs no data file).
-        files={"pairs.json": {it.id: sorted(it.baselines) for it in items}},
-        progress=progress,
+        calls=partial(pair_calls, items),
+        judging=JUDGING,
+        score=score_arena,
+        files={PAIRS_FILE: {it.id: sorted(it.baselines) for it in items}},
+        meta={"baselines": names, "elo": elo},
     )
-    judge_pairs(
-        items,
-        {p["id"]: p for p in preds},
+    judge = JudgeSetup(
         judge_client,
-        prompt,
-        out_dir / "judgments.jsonl",
-        max_attempts=judge_attempts,
-        params=params,
-        progress=progress,
+        judge_prompt or pairwise_prompt(),
+        judge_attempts,
+        {"max_tokens": 1024, **(judge_params or {})},
     )
-    return score_arena(out_dir)
+    return run_judged(plan, data, out_dir, backend, settings, judge, name=run_name, progress=progress)

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from rollout.errors import LongwriteError
 
 __all__ = [
     "COMMIT",
     "BENCHMARKS",
     "Benchmark",
+    "DownloadError",
     "data_dir",
     "base_url",
     "sha256_of",
@@ -91,10 +95,27 @@ def sha256_of(path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+class DownloadError(LongwriteError, OSError):
+    """A benchmark file could not be downloaded (no network, refused, HTTP error, timeout)."""
+
+
 def _download(url: str, dest: Path, timeout: float) -> None:
-    with urllib.request.urlopen(url, timeout=timeout) as resp, dest.open("wb") as fh:
-        while chunk := resp.read(1 << 16):
-            fh.write(chunk)
+    """Stream ``url`` into ``dest``; a network failure is a :class:`DownloadError` naming the URL."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp, dest.open("wb") as fh:
+            while chunk := resp.read(1 << 16):
+                fh.write(chunk)
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"cannot download {url}: HTTP {exc.code} {exc.reason}; {_HINT}") from exc
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise DownloadError(f"cannot download {url}: {reason}; {_HINT}") from exc
+
+
+_HINT = (
+    "check the network, or point --base-url (or $LONGWRITE_DATA_URL) at a reachable copy of the "
+    "files; nothing was cached"
+)
 
 
 def get(
@@ -109,7 +130,8 @@ def get(
 
     Files already cached with the right sha256 are kept (not downloaded again); a cached file
     with a wrong one is downloaded anew. Raises ``ValueError`` when a downloaded file's sha256
-    differs from the recorded one (then nothing new is cached) and ``OSError`` on network errors.
+    differs from the recorded one (then nothing new is cached) and :class:`DownloadError` (an
+    ``OSError`` naming the URL) on network errors.
     """
     bench = _benchmark(name)
     folder = data_dir(directory)

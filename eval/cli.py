@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -216,12 +217,11 @@ def _backend(args: argparse.Namespace, out_dir: Path) -> Any:
             cache_path=out_dir / "generation_cache.jsonl",
         )
         return EndpointBackend(client)
-    model = Path(args.model)
-    if not model.exists() and (args.model.startswith((".", "/", "~")) or os.sep in args.model.rstrip(os.sep)):
-        raise FileNotFoundError(f"checkpoint not found: {args.model} (for an API model pass --endpoint URL)")
     from rollout.checkpoint import resolve_model
 
-    # A verl checkpoint or run folder is exported once (cached beside it) and evaluated as such.
+    # A verl checkpoint or run folder is exported once (cached beside it) and evaluated as such; a
+    # hub id goes to vLLM as is (rollout.model_ref.check_model: a path that does not exist, or a
+    # hub id that cannot be resolved offline, is a clear error).
     model = resolve_model(args.model)
     engine_kwargs = {
         k: v
@@ -265,25 +265,18 @@ def _cmd_lbw(args: argparse.Namespace) -> int:
             "prompt; pass the official evaluation/judge.txt for published-number comparability",
             file=sys.stderr,
         )
-    out_dir = _prepare(args)
-    judge = None if args.no_judge else _judge_client(args, out_dir)
-    res = run_longbench_write(
-        args.data,
-        out_dir,
-        _backend(args, out_dir),
-        _settings(args),
-        judge_client=judge,
+    res, out_dir = _run(
+        args,
+        run_longbench_write,
         judge_prompt=prompt,
+        judged=not args.no_judge,
         judge_attempts=values["judge_attempts"],
         judge_params={"max_tokens": values["judge_max_tokens"], "temperature": values["judge_temperature"]},
-        limit=args.limit,
-        name=args.name,
-        progress=not args.no_progress,
         protocol=args.protocol,
     )
     print(f"\nLongBench-Write: {res['run']['name']}  (judge prompt {prompt.version} #{prompt.hash})")
     # Without a judge S_q and S-bar cannot exist: say so, never a blank that reads like a score.
-    q = (lambda v: "not judged") if judge is None else _fmt
+    q = (lambda v: "not judged") if args.no_judge else _fmt
     groups = [("overall", res["overall"])]
     groups += [(k, g) for group in ("by_bucket", "by_language") for k, g in res[group].items()]
     rows = [[k, str(g["n"]), _fmt(g["S_l"]), q(g["S_q"]), q(g["S_bar"])] for k, g in groups]
@@ -301,16 +294,38 @@ def _prepare(args: argparse.Namespace) -> Path:
     return out_dir
 
 
-def _judged_run_kwargs(args: argparse.Namespace, out_dir: Path, prompt: Any) -> dict[str, Any]:
-    """The judge and run arguments every judged benchmark's ``run_*`` takes."""
+def _run(
+    args: argparse.Namespace,
+    run_fn: Callable[..., dict[str, Any]],
+    *,
+    judge_prompt: Any = None,
+    judged: bool = True,
+    **options: Any,
+) -> tuple[dict[str, Any], Path]:
+    """Call one benchmark's ``run_*`` with what every subcommand passes, and return its result
+    and the run folder.
+
+    Always: --data, --out (created), the model backend, the generation settings, --limit, --name
+    and --no-progress. With ``judge_prompt`` (a judged benchmark) also the judge: its client
+    (``judged`` False: None, LongBench-Write's --no-judge; its response cache lives in the run
+    folder), the prompt, --judge-attempts and the judge sampling. ``options`` go to ``run_fn``
+    and win over these (e.g. LongBench-Write's --protocol values, Arena-Write's Elo settings).
+    """
+    out_dir = _prepare(args)
+    backend = _backend(args, out_dir)
+    common: dict[str, Any] = {"limit": args.limit, "name": args.name, "progress": not args.no_progress}
+    if judge_prompt is not None:
+        common |= _judge_options(args, out_dir, judge_prompt, judged)
+    res = run_fn(args.data, out_dir, backend, _settings(args), **{**common, **options})
+    return res, out_dir
+
+
+def _judge_options(args: argparse.Namespace, out_dir: Path, prompt: Any, judged: bool) -> dict[str, Any]:
     return {
-        "judge_client": _judge_client(args, out_dir),
+        "judge_client": _judge_client(args, out_dir) if judged else None,
         "judge_prompt": prompt,
         "judge_attempts": args.judge_attempts,
         "judge_params": _judge_params(args),
-        "limit": args.limit,
-        "name": args.name,
-        "progress": not args.no_progress,
     }
 
 
@@ -318,24 +333,27 @@ def _failed_line(f: dict, out_dir: Path) -> str:
     return f"failed: {f['generation']} generation, {f['judge']} judge (listed in {out_dir / 'scores.json'})"
 
 
+# run_arena_write's rating options -> the dest of their option in the "Elo" group.
+_ELO_OPTIONS = {
+    "anchor": "anchor",
+    "anchor_rating": "anchor_rating",
+    "prior": "elo_prior",
+    "strong_weight": "strong_weight",
+    "bootstrap_rounds": "bootstrap",
+}
+
+
 def _cmd_arena(args: argparse.Namespace) -> int:
     from eval.arena_write import run_arena_write
     from eval.pairwise import pairwise_prompt
 
-    out_dir = _prepare(args)
     prompt = pairwise_prompt(args.judge_prompt)
-    res = run_arena_write(
-        args.data,
-        out_dir,
-        _backend(args, out_dir),
-        _settings(args),
-        anchor=args.anchor,
-        anchor_rating=args.anchor_rating,
-        prior=args.elo_prior,
-        strong_weight=args.strong_weight,
-        bootstrap_rounds=args.bootstrap,
+    res, out_dir = _run(
+        args,
+        run_arena_write,
+        judge_prompt=prompt,
         seed=args.seed,
-        **_judged_run_kwargs(args, out_dir, prompt),
+        **{k: getattr(args, dest) for k, dest in _ELO_OPTIONS.items()},
     )
     fit = res["elo"]["fit"]
     print(
@@ -368,15 +386,8 @@ def _cmd_arena(args: argparse.Namespace) -> int:
 def _cmd_writingbench(args: argparse.Namespace) -> int:
     from eval.writingbench import criteria_prompt, run_writingbench
 
-    out_dir = _prepare(args)
     prompt = criteria_prompt(args.judge_prompt)
-    res = run_writingbench(
-        args.data,
-        out_dir,
-        _backend(args, out_dir),
-        _settings(args),
-        **_judged_run_kwargs(args, out_dir, prompt),
-    )
+    res, out_dir = _run(args, run_writingbench, judge_prompt=prompt)
     print(f"\nWritingBench: {res['run']['name']}  (judge prompt {prompt.version} #{prompt.hash})")
     groups = [("overall", res["overall"])] + list(res["by_domain"].items())
     _print_table(
@@ -392,17 +403,7 @@ def _cmd_ruler(args: argparse.Namespace) -> int:
     from eval.ruler import run_ruler
 
     args.data = str(resolve_data(args.data, "ruler"))
-    out_dir = _prepare(args)
-    res = run_ruler(
-        args.data,
-        out_dir,
-        _backend(args, out_dir),
-        _settings(args),
-        tolerance=args.tolerance,
-        limit=args.limit,
-        name=args.name,
-        progress=not args.no_progress,
-    )
+    res, _ = _run(args, run_ruler, tolerance=args.tolerance)
     print(f"\nLongWrite-Ruler: {res['run']['name']}  (tolerance ±{res['tolerance']:.0%})")
     _print_table(
         ["required", "n", "failed", "median", "mean", "S_l", "within", "met"],
@@ -436,6 +437,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmark_parser(
+    sub: Any,
+    name: str,
+    help_text: str,
+    doc: str,
+    func: Callable[[argparse.Namespace], int],
+    **model_args: Any,
+) -> argparse.ArgumentParser:
+    """The ``longwrite eval NAME`` parser: ``help_text`` in the list, ``doc`` as its description,
+    the model, generation and run options (``model_args`` go to ``_add_model_args``), ``func``."""
+    p = sub.add_parser(
+        name, help=help_text, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    _add_model_args(p, **model_args)
+    p.set_defaults(func=func)
+    return p
+
+
 def register(subparsers: Any) -> None:
     """Add ``longwrite eval {longbench-write,ruler,arena-write,writingbench}`` and ``longwrite report``."""
     ev = subparsers.add_parser(
@@ -446,13 +465,14 @@ def register(subparsers: Any) -> None:
     sub = ev.add_subparsers(dest="benchmark", metavar="BENCHMARK")
     ev.set_defaults(func=lambda a: ev.print_help() or 2)
 
-    p = sub.add_parser(
+    p = _benchmark_parser(
+        sub,
         "longbench-write",
-        help="S_l, S_q and S̄ on LongBench-Write",
-        description=_LBW_DOC,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "S_l, S_q and S̄ on LongBench-Write",
+        _LBW_DOC,
+        _cmd_lbw,
+        data_cache="longbench-write",
     )
-    _add_model_args(p, data_cache="longbench-write")
     _add_judge_args(p, optional=True, protocol=True)
     p.add_argument(
         "--protocol",
@@ -466,15 +486,15 @@ def register(subparsers: Any) -> None:
         ),
     )
     p.add_argument("--no-judge", action="store_true", help="length score only")
-    p.set_defaults(func=_cmd_lbw)
 
-    a = sub.add_parser(
+    a = _benchmark_parser(
+        sub,
         "arena-write",
-        help="pairwise judging against baseline answers, Elo with intervals",
-        description=_ARENA_DOC,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "pairwise judging against baseline answers, Elo with intervals",
+        _ARENA_DOC,
+        _cmd_arena,
+        data_help="Arena-Write jsonl (id, request, baseline_response, optional type/length)",
     )
-    _add_model_args(a, "Arena-Write jsonl (id, request, baseline_response, optional type/length)")
     _add_judge_args(a, max_tokens=1024)
     e = a.add_argument_group("Elo")
     e.add_argument("--anchor", help="baseline held at --anchor-rating (default: first baseline name)")
@@ -487,27 +507,26 @@ def register(subparsers: Any) -> None:
     )
     e.add_argument("--strong-weight", type=float, default=1.0, help="weight of a much-better verdict")
     e.add_argument("--bootstrap", type=int, default=200, help="bootstrap rounds over items (default 200)")
-    a.set_defaults(func=_cmd_arena)
 
-    w = sub.add_parser(
+    w = _benchmark_parser(
+        sub,
         "writingbench",
-        help="per-query criteria judging, 1-10 per criterion, by domain",
-        description=_WB_DOC,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "per-query criteria judging, 1-10 per criterion, by domain",
+        _WB_DOC,
+        _cmd_writingbench,
+        data_help="WritingBench jsonl (id, query, criteria, optional domain)",
     )
-    _add_model_args(w, "WritingBench jsonl (id, query, criteria, optional domain)")
     _add_judge_args(w)
-    w.set_defaults(func=_cmd_writingbench)
 
-    r = sub.add_parser(
+    r = _benchmark_parser(
+        sub,
         "ruler",
-        help="LongWrite-Ruler: produced vs required length",
-        description=_RULER_DOC,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "LongWrite-Ruler: produced vs required length",
+        _RULER_DOC,
+        _cmd_ruler,
+        data_cache="ruler",
     )
-    _add_model_args(r, data_cache="ruler")
     r.add_argument("--tolerance", type=float, default=0.2, help="relative tolerance for 'met' (default 0.2)")
-    r.set_defaults(func=_cmd_ruler)
 
     rep = subparsers.add_parser(
         "report",

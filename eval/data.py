@@ -1,6 +1,8 @@
-"""Reading LongBench-Write / LongWrite-Ruler jsonl files (fields: prompt, type, length).
+"""Reading benchmark jsonl files: LongBench-Write / LongWrite-Ruler (fields: prompt, type,
+length) here; Arena-Write's and WritingBench's rows through :func:`load_rows` with their own
+row parsers.
 
-Every row gets a stable id (its own ``id`` field, else a hash of prompt and required length), so
+Every LongBench-Write row gets a stable id (its own ``id`` field, else a hash of prompt and required length), so
 resumed runs recognise finished items even when the file is reordered. A bad row raises
 ``ValueError`` naming the file and line.
 """
@@ -9,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from rollout.jsonl import read_jsonl
 from rollout.text import language_of
 
-__all__ = ["EvalItem", "load_items"]
+__all__ = ["EvalItem", "load_items", "load_rows"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,42 @@ def load_items(path: str | Path, limit: int | None = None) -> list[EvalItem]:
             )
             if limit is not None and len(items) >= limit:
                 break
+    if not items:
+        raise ValueError(f"{p}: no items")
+    return items
+
+
+class _HasId(Protocol):
+    id: str
+
+
+_Item = TypeVar("_Item", bound=_HasId)
+
+
+def load_rows(path: str | Path, limit: int | None, parse: Callable[[dict, str], _Item]) -> list[_Item]:
+    """Read a benchmark jsonl file, one item per object row made by ``parse(row, where)``.
+
+    ``where`` is ``FILE:LINE`` for the parser's errors (a bad row is a ``ValueError`` starting with
+    it); only the first ``limit`` items are read. A missing file is ``FileNotFoundError``; a line
+    that is not JSON or not an object, a repeated ``id`` and a file with no items are
+    ``ValueError`` s naming the file (and line).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"data file not found: {p}")
+    items: list[_Item] = []
+    seen: set[str] = set()
+    for line_no, row in read_jsonl(p, allow_torn_tail=False).records:
+        where = f"{p}:{line_no}"
+        if not isinstance(row, dict):
+            raise ValueError(f"{where}: expected a JSON object")
+        item = parse(row, where)
+        if item.id in seen:
+            raise ValueError(f"{where}: duplicate id {item.id!r}")
+        seen.add(item.id)
+        items.append(item)
+        if limit is not None and len(items) >= limit:
+            break
     if not items:
         raise ValueError(f"{p}: no items")
     return items

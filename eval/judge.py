@@ -373,7 +373,7 @@ def judge_to_file(
     each settles (a kill loses at most the line being written); closes ``client`` at the end.
 
     Returns the records in ``calls`` order. The caller decides what is still to judge (by reading
-    ``path`` back with :func:`eval.longbench_write.judgments_for`), so a resumed run re-pays nothing.
+    ``path`` back with :func:`eval.judged_run.judgments_for`), so a resumed run re-pays nothing.
     """
     import asyncio
 

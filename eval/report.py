@@ -17,20 +17,21 @@ baseline, RL checkpoints, API models), :func:`build_report` writes
   zero-variance group share (:mod:`eval.training`); evaluation and RL run folders mix freely.
 
 The HTML embeds its plots as base64 PNGs (one file to mail around); the Markdown links the same
-PNGs, written next to it.
+PNGs, written next to it. What every section uses (the loaded run, a table, number formatting, a
+run's metadata line, PNG bytes) is :mod:`eval.report_base`; the arrow is one way: this module ->
+:mod:`eval.report_judged` -> :mod:`eval.report_base`.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.report_base import RunData, Table, fmt, meta_line, png_bytes
 from eval.ruler import DEFAULT_TOLERANCE, ruler_from_run
 from eval.scoring import BUCKETS, DIMENSIONS, OUT_OF_BUCKETS
 
@@ -38,33 +39,6 @@ __all__ = ["RunData", "load_run", "build_report", "JUDGED_BENCHMARKS"]
 
 # Benchmarks whose sections live in eval/report_judged.py (Arena-Write Elo, WritingBench).
 JUDGED_BENCHMARKS = ("arena-write", "writingbench")
-
-
-@dataclass
-class RunData:
-    """One run directory's metadata, scores (LongBench-Write runs), ruler summary and predictions."""
-
-    path: Path
-    meta: dict[str, Any]
-    scores: dict[str, Any] | None
-    ruler: dict[str, Any]
-    predictions: list[dict] = field(default_factory=list)
-    comparability: str = ""  # set by the report: "" or why this run is not comparable
-
-    @property
-    def label(self) -> str:
-        """The display name, marked when the run is not comparable with its benchmark's others."""
-        return f"{self.name} ⚠ {self.comparability}" if self.comparability else self.name
-
-    @property
-    def name(self) -> str:
-        """The run's display name (``run.json``'s ``name``, else the directory name)."""
-        return str(self.meta.get("name") or self.path.name)
-
-    @property
-    def benchmark(self) -> str:
-        """'longbench-write' or 'ruler'."""
-        return str(self.meta.get("benchmark", "longbench-write"))
 
 
 def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunData:
@@ -96,44 +70,32 @@ def load_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> RunDa
 # ---------------------------------------------------------------------------------------------
 
 
-def _f(v: Any, digits: int = 1) -> str:
-    return "–" if v is None else f"{v:.{digits}f}"
-
-
 def _judged(run: RunData, v: Any) -> str:
     """A judge-dependent score; "not judged" for a run evaluated without a judge (never 0 or blank)."""
     if v is None and not run.meta.get("judge"):
         return "not judged"
-    return _f(v)
+    return fmt(v)
 
 
 def _cell(group: dict | None) -> str:
     if not group:
         return "–"
-    return f"{_f(group.get('S_bar'))} ({_f(group.get('S_l'))} / {_f(group.get('S_q'))})"
+    return f"{fmt(group.get('S_bar'))} ({fmt(group.get('S_l'))} / {fmt(group.get('S_q'))})"
 
 
-@dataclass
-class _Table:
-    title: str
-    header: list[str]
-    rows: list[list[str]]
-    note: str = ""
-
-
-def _tables(runs: Sequence[RunData]) -> list[_Table]:
+def _tables(runs: Sequence[RunData]) -> list[Table]:
     lbw = [r for r in runs if r.scores is not None]
-    tables: list[_Table] = []
+    tables: list[Table] = []
     if lbw:
         tables.append(
-            _Table(
+            Table(
                 "Leaderboard (LongBench-Write)",
                 ["model", "items", "S_l", "S_q", "S̄", "failed generation", "failed judge"],
                 [
                     [
                         r.label,
                         str(r.scores["overall"]["n"]),
-                        _f(r.scores["overall"]["S_l"]),
+                        fmt(r.scores["overall"]["S_l"]),
                         _judged(r, r.scores["overall"]["S_q"]),
                         _judged(r, r.scores["overall"]["S_bar"]),
                         str(r.scores["failures"]["generation"]),
@@ -151,7 +113,7 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
         buckets = [b[0] for b in BUCKETS] + [OUT_OF_BUCKETS]
         present = [b for b in buckets if any(b in r.scores["by_bucket"] for r in lbw)]
         tables.append(
-            _Table(
+            Table(
                 "By required length (words / characters)",
                 ["model", *present],
                 [[r.name, *(_cell(r.scores["by_bucket"].get(b)) for b in present)] for r in lbw],
@@ -160,7 +122,7 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
         )
         langs = sorted({k for r in lbw for k in r.scores["by_language"]})
         tables.append(
-            _Table(
+            Table(
                 "By language",
                 ["model", *langs],
                 [[r.name, *(_cell(r.scores["by_language"].get(lang)) for lang in langs)] for r in lbw],
@@ -169,7 +131,7 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
         )
         types = sorted({k for r in lbw for k in r.scores["by_type"]})
         tables.append(
-            _Table(
+            Table(
                 "By type",
                 ["type", *(r.name for r in lbw)],
                 [[t, *(_cell(r.scores["by_type"].get(t)) for r in lbw)] for t in types],
@@ -177,14 +139,14 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
             )
         )
         tables.append(
-            _Table(
+            Table(
                 "Judge scores per dimension (1-5)",
                 ["model", *DIMENSIONS],
-                [[r.name, *(_f(r.scores["dimensions"].get(d), 2) for d in DIMENSIONS)] for r in lbw],
+                [[r.name, *(fmt(r.scores["dimensions"].get(d), 2) for d in DIMENSIONS)] for r in lbw],
             )
         )
     tables.append(
-        _Table(
+        Table(
             "LongWrite-Ruler: largest required length met",
             ["model", "run", "tolerance", "largest met length", "points"],
             [
@@ -193,7 +155,7 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
                     r.benchmark,
                     f"±{r.ruler['tolerance']:.0%}",
                     str(r.ruler["max_met_length"] or "none"),
-                    ", ".join(f"{p['required']}→{_f(p['median'], 0)}" for p in r.ruler["curve"]),
+                    ", ".join(f"{p['required']}→{fmt(p['median'], 0)}" for p in r.ruler["curve"]),
                 ]
                 for r in runs
             ],
@@ -211,18 +173,18 @@ def _tables(runs: Sequence[RunData]) -> list[_Table]:
             ]
         fail_rows += [[r.name, kind, x["id"], x["error"]] for kind, x in fails]
     tables.append(
-        _Table(
+        Table(
             f"Failures ({len(fail_rows)})",
             ["model", "stage", "item", "reason"],
             fail_rows,
             "Every item that could not be scored, with the reason." if fail_rows else "No failures.",
         )
     )
-    tables.append(_Table("Runs", ["model", "metadata"], [[r.name, _meta_line(r)] for r in runs]))
+    tables.append(Table("Runs", ["model", "metadata"], [[r.name, meta_line(r)] for r in runs]))
     return tables
 
 
-def _monitor_table(runs: Sequence[RunData]) -> _Table:
+def _monitor_table(runs: Sequence[RunData]) -> Table:
     """Reward-hacking monitors per model (rewards.monitors over its answers; see eval.scoring)."""
     from eval.scoring import prediction_monitors
 
@@ -238,11 +200,11 @@ def _monitor_table(runs: Sequence[RunData]) -> _Table:
                 r.label,
                 r.benchmark,
                 str(m["answers"]),
-                *(_f(m[k], 3) for k in keys),
-                _f(m["length_quality_corr"], 2),
+                *(fmt(m[k], 3) for k in keys),
+                fmt(m["length_quality_corr"], 2),
             ]
         )
-    return _Table(
+    return Table(
         "Reward-hacking monitors",
         [
             "model",
@@ -262,39 +224,9 @@ def _monitor_table(runs: Sequence[RunData]) -> _Table:
     )
 
 
-def _meta_line(r: RunData) -> str:
-    m = r.meta
-    s = m.get("settings") or {}
-    j = m.get("judge") or {}
-    parts = [
-        f"benchmark={r.benchmark}",
-        f"backend={m.get('backend')}",
-        f"model={m.get('model')}",
-        f"endpoint={m.get('endpoint')}" if m.get("endpoint") else "",
-        f"template={s.get('template')}",
-        f"sampling=temperature {s.get('temperature')}, top_p {s.get('top_p')}, max_tokens {s.get('max_tokens')}, seed {s.get('seed')}",
-        f"judge={j.get('model')} prompt {j.get('prompt_version')} #{j.get('prompt_hash')}"
-        if j
-        else "judge=none",
-        f"data={Path((m.get('data') or {}).get('path', '?')).name} #{(m.get('data') or {}).get('sha256')}",
-        f"evaluator={m.get('evaluator_version')}",
-        f"dir={r.path}",
-    ]
-    return "; ".join(p for p in parts if p)
-
-
 # ---------------------------------------------------------------------------------------------
 # plots
 # ---------------------------------------------------------------------------------------------
-
-
-def _png(fig: Any) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def _plots(runs: Sequence[RunData], tolerance: float) -> dict[str, tuple[str, bytes]]:
@@ -322,7 +254,7 @@ def _plots(runs: Sequence[RunData], tolerance: float) -> dict[str, tuple[str, by
     ax.set(xscale="log", yscale="log", xlabel="required length (words / chars)", ylabel="produced length")
     ax.set_title("Required vs produced length")
     ax.legend(fontsize=7)
-    plots["scatter"] = ("Required vs produced length (log-log; empty answers drawn at 1)", _png(fig))
+    plots["scatter"] = ("Required vs produced length (log-log; empty answers drawn at 1)", png_bytes(fig))
 
     # Ruler curves: median produced per required length, with the tolerance band.
     fig, ax = plt.subplots(figsize=(6.5, 5))
@@ -341,7 +273,7 @@ def _plots(runs: Sequence[RunData], tolerance: float) -> dict[str, tuple[str, by
     ax.set(xscale="log", yscale="log", xlabel="required length", ylabel="median produced length")
     ax.set_title("LongWrite-Ruler curves")
     ax.legend(fontsize=7)
-    plots["ruler"] = ("Median produced length per required length", _png(fig))
+    plots["ruler"] = ("Median produced length per required length", png_bytes(fig))
 
     lbw = [r for r in runs if r.scores is not None]
     if lbw:
@@ -361,7 +293,7 @@ def _plots(runs: Sequence[RunData], tolerance: float) -> dict[str, tuple[str, by
         ax.set(ylim=(0, 5), ylabel="mean judge score (1-5)")
         ax.set_title("Judge scores per dimension")
         ax.legend(fontsize=7)
-        plots["dimensions"] = ("Mean judge score per dimension", _png(fig))
+        plots["dimensions"] = ("Mean judge score per dimension", png_bytes(fig))
     return plots
 
 
@@ -385,7 +317,7 @@ def _count(runs: Sequence[RunData], n_training: int) -> str:
 
 
 def _html(
-    runs: Sequence[RunData], tables: list[_Table], plots: dict[str, tuple[str, bytes]], n_training: int = 0
+    runs: Sequence[RunData], tables: list[Table], plots: dict[str, tuple[str, bytes]], n_training: int = 0
 ) -> str:
     out = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>longwrite evaluation report</title>",
@@ -417,7 +349,7 @@ def _md_escape(s: str) -> str:
 
 
 def _markdown(
-    runs: Sequence[RunData], tables: list[_Table], plots: dict[str, tuple[str, bytes]], n_training: int = 0
+    runs: Sequence[RunData], tables: list[Table], plots: dict[str, tuple[str, bytes]], n_training: int = 0
 ) -> str:
     out = ["# Evaluation report", "", _count(runs, n_training), ""]
     for t in tables:
@@ -430,7 +362,7 @@ def _markdown(
     return "\n".join(out)
 
 
-def rm_eval_table(result: dict[str, Any], title: str = "Reward model: pairwise accuracy") -> _Table:
+def rm_eval_table(result: dict[str, Any], title: str = "Reward model: pairwise accuracy") -> Table:
     """The report section of one ``longwrite rm eval`` result (its json): one row per scorer
     (the RM, the embedding baseline), accuracy overall / by length direction / by length ratio."""
     from rewards.rm.evaluate import RATIO_BUCKETS
@@ -449,7 +381,7 @@ def rm_eval_table(result: dict[str, Any], title: str = "Reward model: pairwise a
         "length / rejected length (words or CJK characters). A length-loving scorer wins on 'chosen "
         "longer' and loses on 'chosen shorter'."
     )
-    return _Table(title, header, rows, note)
+    return Table(title, header, rows, note)
 
 
 def build_report(
@@ -495,15 +427,13 @@ def build_report(
     return paths
 
 
-def _add_training(
-    trainings: Sequence[Any], tables: list[_Table], plots: dict[str, tuple[str, bytes]]
-) -> None:
+def _add_training(trainings: Sequence[Any], tables: list[Table], plots: dict[str, tuple[str, bytes]]) -> None:
     """Append each RL run's curve table and 2x2 curve plot (see :mod:`eval.training`)."""
     from eval.training import curve_columns, curve_rows, notes, plot_training_run
 
     for k, run in enumerate(trainings, 1):
         header = ["step", *(label for _, label in curve_columns(run))]
-        tables.append(_Table(f"Training curves: {run.name}", header, curve_rows(run), notes(run)))
+        tables.append(Table(f"Training curves: {run.name}", header, curve_rows(run), notes(run)))
         plots[f"training-{k}"] = (
             f"Training curves of {run.name}: reward components, answer/plan length p50/p90, truncated "
             "share, zero-variance groups, against the step",

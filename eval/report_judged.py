@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.report import RunData, _f, _meta_line, _png
-from eval.report import _Table as Table
+from eval.judged_run import comparability_fields
+from eval.report_base import RunData, Table, fmt, meta_line, png_bytes
 
 __all__ = ["load_judged_scores", "comparable_key", "comparability_tables", "judged_tables", "judged_plots"]
 
@@ -42,26 +42,9 @@ def load_judged_scores(path: Path, meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def comparable_key(r: RunData) -> dict[str, Any]:
-    """What must match for two runs of one benchmark to be compared (field -> value)."""
-    m = r.meta
-    j = m.get("judge") or {}
-    key = {
-        "judge": j.get("model"),
-        "judge prompt": j.get("prompt_hash"),
-        "template": (m.get("settings") or {}).get("template"),
-        "data": (m.get("data") or {}).get("sha256"),
-        "evaluator": m.get("evaluator_version"),
-    }
-    if r.benchmark == "ruler":
-        key.pop("judge")
-        key.pop("judge prompt")
-    if r.benchmark == "arena-write":
-        elo = m.get("elo") or {}
-        key["rating settings"] = (
-            f"anchor {elo.get('anchor')}={elo.get('anchor_rating')}, prior {elo.get('prior')}, "
-            f"strong weight {elo.get('strong_weight')}"
-        )
-    return key
+    """What must match for two runs of one benchmark to be compared (field -> value; see
+    :func:`eval.judged_run.comparability_fields`)."""
+    return comparability_fields(r.meta)
 
 
 def _groups(runs: Sequence[RunData]) -> list[list[RunData]]:
@@ -139,7 +122,7 @@ def _unbounded(direction: str) -> str:
 
 def _interval(ci: dict) -> str:
     """``[lo, hi]``, with how many resamples had this rating unbounded or missing."""
-    text = f"[{_f(ci.get('lo'))}, {_f(ci.get('hi'))}]"
+    text = f"[{fmt(ci.get('lo'))}, {fmt(ci.get('hi'))}]"
     extra = [f"{ci[k]}/{ci['rounds']} {k[2:]}" for k in ("n_unbounded", "n_missing") if ci.get(k)]
     return text + (f" ({', '.join(extra)})" if extra else "")
 
@@ -179,7 +162,7 @@ def _arena_tables(arena: Sequence[RunData]) -> list[Table]:
                 [
                     r.label if r else m,
                     "model" if r else "baseline" + (" (anchor)" if m == fit["anchor"] else ""),
-                    _f(rating) if rating is not None else _unbounded(fit["direction"][m]),
+                    fmt(rating) if rating is not None else _unbounded(fit["direction"][m]),
                     _interval(ci),
                     f"{tot['win']}/{tot['tie']}/{tot['loss']}",
                     f"{dis}/{len(pairs)}" if r else "–",
@@ -193,7 +176,7 @@ def _arena_tables(arena: Sequence[RunData]) -> list[Table]:
                 ["model", "role", "Elo", "95% interval", "W/T/L", "orders disagree", "failed judge"],
                 rows,
                 f"Bradley-Terry fit over {fit['n_comparisons']} judged comparisons (each pair judged in "
-                f"both orders; ties count half), {fit['anchor']} anchored at {_f(fit['anchor_rating'], 0)}; "
+                f"both orders; ties count half), {fit['anchor']} anchored at {fmt(fit['anchor_rating'], 0)}; "
                 f"intervals: {ci_rounds} bootstrap resamples of items; – : open, because some "
                 "resamples left a model unbounded (it won or lost all its comparisons) or missing. "
                 "Failed judgements are listed below, never counted as ties.",
@@ -233,8 +216,8 @@ def _wb_tables(wb: Sequence[RunData]) -> list[Table]:
             r.label,
             str(r.scores["overall"]["n"]),
             str(r.scores["overall"]["n_scored"]),
-            _f(r.scores["overall"]["score"], 2),
-            _f(r.scores["overall"]["score_x10"]),
+            fmt(r.scores["overall"]["score"], 2),
+            fmt(r.scores["overall"]["score_x10"]),
             str(r.scores["failures"]["generation"]),
             str(r.scores["failures"]["judge"]),
         ]
@@ -243,7 +226,7 @@ def _wb_tables(wb: Sequence[RunData]) -> list[Table]:
     domains = sorted({d for r in wb for d in r.scores["by_domain"]})
 
     def cell(g: dict | None) -> str:
-        return "–" if not g else f"{_f(g['score_x10'])} (n={g['n_scored']}/{g['n']})"
+        return "–" if not g else f"{fmt(g['score_x10'])} (n={g['n_scored']}/{g['n']})"
 
     return [
         Table(
@@ -291,7 +274,7 @@ def judged_tables(runs: Sequence[RunData]) -> list[Table]:
             [
                 [
                     r.name,
-                    _meta_line(r)
+                    meta_line(r)
                     + (
                         f"; baselines={', '.join(r.meta.get('baselines') or [])}"
                         if r.benchmark == "arena-write"
@@ -333,4 +316,6 @@ def judged_plots(runs: Sequence[RunData]) -> dict[str, tuple[str, bytes]]:
     ax.axvline(fit["anchor_rating"], color="k", ls="--", lw=1)
     ax.set_xlabel(f"Elo ({fit['anchor']} = {fit['anchor_rating']:g}); bars: 95% bootstrap interval")
     ax.set_title("Arena-Write ratings (group 1)")
-    return {"elo": ("Arena-Write Elo with bootstrap intervals (models blue, baselines orange)", _png(fig))}
+    return {
+        "elo": ("Arena-Write Elo with bootstrap intervals (models blue, baselines orange)", png_bytes(fig))
+    }

@@ -11,14 +11,15 @@ Run directories have the LongBench-Write layout (``run.json``, ``predictions.jso
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from eval.data import load_items
-from eval.generate import GenerationSettings, predict
+from eval.generate import GenerationSettings
+from eval.judged_run import PREDICTIONS_FILE, record_generation_cuts, run_meta, start_run, write_json
+from eval.longbench_write import EVALUATOR_VERSION
 from eval.scoring import length_score
 from rollout.jsonl import latest_by_key
 
@@ -72,7 +73,7 @@ def max_met_length(curve: Sequence[Mapping[str, Any]]) -> int | None:
 
 def ruler_from_run(run_dir: str | Path, tolerance: float = DEFAULT_TOLERANCE) -> dict[str, Any]:
     """The ruler summary of any run directory's predictions (a ruler run or a LongBench-Write run)."""
-    preds = list(latest_by_key(Path(run_dir) / "predictions.jsonl").values())
+    preds = list(latest_by_key(Path(run_dir) / PREDICTIONS_FILE).values())
     curve = ruler_curve(preds, tolerance)
     return {"tolerance": tolerance, "max_met_length": max_met_length(curve), "curve": curve}
 
@@ -89,30 +90,14 @@ def run_ruler(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run LongWrite-Ruler for one model into ``out_dir`` (resumable); return ``ruler.json``'s dict."""
-    from eval.longbench_write import EVALUATOR_VERSION, _default_name, _record_cuts, check_run_meta, file_sha
-
     if not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
     out_dir = Path(out_dir)
     items = load_items(data, limit=limit)
-    desc = backend.describe()
-    meta = check_run_meta(
-        out_dir,
-        {
-            "benchmark": "ruler",
-            "evaluator_version": EVALUATOR_VERSION,
-            "name": name or _default_name(desc, settings),
-            **desc,
-            "endpoint": desc.get("endpoint"),
-            "settings": settings.to_dict(),
-            "data": {"path": str(Path(data).resolve()), "sha256": file_sha(data), "items": len(items)},
-            "judge": None,
-        },
-    )
-    preds = predict(items, backend, settings, out_dir / "predictions.jsonl", progress=progress)
-    meta = _record_cuts(out_dir, meta, preds, settings)
+    # The same run.json identity as a judged run's, with no judge.
+    meta = run_meta("ruler", EVALUATOR_VERSION, backend, settings, data, len(items), name=name)
+    preds = start_run(out_dir, meta, items, backend, settings, progress=progress)
+    meta = record_generation_cuts(out_dir, meta, preds, settings)
     result = {"run": meta, **ruler_from_run(out_dir, tolerance)}
-    (out_dir / "ruler.json").write_text(
-        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_json(out_dir / "ruler.json", result)
     return result

@@ -16,23 +16,34 @@ replies with strict JSON ``{"score": 1-10, "justification": "..."}`` (read robus
 a correction turn when unreadable). The plan is stripped: only the answer is judged. Item score =
 mean over its criteria (an item with a failed criterion is a listed failure, never partly
 scored); run score = mean over items, also on WritingBench's x10 scale; by domain when given.
+The run folder, resume, judgement store and failure listing are :mod:`eval.judged_run`'s.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from eval.data import EvalItem
+from eval.data import EvalItem, load_rows
 from eval.generate import GenerationSettings
-from eval.judge import JudgeOutcome, JudgePrompt, json_objects, judge_to_file
-from eval.longbench_write import judgments_for, run_meta, start_run, write_json
-from rollout.jsonl import latest_by_key, read_jsonl
+from eval.judge import JudgeOutcome, JudgePrompt, json_objects
+from eval.judged_run import (
+    BenchmarkPlan,
+    Failures,
+    JudgeCall,
+    JudgeSetup,
+    Judging,
+    generation_error,
+    judgement_record,
+    read_run,
+    run_judged,
+    save_scores,
+)
 from rollout.text import language_of
 
 __all__ = [
@@ -51,6 +62,8 @@ __all__ = [
 WRITINGBENCH_VERSION = "wb-1"
 CRITERIA_PROMPT_VERSION = "lw-criteria-v1"
 CRITERIA_FIELDS = ("request", "answer", "criterion")
+# Each item's domain and criterion names (written at the start; scoring needs no data file).
+CRITERIA_FILE = "criteria.json"
 
 CRITERIA_PROMPT = """\
 You are grading one aspect of a piece of writing that an AI assistant produced for a user's request.
@@ -127,53 +140,37 @@ def _criterion(raw: Any, where: str, k: int) -> Criterion:
     return Criterion(name.strip(), desc.strip(), (guidance or "").strip())
 
 
+def _wb_item(row: dict, where: str) -> WBItem:
+    query = row.get("query", row.get("prompt"))
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError(f"{where}: 'query' must be a non-empty string")
+    raw = row.get("criteria", row.get("checklist"))
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{where}: 'criteria' must be a non-empty list")
+    criteria = tuple(_criterion(c, where, k) for k, c in enumerate(raw, 1))
+    names = [c.name for c in criteria]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{where}: criterion names repeat ({', '.join(names)})")
+    ident = row.get("id", row.get("index"))
+    domain = row.get("domain", row.get("domain1"))
+    sub = row.get("subdomain", row.get("domain2"))
+    return WBItem(
+        id=str(ident) if ident not in (None, "") else hashlib.sha1(query.encode()).hexdigest()[:12],
+        query=query,
+        domain=str(domain) if domain else "unknown",
+        subdomain=str(sub) if sub else None,
+        language=str(row.get("language") or row.get("lang") or language_of(query)),
+        criteria=criteria,
+    )
+
+
 def load_writingbench(path: str | Path, limit: int | None = None) -> list[WBItem]:
     """Read a WritingBench-style jsonl file (see the module doc); first ``limit`` rows.
 
     A bad row raises ``ValueError`` as ``FILE:LINE: reason``; ids and criterion names within a
     query must be unique.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"data file not found: {p}")
-    items: list[WBItem] = []
-    seen: set[str] = set()
-    for line_no, row in read_jsonl(p, allow_torn_tail=False).records:
-        where = f"{p}:{line_no}"
-        if not isinstance(row, dict):
-            raise ValueError(f"{where}: expected a JSON object")
-        query = row.get("query", row.get("prompt"))
-        if not isinstance(query, str) or not query.strip():
-            raise ValueError(f"{where}: 'query' must be a non-empty string")
-        raw = row.get("criteria", row.get("checklist"))
-        if not isinstance(raw, list) or not raw:
-            raise ValueError(f"{where}: 'criteria' must be a non-empty list")
-        criteria = tuple(_criterion(c, where, k) for k, c in enumerate(raw, 1))
-        names = [c.name for c in criteria]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{where}: criterion names repeat ({', '.join(names)})")
-        ident = row.get("id", row.get("index"))
-        item_id = str(ident) if ident not in (None, "") else hashlib.sha1(query.encode()).hexdigest()[:12]
-        if item_id in seen:
-            raise ValueError(f"{where}: duplicate id {item_id!r}")
-        seen.add(item_id)
-        domain = row.get("domain", row.get("domain1"))
-        sub = row.get("subdomain", row.get("domain2"))
-        items.append(
-            WBItem(
-                id=item_id,
-                query=query,
-                domain=str(domain) if domain else "unknown",
-                subdomain=str(sub) if sub else None,
-                language=str(row.get("language") or row.get("lang") or language_of(query)),
-                criteria=criteria,
-            )
-        )
-        if limit is not None and len(items) >= limit:
-            break
-    if not items:
-        raise ValueError(f"{p}: no items")
-    return items
+    return load_rows(path, limit, _wb_item)
 
 
 def criteria_prompt(path: str | None = None) -> JudgePrompt:
@@ -217,63 +214,31 @@ def _jid(item: str, k: int, name: str) -> str:
     return f"{item}::{k}::{name}"
 
 
-def _record(o: JudgeOutcome, item: str, criterion: str, judge_model: str, prompt: JudgePrompt) -> dict:
-    return {
-        "id": o.id,
-        "item": item,
-        "criterion": criterion,
-        "score": (o.value or {}).get("score"),
-        "justification": (o.value or {}).get("justification"),
-        "judge_model": judge_model,
-        "prompt_version": prompt.version,
-        "prompt_hash": prompt.hash,
-        "error": o.error,
-        "attempts": o.attempts,
-        "raw": o.raw,
-        "cached": o.cached,
-        "history": o.history,
-    }
+def _record(o: JudgeOutcome, judge_model: str, prompt: JudgePrompt, fields: dict[str, Any]) -> dict:
+    value = o.value or {}
+    return judgement_record(
+        o, judge_model, prompt, **fields, score=value.get("score"), justification=value.get("justification")
+    )
 
 
-def judge_criteria(
-    items: Sequence[WBItem],
-    predictions: dict[str, dict],
-    client: Any,
-    prompt: JudgePrompt,
-    path: Path,
-    *,
-    max_attempts: int = 3,
-    params: dict | None = None,
-    progress: bool = True,
-) -> dict[str, dict]:
-    """One judge call per (answer, criterion) not yet judged well in ``path`` by this judge and
-    prompt; returns judgement id -> record."""
-    stored = judgments_for(path, client.model, prompt.hash)
-    calls, where = [], {}
+# The 1-10 score with its justification, stored with the item and the criterion's name.
+JUDGING = Judging(parse_criterion_score, _correction, _record, "criteria judge")
+
+
+def criterion_calls(
+    items: Sequence[WBItem], predictions: Mapping[str, dict], prompt: JudgePrompt
+) -> Iterator[JudgeCall]:
+    """One judge call per (answer, criterion) for every item whose answer was generated."""
     for it in items:
         p = predictions.get(it.id)
-        if p is None or p.get("error") is not None:
+        if generation_error(p) is not None:
             continue
         for k, c in enumerate(it.criteria, 1):
-            jid = _jid(it.id, k, c.name)
-            if jid in stored and not stored[jid].get("error"):
-                continue
-            calls.append((jid, prompt.fill(request=it.query, answer=p["answer"], criterion=c.render())))
-            where[jid] = (it.id, c.name)
-    if calls:
-        for rec in judge_to_file(
-            path,
-            client,
-            calls,
-            parse_criterion_score,
-            _correction,
-            lambda o: _record(o, *where[o.id], client.model, prompt),
-            max_attempts=max_attempts,
-            params=params,
-            progress="criteria judge" if progress else False,
-        ):
-            stored[rec["id"]] = rec
-    return stored
+            yield JudgeCall(
+                _jid(it.id, k, c.name),
+                prompt.fill(request=it.query, answer=p["answer"], criterion=c.render()),
+                {"item": it.id, "criterion": c.name},
+            )
 
 
 def _mean(xs: Sequence[float]) -> float | None:
@@ -290,18 +255,17 @@ def score_writingbench(out_dir: str | Path, write: bool = True) -> dict[str, Any
     """``scores.json`` of a WritingBench run: overall and per-domain means (1-10 and x10), each
     item's criterion scores and justifications, and every failure with its reason."""
     out_dir = Path(out_dir)
-    meta = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
-    judge = meta.get("judge") or {}
-    plan = json.loads((out_dir / "criteria.json").read_text(encoding="utf-8"))
-    preds = latest_by_key(out_dir / "predictions.jsonl")
-    judged = judgments_for(out_dir / "judgments.jsonl", judge.get("model"), judge.get("prompt_hash"))
-    rows, gen_failed, judge_failed = [], [], []
-    for item_id, info in plan.items():
-        p = preds.get(item_id)
+    run = read_run(out_dir, CRITERIA_FILE)
+    judged = run.judged
+    rows: list[dict] = []
+    failed = Failures()
+    for item_id, info in run.plan.items():
+        p = run.predictions.get(item_id)
         row = {"id": item_id, "domain": info["domain"], "subdomain": info.get("subdomain"), "score": None}
-        if p is None or p.get("error") is not None:
-            gen_failed.append({"id": item_id, "error": (p or {}).get("error") or "no answer"})
-            rows.append({**row, "generation_error": (p or {}).get("error") or "no answer"})
+        why = generation_error(p)
+        if why is not None:
+            failed.generation.append({"id": item_id, "error": why})
+            rows.append({**row, "generation_error": why})
             continue
         crit, errors = {}, []
         for k, name in enumerate(info["criteria"], 1):
@@ -312,7 +276,7 @@ def score_writingbench(out_dir: str | Path, write: bool = True) -> dict[str, Any
             crit[name] = {"score": rec["score"], "justification": rec["justification"]}
         row.update(answer_len=p.get("answer_len"), criteria=crit)
         if errors:
-            judge_failed.append({"id": item_id, "error": "; ".join(errors)})
+            failed.judge.append({"id": item_id, "error": "; ".join(errors)})
             row["judge_error"] = "; ".join(errors)
         else:
             row["score"] = _mean([c["score"] for c in crit.values()])
@@ -321,19 +285,13 @@ def score_writingbench(out_dir: str | Path, write: bool = True) -> dict[str, Any
     for r in rows:
         domains.setdefault(r["domain"], []).append(r)
     result = {
-        "run": meta,
+        "run": run.meta,
         "overall": _group(rows),
         "by_domain": {d: _group(domains[d]) for d in sorted(domains)},
-        "failures": {
-            "generation": len(gen_failed),
-            "judge": len(judge_failed),
-            "items": {"generation": gen_failed, "judge": judge_failed},
-        },
+        "failures": failed.to_dict(),
         "items": rows,
     }
-    if write:
-        write_json(out_dir / "scores.json", result)
-    return result
+    return save_scores(out_dir, result, write)
 
 
 def run_writingbench(
@@ -351,44 +309,25 @@ def run_writingbench(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Evaluate one model on WritingBench-style data into ``out_dir`` (resumable; see module doc)."""
-    out_dir = Path(out_dir)
     items = load_writingbench(data, limit=limit)
-    prompt = judge_prompt or criteria_prompt()
-    meta = run_meta(
+    plan = BenchmarkPlan(
         "writingbench",
         WRITINGBENCH_VERSION,
-        backend,
-        settings,
-        data,
-        len(items),
-        name=name,
-        judge_client=judge_client,
-        judge_prompt=prompt,
-        judge_attempts=judge_attempts,
-        judge_params=judge_params,
-    )
-    # Each item's domain and criterion names (scoring needs no data file).
-    plan = {
-        it.id: {"domain": it.domain, "subdomain": it.subdomain, "criteria": [c.name for c in it.criteria]}
-        for it in items
-    }
-    preds = start_run(
-        out_dir,
-        meta,
         [it.eval_item() for it in items],
-        backend,
-        settings,
-        files={"criteria.json": plan},
-        progress=progress,
+        calls=partial(criterion_calls, items),
+        judging=JUDGING,
+        score=score_writingbench,
+        # Each item's domain and criterion names (scoring needs no data file).
+        files={
+            CRITERIA_FILE: {
+                it.id: {
+                    "domain": it.domain,
+                    "subdomain": it.subdomain,
+                    "criteria": [c.name for c in it.criteria],
+                }
+                for it in items
+            }
+        },
     )
-    judge_criteria(
-        items,
-        {p["id"]: p for p in preds},
-        judge_client,
-        prompt,
-        out_dir / "judgments.jsonl",
-        max_attempts=judge_attempts,
-        params=judge_params,
-        progress=progress,
-    )
-    return score_writingbench(out_dir)
+    judge = JudgeSetup(judge_client, judge_prompt or criteria_prompt(), judge_attempts, judge_params)
+    return run_judged(plan, data, out_dir, backend, settings, judge, name=name, progress=progress)

@@ -64,12 +64,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError) as exc:
-        # Bad input: one clear line, no traceback (use -v for one).
+    except expected_errors() as exc:
+        # An expected failure: one clear line, no traceback (-v shows it). A bug in our code (any
+        # other exception: TypeError, KeyError, ...) is not caught and keeps its traceback.
         if args.verbose:
             raise
-        print(f"longwrite {args.command}: error: {exc}", file=sys.stderr)
+        print(f"longwrite {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """The exception types ``main`` reports as one line and exit status 2 (expected failures).
+
+    * :class:`rollout.errors.LongwriteError`: the project's own (a model that cannot be resolved,
+      a failed download, a tool such as verl's model merger that failed);
+    * ``ValueError``: bad input (a malformed file, a bad option value, an unknown preset key);
+    * ``OSError``: the machine or the network (a missing file, no permission, ``URLError``,
+      ``ConnectionError``, ``TimeoutError``);
+    * ``subprocess.CalledProcessError`` / ``TimeoutExpired``: a tool we run failed or hung.
+    """
+    import subprocess
+
+    from rollout.errors import LongwriteError
+
+    return (LongwriteError, ValueError, OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired)
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one terminal line: its first line, with a count of the lines left out.
+
+    A ``URLError`` shows its reason (and an ``HTTPError`` its status and URL), a failed
+    subprocess its command, exit status and last line of output; an empty message the type's name.
+    """
+    import subprocess
+    import urllib.error
+
+    if isinstance(exc, urllib.error.HTTPError):
+        text = f"HTTP {exc.code} {exc.reason} from {exc.url}"
+    elif isinstance(exc, urllib.error.URLError):
+        text = f"network error: {exc.reason}"
+    elif isinstance(exc, (subprocess.CalledProcessError, subprocess.TimeoutExpired)):
+        cmd = exc.cmd if isinstance(exc.cmd, str) else " ".join(map(str, exc.cmd))
+        output = exc.stderr or exc.output or ""
+        if isinstance(output, bytes):
+            output = output.decode(errors="replace")
+        last = next((ln.strip() for ln in reversed(output.splitlines()) if ln.strip()), "")
+        what = (
+            f"exited {exc.returncode}"
+            if isinstance(exc, subprocess.CalledProcessError)
+            else f"timed out after {exc.timeout:g} s"
+        )
+        text = f"`{cmd[:200]}` {what}" + (f": {last}" if last else "")
+    else:
+        text = str(exc).strip() or type(exc).__name__
+    lines = [ln for ln in text.splitlines() if ln.strip()] or [type(exc).__name__]
+    if len(lines) > 1:
+        return f"{lines[0].strip()} ({len(lines) - 1} more line(s): run with -v to see them)"
+    return lines[0].strip()
 
 
 if __name__ == "__main__":

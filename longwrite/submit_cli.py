@@ -17,7 +17,6 @@ def _cmd_submit_sft(args: argparse.Namespace) -> int:
     """``longwrite submit --sft``: ``longwrite sft`` for an SFT preset as a one-node Ray job."""
     from pathlib import Path
 
-    from rl.jobs import project_runtime_env, submit_job
     from sft_baseline.jobs import sft_job_entrypoint, sft_preset_gpus
 
     if args.data_dir:
@@ -27,7 +26,7 @@ def _cmd_submit_sft(args: argparse.Namespace) -> int:
     if args.nodes and args.nodes > 1:
         raise ValueError(
             "an SFT job runs torchrun on one node; for several nodes start torchrun on each node "
-            "(see the README's SFT section)"
+            "(see docs/sft.md)"
         )
     overrides = list(args.overrides)
     if args.gpus_per_node:
@@ -38,23 +37,9 @@ def _cmd_submit_sft(args: argparse.Namespace) -> int:
     # (otherwise Ray leaves it no visible devices, or all of them, and verl's worker set-up fails).
     gpus = args.gpus_per_node or sft_preset_gpus(args.preset)
     entrypoint = sft_job_entrypoint(args.preset, overrides, args.python, args.gpus_per_node)
-    runtime_env = project_runtime_env()
-    if args.dry_run:
-        print(f"entrypoint (entrypoint_num_gpus={gpus}):\n  " + entrypoint)
-        print("runtime_env:\n" + json.dumps(runtime_env, indent=2))
-        return 0
-    _check_address(args.address)
-    result = submit_job(
-        entrypoint,
-        args.address,
-        runtime_env=runtime_env,
-        metadata={"sft_preset": args.preset},
-        entrypoint_num_gpus=gpus,
-        output_dir=Path(args.output_dir or "(the preset's trainer.default_local_dir)"),
-        wait=not args.no_wait,
-        timeout_s=args.timeout,
+    return _submit_one_node_job(
+        args, entrypoint, gpus, {"sft_preset": args.preset}, "(the preset's trainer.default_local_dir)"
     )
-    return _report_job(args, result)
 
 
 def _cmd_submit_rm(args: argparse.Namespace) -> int:
@@ -62,7 +47,6 @@ def _cmd_submit_rm(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rewards.rm.jobs import rm_job_entrypoint, rm_preset_gpus
-    from rl.jobs import project_runtime_env, submit_job
 
     if args.data_dir:
         raise ValueError(
@@ -75,6 +59,22 @@ def _cmd_submit_rm(args: argparse.Namespace) -> int:
         overrides.append(f"output_dir={Path(args.output_dir).resolve()}")
     gpus = args.gpus_per_node or rm_preset_gpus(args.preset, overrides)  # composes: a bad key fails here
     entrypoint = rm_job_entrypoint(args.preset, overrides, args.python, args.gpus_per_node)
+    return _submit_one_node_job(
+        args, entrypoint, gpus, {"rm_preset": args.preset}, "(the preset's output_dir)"
+    )
+
+
+def _submit_one_node_job(
+    args: argparse.Namespace, entrypoint: str, gpus: int, metadata: dict, default_output: str
+) -> int:
+    """Print (``--dry-run``) or submit a one-node torchrun job (SFT, RM) and follow or report it.
+
+    The entrypoint holds ``gpus`` GPUs itself: torchrun trains inside the job's entrypoint process.
+    """
+    from pathlib import Path
+
+    from rl.jobs import project_runtime_env, submit_job
+
     runtime_env = project_runtime_env()
     if args.dry_run:
         print(f"entrypoint (entrypoint_num_gpus={gpus}):\n  " + entrypoint)
@@ -85,9 +85,9 @@ def _cmd_submit_rm(args: argparse.Namespace) -> int:
         entrypoint,
         args.address,
         runtime_env=runtime_env,
-        metadata={"rm_preset": args.preset},
+        metadata=metadata,
         entrypoint_num_gpus=gpus,
-        output_dir=Path(args.output_dir or "(the preset's output_dir)"),
+        output_dir=Path(args.output_dir or default_output),
         wait=not args.no_wait,
         timeout_s=args.timeout,
     )
@@ -129,8 +129,12 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     )
     print_plan_notes(plan, "longwrite submit")
     if args.dry_run:
+        from rl.local_run import check_plan
+
+        # The checks of a local run, here (the data lies on the cluster); nothing is written.
+        print(f"longwrite submit: {check_plan(plan, local_data=False)}")
         print("entrypoint:\n  " + job_entrypoint(plan, args.python))
-        print("runtime_env:\n" + json.dumps(job_runtime_env(plan), indent=2))
+        print("runtime_env:\n" + json.dumps(job_runtime_env(plan, write=False), indent=2))
         return 0
     _check_address(args.address)
     from rl.presets import check_reward_config

@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_REWARDS",
     "REQUIRED",
     "declared_options",
+    "split_by_scope",
 ]
 
 log = logging.getLogger(__name__)
@@ -254,6 +255,10 @@ class Reward:
     ``score(batch, options)`` returns one :class:`ComponentScore` per sample with values in
     [0, 1] or None. ``texts(batch, options)``, when given, names the texts to embed before
     scoring (for the batch's single encode). ``defaults`` lists the accepted options.
+    ``group`` marks a group-level reward: its value for a sample depends on the other samples of
+    the sample's GRPO group (peers, a curriculum decided per group), so it must be scored over
+    whole groups. verl's streaming reward path (``rl.verl_reward``) leaves such rewards out; the
+    trainer mode (``rl.trainer``) scores them once per step over every whole group.
     """
 
     name: str
@@ -262,6 +267,7 @@ class Reward:
     defaults: dict[str, Any] | None = field(default_factory=dict)
     description: str = ""
     check: Callable[[dict], None] | None = None  # validates resolved options (raises ValueError)
+    group: bool = False  # scored over whole GRPO groups, once per step (see the class doc)
 
     def resolve_options(self, options: Mapping[str, Any] | None) -> dict[str, Any]:
         """Defaults updated with ``options``; an unknown option key is a clear ValueError."""
@@ -339,6 +345,7 @@ def register_reward(
     defaults: dict[str, Any] | None = None,
     description: str = "",
     check: Callable[[dict], None] | None = None,
+    group: bool = False,
 ):
     """Register a reward under ``name``; usable as a decorator.
 
@@ -348,14 +355,17 @@ def register_reward(
     ComponentScore per sample and may declare ``texts(batch, options)`` for the shared encode.
     ``defaults`` lists the accepted options (None: accept any; a value :data:`REQUIRED`: must be
     given); ``check`` validates them. A dotted-path function gets ``defaults`` from its signature
-    (:func:`declared_options`).
+    (:func:`declared_options`). ``group=True`` declares a group-level reward (see
+    :class:`Reward`): give it batches of whole groups.
     Re-registering a name replaces it (so notebooks can iterate).
     """
 
     def deco(f: Callable[..., Any]) -> Callable[..., Any]:
         score = f if batched else _wrap_sample_fn(name, f)
         doc = description or (f.__doc__ or "").strip().split("\n")[0]
-        _REGISTRY[name] = Reward(name, score, texts, None if defaults is None else dict(defaults), doc, check)
+        _REGISTRY[name] = Reward(
+            name, score, texts, None if defaults is None else dict(defaults), doc, check, bool(group)
+        )
         return f
 
     return deco(fn) if fn is not None else deco
@@ -536,6 +546,30 @@ class RewardConfig:
     def to_dict(self) -> dict[str, Any]:
         """The config as plain data (round-trips through :meth:`from_dict`)."""
         return {"rewards": dict(self.rewards), "options": {k: dict(v) for k, v in self.options.items()}}
+
+
+def split_by_scope(
+    config: RewardConfig | Mapping[str, Any] | None,
+) -> tuple[RewardConfig | None, RewardConfig | None]:
+    """``config`` split into (per-sample rewards, group-level rewards), each a :class:`RewardConfig`
+    with its rewards' weights and options, or None when it has no reward of that kind.
+
+    Per-sample rewards are scored as each sample arrives (``rl.verl_reward``); group-level ones
+    (registered with ``group=True``) once per step over whole groups (``rl.trainer``).
+    """
+    config = RewardConfig.coerce(config)
+    parts: dict[bool, RewardConfig | None] = {}
+    for is_group in (False, True):
+        names = [n for n in config.rewards if get_reward(n).group is is_group]
+        parts[is_group] = (
+            RewardConfig(
+                rewards={n: config.rewards[n] for n in names},
+                options={n: config.options[n] for n in names if n in config.options},
+            )
+            if names
+            else None
+        )
+    return parts[False], parts[True]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,18 +4,25 @@ LongWriter-Zero names the failure: a policy rewarded for length (and by a reward
 pad by repeating or paraphrasing content and to over-use words the reward model likes. These
 measures make that visible while training runs (``rl.trainer`` logs them every step as
 ``longwriter/monitor/*``) and per model in evaluation runs. They are lexical on purpose: no model,
-a few milliseconds per 10,000-word answer (``benchmarks/monitors.py``), English and Chinese alike.
+a few milliseconds per 10,000-word answer (``benchmarks/monitors.py``), English and Chinese alike,
+and right at that size: a repeat 10,000 words back, the 500th short paragraph and a topic that
+changes with every prompt are all seen (``tests/rewards/test_monitors.py`` builds such answers).
 
 All measures work on the units :func:`rollout.text.count_words` counts (lower-cased English words,
 single CJK characters), so "share of text" means share of the length the length reward sees.
 
 * :func:`distinct_n` - distinct n-grams / all n-grams (1 = no repetition; padding lowers it).
-* :func:`compression_ratio` - raw UTF-8 bytes / zlib-compressed bytes (>= 1; repetitive text
-  compresses better, so padding raises it; ordinary prose is about 2-3).
+* :func:`compression_ratio` - raw UTF-8 bytes / LZMA-compressed bytes, with a dictionary at least
+  as long as the text (>= 1; repetitive text compresses better, so padding raises it; varied prose
+  is about 2-3). zlib's 32 KB window could not see a repeat more than ~5,500-5,900 English words
+  (5.5-6 bytes each) or ~10,000 CJK characters back; LZMA's dictionary covers the whole answer.
 * :func:`near_duplicate_share` - share of units in paragraphs whose unit-trigram shingles overlap an
-  earlier paragraph's by Jaccard >= 0.5 (copied or lightly paraphrased paragraphs).
-* :func:`overused_ngrams` - share of the text made of n-grams used far more often than in a
-  reference distribution (the run's first step, or a reference corpus): keyword stuffing.
+  earlier paragraph's by Jaccard >= 0.5 (copied or lightly paraphrased paragraphs), over every
+  paragraph as written (never merged, however many there are).
+* :func:`overused_ngrams` - share of the text made of n-grams that most of the step's prompts use
+  far more often than a reference distribution (the run's first step, or a corpus): keyword
+  stuffing. One prompt's own topic words are not stuffing, so an n-gram counts only when it is
+  over-used in more than half of the prompt groups.
 * :func:`intra_group_similarity` - mean pairwise Jaccard of unit-bigram sets between samples of one
   prompt (1 = the group collapsed onto one answer; GRPO then learns nothing from it).
 * :func:`length_quality_correlation` - Pearson correlation of answer length and the quality reward
@@ -27,8 +34,9 @@ length rising while quality and distinct-2 fall.
 
 from __future__ import annotations
 
+import itertools
+import lzma
 import math
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +60,7 @@ __all__ = [
 
 _NEAR_DUP_JACCARD = 0.5
 _MIN_PARAGRAPH_UNITS = 8
+_LZMA_MIN_DICT = 256 * 1024  # preset 0's own dictionary size
 
 
 def _ngrams(toks: Sequence[str], n: int):
@@ -72,14 +81,31 @@ def distinct_n(text_or_units: str | Sequence[str], n: int = 1) -> float | None:
 
 
 def compression_ratio(text: str) -> float | None:
-    """UTF-8 bytes / zlib(level 6)-compressed bytes of ``text`` (>= ~1); None for empty text.
+    """UTF-8 bytes / LZMA-compressed bytes of ``text`` (>= ~1); None for empty text.
 
-    Repetitive text compresses far better than varied prose, so padding drives this up.
+    Repetitive text compresses far better than varied prose, so padding drives this up: an answer
+    whose second half repeats its first scores about twice what varied text scores, however far
+    apart the halves are. LZMA2 at preset 0 (its fast mode) with a dictionary of at least the
+    text's own size (256 KiB or more), raw format (no container header), so every earlier byte is
+    in reach; zlib (used before) sees only the last 32 KB, about 5,500-5,900 English words or
+    10,000 CJK characters, and scored a 12,000-word answer repeating its first half like varied
+    text (2.44 vs 2.44; LZMA: 4.42 vs 2.25). On varied text the two agree within ~10%
+    (``benchmarks/RESULTS.md``), so the scale of :data:`DEFAULT_THRESHOLDS` is unchanged. Why
+    LZMA: bz2 (900 KB blocks) also sees far repeats but rates a repeated half only ~1.4x varied
+    text (2.9 -> 4.0), and a share of repeated long shingles would be a new measure on a new scale
+    beside ``near_duplicate_share``; LZMA keeps the meaning and costs about what zlib did (2-4 ms
+    per 10,000 units, ``benchmarks/monitors.py``).
     """
     raw = text.encode("utf-8") if isinstance(text, str) else b""
     if not raw.strip():
         return None
-    return len(raw) / len(zlib.compress(raw, 6))
+    return len(raw) / len(lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(raw))))
+
+
+def _lzma_filters(size: int) -> list[dict]:
+    """LZMA2 preset 0 with a power-of-two dictionary of at least ``size`` bytes (min 256 KiB)."""
+    dict_size = max(_LZMA_MIN_DICT, 1 << max(size - 1, 1).bit_length())
+    return [{"id": lzma.FILTER_LZMA2, "preset": 0, "dict_size": dict_size}]
 
 
 def near_duplicate_share(
@@ -89,9 +115,12 @@ def near_duplicate_share(
 
     Near: the Jaccard overlap of the two paragraphs' unit-trigram sets is >= ``threshold`` (a
     copied paragraph scores 1, a light paraphrase well above 0.5, two different paragraphs on one
-    topic well below). Paragraphs shorter than ``min_units`` units (headings) are exempt.
+    topic well below). Paragraphs shorter than ``min_units`` units (headings) are exempt. Every
+    paragraph as written counts, however many: ``segment.paragraphs(text, max_paragraphs=None)``
+    (the rewards' default merges paragraphs beyond 128 into groups, which hid copies: a 10,000-word
+    answer in 500 paragraphs with a fifth of them copied scored 0.007 instead of 0.2).
     """
-    paras = paragraphs(text)
+    paras = paragraphs(text, max_paragraphs=None)
     if len(paras) < 2:
         return 0.0
     shingles: list[set] = []
@@ -104,18 +133,36 @@ def near_duplicate_share(
     if total == 0:
         return 0.0
     # Jaccard(a, b) >= t needs |a & b| >= t * |a|, and |a & b| <= |a & (all earlier shingles)|: one
-    # set intersection (in C) rules out most paragraphs before any pairwise comparison.
+    # set intersection (in C) rules out most paragraphs before any pairwise comparison. A paragraph
+    # that passes is checked first against the paragraphs where its shared shingles first appeared
+    # (``owner``: one dict lookup per shingle), most shared first; only when none of them is near
+    # enough are all earlier paragraphs checked, so the answer is exact.
     seen: set = set()
+    owner: dict = {}
     dup = 0
     for i, a in enumerate(shingles):
-        if a and len(a & seen) >= threshold * len(a):
-            for b in shingles[:i]:
-                common = len(a & b)
-                if b and common >= threshold * (len(a) + len(b) - common):
-                    dup += sizes[i]
-                    break
-        seen |= a
+        if a:
+            shared = a & seen
+            if len(shared) >= threshold * len(a) and _near_earlier(a, shared, owner, shingles, i, threshold):
+                dup += sizes[i]
+            new = a - seen
+            owner.update(zip(new, itertools.repeat(i)))
+            seen |= new
     return dup / total
+
+
+def _near_earlier(a: set, shared: set, owner: dict, shingles: list[set], i: int, threshold: float) -> bool:
+    """Whether shingle set ``a`` (paragraph ``i``) has Jaccard >= ``threshold`` with an earlier one."""
+
+    def near(b: set) -> bool:
+        common = len(a & b)
+        return bool(b) and common >= threshold * (len(a) + len(b) - common)
+
+    likely = Counter(owner[s] for s in shared).most_common()
+    if any(near(shingles[j]) for j, _ in likely):
+        return True
+    tried = {j for j, _ in likely}
+    return any(near(b) for j, b in enumerate(shingles[:i]) if j not in tried)
 
 
 @dataclass
@@ -141,36 +188,57 @@ def overused_ngrams(
     texts: Sequence[str],
     reference: NgramReference,
     *,
+    group_ids: Sequence[Any] | None = None,
     ratio: float = 5.0,
     min_count: int = 5,
     top: int = 10,
 ) -> dict[str, Any]:
-    """How much of ``texts`` is made of n-grams used far more than in ``reference``.
+    """How much of ``texts`` is made of n-grams that most prompts use far more than ``reference``.
 
-    An n-gram is over-used when it occurs at least ``min_count`` times and its rate (per n-gram of
-    ``texts``) is at least ``ratio`` times its add-one-smoothed rate in ``reference``. Returns
-    ``{"share": share of the n-gram occurrences that are over-used (0..1, None when there is no
-    text), "top": [(n-gram as text, rate ratio), ...] (largest first)}``.
+    ``group_ids`` name each text's prompt (GRPO group; None: every text is its own prompt). In one
+    group an n-gram is over-used when it occurs there at least ``min_count`` times and its rate (per
+    n-gram of the group's texts) is at least ``ratio`` times its add-one-smoothed rate in
+    ``reference``. It counts as stuffing only when it is over-used in more than half of the
+    groups: a prompt's own topic words are frequent in its answers and rare in the reference (a
+    first step on other prompts), but only in that prompt's group, while a word a policy stuffs
+    into every answer to please a reward model is over-used everywhere. Comparing the pooled step
+    with the first step (as before) read a step of new topics with no stuffing at all as ~15%
+    stuffed. Returns ``{"share": share of all n-gram occurrences that are stuffing (0..1; None when
+    there is no text or fewer than 2 groups, where topic and stuffing cannot be told apart),
+    "top": [(n-gram as text, pooled rate / reference rate), ...] (largest first), "groups": the
+    number of groups}``.
     """
+    ids = list(range(len(texts))) if group_ids is None else list(group_ids)
+    if len(ids) != len(texts):
+        raise ValueError(f"overused_ngrams: {len(texts)} texts but {len(ids)} group ids")
+    groups: dict[Any, Counter] = {}
+    for gid, t in zip(ids, texts, strict=True):
+        groups.setdefault(gid, Counter()).update(_ngrams(units(t), reference.n))
     counts: Counter = Counter()
-    for t in texts:
-        counts.update(_ngrams(units(t), reference.n))
+    for c in groups.values():
+        counts.update(c)
     total = sum(counts.values())
-    if total == 0:
-        return {"share": None, "top": []}
+    if total == 0 or len(groups) < 2:
+        return {"share": None, "top": [], "groups": len(groups)}
     vocab = max(len(reference.counts), 1)
     ref_total = reference.total + vocab
-    over: list[tuple[float, tuple[str, ...], int]] = []
-    for gram, c in counts.items():
-        if c < min_count:
-            continue
-        rate = c / total
-        ref_rate = (reference.counts.get(gram, 0) + 1) / ref_total
-        if rate >= ratio * ref_rate:
-            over.append((rate / ref_rate, gram, c))
-    over.sort(reverse=True)
-    share = sum(c for _, _, c in over) / total
-    return {"share": share, "top": [(" ".join(g), round(r, 2)) for r, g, _ in over[:top]]}
+    ref_counts = reference.counts
+    flagged: Counter = Counter()
+    for c in groups.values():
+        g_total = sum(c.values())
+        # rate >= ratio * ref_rate  <=>  count * ref_total >= ratio * g_total * (ref_count + 1)
+        bar = ratio * g_total / ref_total
+        flagged.update(
+            gram for gram, k in c.items() if k >= min_count and k >= bar * (ref_counts.get(gram, 0) + 1)
+        )
+    over = [gram for gram, n_groups in flagged.items() if n_groups * 2 > len(groups)]
+    share = sum(counts[g] for g in over) / total
+    ranked = sorted(((counts[g] / total) / ((ref_counts.get(g, 0) + 1) / ref_total), g) for g in over)[::-1]
+    return {
+        "share": share,
+        "top": [(" ".join(g), round(r, 2)) for r, g in ranked[:top]],
+        "groups": len(groups),
+    }
 
 
 def _bigram_set(text: str) -> set:
@@ -245,7 +313,7 @@ def step_monitors(
     """Every monitor over one training step (or one evaluated model's answers).
 
     Means of the per-answer monitors, the over-used n-gram share against ``reference`` (when
-    given), the mean intra-group similarity (groups of ``group_ids``, when given) and the
+    given; over the prompt groups of ``group_ids``, or one group per answer), the mean intra-group similarity (groups of ``group_ids``, when given) and the
     length-quality correlation (when ``lengths`` and ``quality`` are given). A value that cannot be
     computed is None (never 0). Keys are bare names; the trainer prefixes ``longwriter/monitor/``.
     """
@@ -255,7 +323,7 @@ def step_monitors(
         for key in ("distinct_1", "distinct_2", "distinct_3", "compression_ratio", "near_duplicate_share")
     }
     if reference is not None:
-        out["overused_ngram_share"] = overused_ngrams(answers, reference)["share"]
+        out["overused_ngram_share"] = overused_ngrams(answers, reference, group_ids=group_ids)["share"]
     if group_ids is not None:
         groups: dict[Any, list[str]] = {}
         for gid, a in zip(group_ids, answers, strict=True):
@@ -269,8 +337,8 @@ def step_monitors(
 #: Warning thresholds (``longwriter.monitor_thresholds`` in a preset overrides any of them).
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "near_duplicate_share": 0.2,  # a fifth of the text repeats earlier paragraphs
-    "compression_ratio": 4.0,  # ordinary prose is about 2-3
-    "overused_ngram_share": 0.2,  # a fifth of the n-grams are stuffed words
+    "compression_ratio": 4.0,  # varied prose is about 2-3 (LZMA, whole answer); half repeated ~4-5
+    "overused_ngram_share": 0.2,  # a fifth of the n-grams are words most prompts' answers stuff
     "intra_group_similarity": 0.8,  # samples of one prompt are nearly the same answer
     "length_quality_corr": 0.8,  # the quality reward mostly measures length
     "trend_window": 3,  # steps compared for the length-up / quality-and-diversity-down trend

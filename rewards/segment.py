@@ -1,4 +1,4 @@
-"""Splitting an answer into paragraphs and units, shared by the format and quality rewards."""
+"""Splitting an answer into paragraphs and units: for the format and quality rewards and the monitors."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ MAX_PARAGRAPHS = 128
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
-def paragraphs(text: str, max_paragraphs: int = MAX_PARAGRAPHS) -> list[str]:
+def paragraphs(text: str, max_paragraphs: int | None = MAX_PARAGRAPHS) -> list[str]:
     """Non-empty paragraphs of ``text``, stripped, at most ``max_paragraphs`` of them.
 
     Paragraphs are separated by blank lines; text with no blank line but several lines (a common
     model habit, and Chinese style) is split on single newlines. Beyond ``max_paragraphs``,
-    consecutive paragraphs are joined into equal groups so that no text is dropped.
+    consecutive paragraphs are joined into equal groups so that no text is dropped (the format and
+    quality rewards rely on this bound). ``max_paragraphs=None`` returns every paragraph as written,
+    unmerged: what the reward-hacking monitors need, since a copied paragraph merged with its
+    neighbours no longer looks like a copy.
     """
     if not text or not text.strip():
         return []
@@ -30,7 +33,7 @@ def paragraphs(text: str, max_paragraphs: int = MAX_PARAGRAPHS) -> list[str]:
         lines = [p for p in lines if p]
         if len(lines) > 1:
             parts = lines
-    if len(parts) > max_paragraphs:
+    if max_paragraphs is not None and len(parts) > max_paragraphs:
         size = -(-len(parts) // max_paragraphs)
         parts = ["\n\n".join(parts[i : i + size]) for i in range(0, len(parts), size)]
     return parts

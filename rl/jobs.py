@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rl.presets import PROJECT_ROOT, RunPlan
+from rl.presets import PROJECT_ROOT, RunPlan, ship_py_modules
 
 #: Paths a Ray job never needs (and that can be gigabytes): left out of the shipped working_dir.
 RUNTIME_ENV_EXCLUDES: tuple[str, ...] = (
@@ -48,12 +48,15 @@ def project_runtime_env(
     }
 
 
-def job_runtime_env(plan: RunPlan, working_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+def job_runtime_env(
+    plan: RunPlan, working_dir: str | os.PathLike | None = None, *, write: bool = True
+) -> dict[str, Any]:
     """The ``runtime_env`` of a GRPO job: the project plus the plugin variables of ``plan``.
 
     The plan's ``py_modules`` (a user reward's module file or package folder, ``--py-module``)
     become Ray's ``py_modules``: uploaded with the job and importable by their own name in the
-    entrypoint and every worker (a single file is staged as a package, see :func:`_shippable`).
+    entrypoint and every worker (a single file is staged as a package in ``<run>/py_modules/``,
+    see :func:`rl.presets.ship_py_modules`; ``write=False``, for dry runs, only names the paths).
 
     ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` resolves on the cluster because the project is on
     every worker's ``sys.path`` (:func:`project_runtime_env`).
@@ -61,24 +64,9 @@ def job_runtime_env(plan: RunPlan, working_dir: str | os.PathLike | None = None)
     metrics = plan.metrics_dir / f"metrics-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"
     env = project_runtime_env({**plan.env, "VERL_FILE_LOGGER_PATH": str(metrics)}, working_dir)
     if plan.py_modules:
-        env["py_modules"] = [str(_shippable(m, plan.output_dir / "py_modules")) for m in plan.py_modules]
+        shipped = ship_py_modules(plan.py_modules, plan.output_dir / "py_modules", write=write)
+        env["py_modules"] = [str(m) for m in shipped]
     return env
-
-
-def _shippable(module: Path, staging: Path) -> Path:
-    """``module`` in a form Ray's job client uploads: a folder as itself, ``x.py`` as package ``x``.
-
-    Ray 2.60's job client mishandles a single ``.py`` file in ``py_modules`` (it packs it as a
-    folder), so ``x.py`` is copied to ``<run>/py_modules/x/__init__.py``: still imported as ``x``,
-    and the exact code the job ran stays with the run.
-    """
-    module = Path(module)
-    if module.is_dir():
-        return module
-    target = staging / module.stem
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "__init__.py").write_bytes(module.read_bytes())
-    return target
 
 
 def job_entrypoint(plan: RunPlan, python: str = "python") -> str:

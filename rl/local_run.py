@@ -14,12 +14,14 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rl.presets import PROJECT_ROOT, RunPlan, _key_of
+from rl.presets import PROJECT_ROOT, RunPlan, _key_of, link_py_modules
 
 
 def _check_data(plan: RunPlan) -> None:
@@ -36,14 +38,54 @@ def _check_data(plan: RunPlan) -> None:
             )
 
 
-def plan_pythonpath(plan: RunPlan) -> list[str]:
-    """The folders to put on PYTHONPATH so the plan's ``py_modules`` import by their own name."""
-    out: list[str] = []
-    for module in plan.py_modules:
-        parent = str(Path(module).parent)
-        if parent not in out:
-            out.append(parent)
-    return out
+@contextlib.contextmanager
+def staged_pythonpath(plan: RunPlan) -> Iterator[list[str]]:
+    """The folders to put on PYTHONPATH so the plan's ``py_modules`` import by their own name.
+
+    Yields ``[]`` without py_modules; else one temporary folder holding only those modules
+    (:func:`rl.presets.link_py_modules`: ``x.py`` copied as package ``x``, a package folder
+    linked), removed on exit. The folder that holds ``x.py`` is never on the path, so a stray
+    ``yaml.py`` beside it cannot shadow PyYAML in the reward check or in verl's workers.
+    """
+    if not plan.py_modules:
+        yield []
+        return
+    with tempfile.TemporaryDirectory(prefix="longwrite-py-modules-") as tmp:
+        yield [str(link_py_modules(plan.py_modules, Path(tmp) / "py_modules"))]
+
+
+def run_environment(plan: RunPlan, pythonpath: list[str]) -> dict[str, str]:
+    """This process's environment plus the plan's variables, with PYTHONPATH = the project, then
+    ``pythonpath`` (:func:`staged_pythonpath`), then the caller's PYTHONPATH: what verl and the
+    reward check run with."""
+    env = dict(os.environ)
+    env.update(plan.env)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROJECT_ROOT), *pythonpath, env.get("PYTHONPATH", "")) if p
+    )
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("RAY_DEDUP_LOGS", "0")
+    return env
+
+
+def check_plan(plan: RunPlan, *, local_data: bool = True) -> str:
+    """Every check a run makes before it starts, writing nothing: what ``--dry-run`` runs.
+
+    Required reward options set (:func:`rl.presets.check_reward_config`), verl's config composes
+    with the overrides (:func:`rl.presets.compose`: an unknown key fails), with ``local_data``
+    the train/val files exist (a Ray job's data lies on the cluster), and the reward config builds
+    in a fresh process with the run's PYTHONPATH (:func:`check_rewards`: every user reward module
+    imported, every option checked). Returns the reward check's report; raises ValueError /
+    FileNotFoundError with the reason otherwise.
+    """
+    from rl.presets import check_reward_config, compose
+
+    check_reward_config(plan)
+    if local_data:
+        _check_data(plan)
+    compose(plan)
+    with staged_pythonpath(plan) as pythonpath:
+        return check_rewards(plan, run_environment(plan, pythonpath))
 
 
 def check_rewards(plan: RunPlan, env: dict[str, str]) -> str:
@@ -66,7 +108,7 @@ def check_rewards(plan: RunPlan, env: dict[str, str]) -> str:
     )
     if proc.returncode != 0:
         lines = (proc.stderr or proc.stdout).strip().splitlines() or [f"exit {proc.returncode}"]
-        raise ValueError(lines[-1])
+        raise ValueError(lines[-1].removeprefix("longwrite: "))
     return proc.stdout.strip()
 
 
@@ -101,23 +143,31 @@ def train(
     ``timeout_s`` seconds, so a hang (e.g. TransferQueue waiting for CPUs Ray does not have) can
     never outlive the call. Before verl starts, the reward config is built in a fresh process
     (:func:`check_rewards`: an unimportable user reward is a ValueError naming its module); the
-    plan's ``py_modules`` folders go on PYTHONPATH. Output is written to ``log_file`` (default
-    ``<output_dir>/logs/train-<time>.log``) and echoed when ``echo``; with ``progress`` (and no
+    plan's ``py_modules`` alone go on PYTHONPATH (:func:`staged_pythonpath`). Output is written to
+    ``log_file`` (default ``<output_dir>/logs/train-<time>.log``) and echoed when ``echo``; with ``progress`` (and no
     echo) one short line per finished step is printed instead (:func:`step_line`).
     """
     _check_data(plan)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     metrics_file = plan.metrics_dir / f"metrics-{stamp}.jsonl"
     log_path = Path(log_file) if log_file else plan.output_dir / "logs" / f"train-{stamp}.log"
-    env = dict(os.environ)
-    env.update(plan.env)
-    env["VERL_FILE_LOGGER_PATH"] = str(metrics_file)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(PROJECT_ROOT), *plan_pythonpath(plan), env.get("PYTHONPATH", "")) if p
-    )
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    env.setdefault("RAY_DEDUP_LOGS", "0")
-    print(f"longwrite train: {check_rewards(plan, env)}", flush=True)
+    with staged_pythonpath(plan) as pythonpath:
+        env = run_environment(plan, pythonpath)
+        env["VERL_FILE_LOGGER_PATH"] = str(metrics_file)
+        print(f"longwrite train: {check_rewards(plan, env)}", flush=True)
+        return _run(plan, env, timeout_s, log_path, metrics_file, echo, progress)
+
+
+def _run(
+    plan: RunPlan,
+    env: dict[str, str],
+    timeout_s: float,
+    log_path: Path,
+    metrics_file: Path,
+    echo: bool,
+    progress: bool,
+) -> TrainResult:
+    """Start verl's entry point with ``env`` and wait for it (see :func:`train`)."""
     plan.metrics_dir.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()

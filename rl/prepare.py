@@ -391,7 +391,7 @@ def build_records(
 
 
 def parquet_schema():
-    """The pyarrow schema of the RL parquet files (documented in README and the module doc)."""
+    """The pyarrow schema of the RL parquet files (documented in docs/data.md and the module doc)."""
     import pyarrow as pa
 
     message = pa.struct([("role", pa.string()), ("content", pa.string())])

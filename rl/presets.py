@@ -202,6 +202,7 @@ def build_plan(
     if env_path:
         notes.append(_check_env_reward_config(env_path, reward_config, normalise))
     modules = [_py_module(m) for m in py_modules]
+    _check_module_names(modules)
 
     ordered: dict[str, str] = {}
 
@@ -291,7 +292,61 @@ def _py_module(path: str | os.PathLike) -> Path:
     p = Path(path).expanduser().resolve()
     if not (p.is_dir() or (p.is_file() and p.suffix == ".py")):
         raise FileNotFoundError(f"--py-module {path}: not a .py file or a package folder")
+    if not p.stem.isidentifier():
+        raise ValueError(f"--py-module {path}: {p.stem!r} is not an importable module name")
     return p
+
+
+def _check_module_names(modules: Sequence[Path]) -> None:
+    """Two ``--py-module`` entries with the same import name would shadow one another: an error."""
+    seen: dict[str, Path] = {}
+    for module in modules:
+        if module.stem in seen and seen[module.stem] != module:
+            raise ValueError(
+                f"--py-module {seen[module.stem]} and {module} are both imported as {module.stem!r}; "
+                "rename one of them"
+            )
+        seen[module.stem] = module
+
+
+def ship_py_modules(modules: Sequence[Path], staging: Path, *, write: bool = True) -> list[Path]:
+    """The entries of a Ray job's ``runtime_env.py_modules`` for ``modules``: each imports by its
+    own name and nothing that lies beside it is shipped.
+
+    A package folder is shipped as itself (Ray uploads that folder alone). A single file ``x.py``
+    is copied to ``staging/x/__init__.py`` (still imported as ``x``): Ray's job client mishandles
+    a bare ``.py`` in ``py_modules``, and shipping its folder would ship its neighbours too (a
+    stray ``yaml.py`` there would shadow PyYAML on every worker). With ``write=False`` (dry runs)
+    the paths are returned and nothing is written.
+    """
+    out: list[Path] = []
+    for module in modules:
+        if module.is_dir():
+            out.append(module)
+            continue
+        target = staging / module.stem
+        if write:
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "__init__.py").write_bytes(module.read_bytes())
+        out.append(target)
+    return out
+
+
+def link_py_modules(modules: Sequence[Path], staging: Path) -> Path:
+    """Make ``staging`` (an empty folder) the one PYTHONPATH entry of a local run's ``modules``;
+    return it.
+
+    Each module becomes an entry of ``staging`` under its own import name: ``x.py`` is copied as
+    package ``x`` (as :func:`ship_py_modules` does for a job), a package folder is a symbolic link
+    to it. The folders that hold them are never put on the path, so their other files (a stray
+    ``yaml.py`` beside ``x.py``) cannot shadow a library in verl's workers.
+    """
+    staging.mkdir(parents=True, exist_ok=True)
+    ship_py_modules([m for m in modules if not m.is_dir()], staging)
+    for module in modules:
+        if module.is_dir():
+            (staging / module.name).symlink_to(module, target_is_directory=True)
+    return staging
 
 
 def _check_env_reward_config(path: str, reward_config: dict[str, Any], normalise) -> str:
@@ -353,7 +408,8 @@ def _manifest_overrides(data: Path, notes: list[str]) -> dict[str, str]:
 def compose(plan_or_overrides: RunPlan | Sequence[str]):
     """Compose verl's ``ppo_trainer`` config with the overrides, exactly as ``main_ppo`` would.
 
-    Raises on an unknown or misspelled key (verl's tree is strict) and returns the DictConfig.
+    Raises ValueError (Hydra's message) on an unknown or misspelled key (verl's tree is strict)
+    and returns the DictConfig.
     Used by tests for every preset, and by ``train --dry-run``.
     """
     from hydra import compose as hydra_compose
@@ -363,9 +419,16 @@ def compose(plan_or_overrides: RunPlan | Sequence[str]):
     overrides = (
         plan_or_overrides.overrides if isinstance(plan_or_overrides, RunPlan) else list(plan_or_overrides)
     )
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="verl.trainer.config", version_base=None):
-        return hydra_compose(config_name="ppo_trainer", overrides=list(overrides))
+        try:
+            return hydra_compose(config_name="ppo_trainer", overrides=list(overrides))
+        except (HydraException, OmegaConfBaseException) as exc:
+            # A misspelled or malformed override is bad input: a ValueError (one line in the CLI).
+            raise ValueError(f"verl config: {exc}") from exc
 
 
 def check_reward_config(plan: RunPlan) -> None:

@@ -45,7 +45,14 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
             "py_modules); repeatable"
         ),
     )
-    p.add_argument("--dry-run", action="store_true", help="print what would run and exit")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=(
+            "run every check (reward options, verl's config, the reward import check; train: the "
+            "data files), print what would run and exit; writes nothing"
+        ),
+    )
 
 
 def print_plan_notes(plan, prog: str) -> None:
@@ -58,9 +65,9 @@ def print_plan_notes(plan, prog: str) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from rl.local_run import train
+    from rl.local_run import check_plan, train
     from rl.metrics import latest_checkpoint_step
-    from rl.presets import build_plan, check_reward_config, compose
+    from rl.presets import build_plan, check_reward_config
 
     plan = build_plan(
         args.preset,
@@ -69,10 +76,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         py_modules=args.py_modules,
     )
-    if not args.dry_run:
-        check_reward_config(plan)  # e.g. a required RM path left unset fails here, not in a worker
     if args.dry_run:
-        compose(plan)  # fails on an unknown key before anything starts
+        # Every check of a real run (options, verl's config, data files, the reward import check
+        # in a fresh process); nothing is written.
+        report = check_plan(plan)
         print(
             json.dumps(
                 {
@@ -82,11 +89,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
                     "rewards": plan.reward_config,
                     "py_modules": [str(m) for m in plan.py_modules],
                     "notes": plan.notes,
+                    "reward_check": report,
                 },
                 indent=2,
             )
         )
         return 0
+    check_reward_config(plan)  # e.g. a required RM path left unset fails here, not in a worker
     print(f"longwrite train: preset {plan.preset} ({plan.description}); outputs in {plan.output_dir}")
     print_plan_notes(plan, "longwrite train")
     result = train(plan, timeout_s=args.timeout, echo=not args.quiet)

@@ -17,6 +17,20 @@ the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*
       poll_interval_s: 0.2         # replay-buffer poll (verl hard-codes 2 s)
       monitors: true               # reward-hacking monitors every step (rewards.monitors)
       monitor_thresholds: {}       # override rewards.monitors.DEFAULT_THRESHOLDS (warnings)
+      judge_max_missing_share: 0.5 # a judge-backed reward missing for more than this share...
+      judge_max_missing_steps: 3   # ...of a step's samples this many steps in a row stops the run
+
+Group-level rewards (registered with ``group=True``: ``pairwise``, ``group_pairwise``) are scored
+here, once per step, over every whole group of the step (:func:`score_group_rewards`): verl's
+reward loop hands each finished sample to one of ``reward.num_workers`` reward workers, so no
+worker sees whole groups, and ``rl.verl_reward`` leaves these rewards out. Their values join each
+sample's reward info before the advantage, so they enter the balanced advantage and the metrics
+like any other component; the curriculum of ``pairwise`` is decided here on whole groups.
+
+A judge that is down or hung: :class:`JudgeWatch` stops the run with :class:`JudgeDownError`
+(naming the endpoint) once a judge-backed reward (any with a ``base_url`` option) is missing for
+more than ``judge_max_missing_share`` of a step's samples for ``judge_max_missing_steps``
+consecutive steps; ``reward_options.<name>.judge_max_missing_*`` overrides these per reward.
 
 The reward names and weights come from the reward function's own config, read through
 :func:`rl.reward_source.from_verl_config` exactly as the reward function reads it, so one place
@@ -40,6 +54,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from verl.trainer.ppo.v1.trainer_base import register_trainer
@@ -103,6 +118,169 @@ def judge_call_metrics(infos: Sequence[Mapping[str, Any]]) -> dict[str, float]:
                     0.0 if math.isnan(v) else v
                 )
     return {f"{METRIC_PREFIX}/judge_calls/{name}": total for name, total in totals.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Group-level rewards: scored once per step over whole groups
+# --------------------------------------------------------------------------------------------
+
+#: A judge-backed reward missing for more than this share of a step's real samples...
+DEFAULT_JUDGE_MAX_MISSING_SHARE = 0.5
+#: ...for this many consecutive steps stops the run (:class:`JudgeWatch`).
+DEFAULT_JUDGE_MAX_MISSING_STEPS = 3
+
+
+class JudgeDownError(RuntimeError):
+    """A judge-backed reward stayed missing beyond its limit: the run stops (names the endpoint)."""
+
+
+def group_reward_config(config: Any) -> Any:
+    """The group-level rewards of the run's reward config (a :class:`rewards.RewardConfig`), or
+    None: :func:`rewards.base.split_by_scope` over :func:`rl.reward_source.from_verl_config`."""
+    from rewards.base import split_by_scope
+    from rl.reward_source import from_verl_config
+
+    return split_by_scope(from_verl_config(config))[1]
+
+
+def score_group_rewards(
+    samples: Sequence[Any], group_ids: Sequence[str], config: Any
+) -> tuple[list[dict[str, float]], list[list[str]], dict[str, float]]:
+    """Score the group-level rewards of ``config`` over one step's real samples, groups whole.
+
+    ``samples`` are :class:`rewards.RewardSample` s (one per real sample of the step, any order),
+    ``group_ids`` their GRPO groups (verl's prompt ``uid``), set as each sample's ``group``
+    metadata so a group-level reward groups by uid. Returns, per sample, the reward-info keys the
+    streaming reward leaves out (``<name>``: value or NaN, ``<name>_missing``,
+    ``<name>_judge_calls``), per sample its reasons, and the metrics
+    ``longwriter/group_rewards/{groups,size_min,size_max}`` (the groups scored and their sizes in
+    samples) plus ``longwriter/groups/<name>/judged_size_{min,max}`` for a reward that records the
+    ``group_size`` it judged each sample in.
+    """
+    from collections import Counter
+
+    from rewards import score_batch
+    from rewards.base import RewardSample
+    from rl.reward_source import metric_name
+
+    if len(samples) != len(group_ids):
+        raise ValueError(f"score_group_rewards: {len(samples)} samples but {len(group_ids)} group ids")
+    tagged = [
+        RewardSample(s.prompt, s.response, {**dict(s.metadata), "group": str(g)})
+        for s, g in zip(samples, group_ids, strict=True)
+    ]
+    breakdowns = score_batch(tagged, config) if tagged else []
+    additions: list[dict[str, float]] = []
+    for b in breakdowns:
+        row: dict[str, float] = {}
+        for name in config.rewards:
+            value = b.components.get(name)
+            row[name] = math.nan if value is None else float(value)
+            row[f"{name}_missing"] = 1.0 if value is None else 0.0
+            row[f"{name}_judge_calls"] = float(b.details.get(f"{name}.judge_calls", 0))
+            cut = b.details.get(f"{name}.cut_chars")  # NaN: not recorded (see cut_ratios)
+            row[f"{name}_cut_chars"] = math.nan if cut is None else float(cut)
+        additions.append(row)
+    sizes = Counter(str(g) for g in group_ids)
+    metrics: dict[str, float] = {f"{METRIC_PREFIX}/group_rewards/groups": float(len(sizes))}
+    if sizes:
+        metrics[f"{METRIC_PREFIX}/group_rewards/size_min"] = float(min(sizes.values()))
+        metrics[f"{METRIC_PREFIX}/group_rewards/size_max"] = float(max(sizes.values()))
+    for name in config.rewards:
+        judged = [b.details[f"{name}.group_size"] for b in breakdowns if f"{name}.group_size" in b.details]
+        if judged:
+            metrics[f"{METRIC_PREFIX}/groups/{metric_name(name)}/judged_size_min"] = float(min(judged))
+            metrics[f"{METRIC_PREFIX}/groups/{metric_name(name)}/judged_size_max"] = float(max(judged))
+    return additions, [list(b.reasons) for b in breakdowns], metrics
+
+
+@dataclass
+class JudgeLimit:
+    """When :class:`JudgeWatch` stops a run: more than ``max_share`` of a step's real samples
+    missing, ``max_steps`` steps in a row, for the judge at ``endpoint``."""
+
+    endpoint: str
+    max_share: float
+    max_steps: int
+
+
+def judge_limits(reward_config: Any, settings: Mapping[str, Any] | None = None) -> dict[str, JudgeLimit]:
+    """The :class:`JudgeLimit` of every judge-backed reward (one whose options set a ``base_url``).
+
+    Each limit comes from the reward's own option (``reward_options.<name>.judge_max_missing_share``
+    / ``judge_max_missing_steps``) when set, else from ``settings`` (the ``longwriter`` config
+    section: ``judge_max_missing_share`` / ``judge_max_missing_steps``), else the defaults
+    (:data:`DEFAULT_JUDGE_MAX_MISSING_SHARE`, :data:`DEFAULT_JUDGE_MAX_MISSING_STEPS`).
+    """
+    from rewards.base import RewardConfig, get_reward
+
+    reward_config = RewardConfig.coerce(reward_config)
+    settings = settings or {}
+    out: dict[str, JudgeLimit] = {}
+    for name in reward_config.rewards:
+        options = get_reward(name).resolve_options(reward_config.options.get(name))
+        endpoint = options.get("base_url")
+        if not endpoint:
+            continue
+
+        def pick(key: str, default: float, options: Mapping[str, Any] = options) -> float:
+            for value in (options.get(key), settings.get(key)):
+                if value is not None:
+                    return float(value)
+            return default
+
+        share = pick("judge_max_missing_share", DEFAULT_JUDGE_MAX_MISSING_SHARE)
+        steps = int(pick("judge_max_missing_steps", DEFAULT_JUDGE_MAX_MISSING_STEPS))
+        if not 0 <= share < 1 or steps < 1:
+            raise ValueError(
+                f"reward {name!r}: judge_max_missing_share must be in [0, 1) and judge_max_missing_steps "
+                f">= 1, got {share!r} and {steps!r}"
+            )
+        out[name] = JudgeLimit(str(endpoint), share, steps)
+    return out
+
+
+class JudgeWatch:
+    """Stops a run whose judge-backed rewards stay missing: a reward missing for more than its
+    ``max_share`` of a step's real samples for ``max_steps`` consecutive steps raises
+    :class:`JudgeDownError` naming the reward, the endpoint, the shares and the last reasons.
+    A judge that is down or hung otherwise turns every judgement into "missing" for the rest of
+    the run while the run trains on the other rewards as if nothing happened."""
+
+    def __init__(self, limits: Mapping[str, JudgeLimit]):
+        self.limits = dict(limits)
+        self.bad_steps: dict[str, int] = {name: 0 for name in self.limits}
+
+    def update(
+        self, step: int, scores: Mapping[str, Sequence[float]], reasons: Sequence[Sequence[str]] = ()
+    ) -> dict[str, float]:
+        """Record one step: ``scores`` name -> real samples' values (NaN = missing), ``reasons``
+        the samples' reasons (for the error). Returns ``longwriter/judge/<name>/{missing_ratio,
+        bad_steps}``; raises :class:`JudgeDownError` once a limit is reached."""
+        from rl.reward_source import metric_name
+
+        out: dict[str, float] = {}
+        for name, limit in self.limits.items():
+            values = list(scores.get(name, []))
+            if not values:
+                continue
+            share = sum(1 for v in values if math.isnan(v)) / len(values)
+            self.bad_steps[name] = self.bad_steps[name] + 1 if share > limit.max_share else 0
+            label = metric_name(name)
+            out[f"{METRIC_PREFIX}/judge/{label}/missing_ratio"] = share
+            out[f"{METRIC_PREFIX}/judge/{label}/bad_steps"] = float(self.bad_steps[name])
+            if self.bad_steps[name] >= limit.max_steps:
+                seen = [r for rs in reasons for r in rs if r.startswith(f"{name}:")]
+                examples = "; ".join(list(dict.fromkeys(seen))[:3])  # the first 3 distinct
+                raise JudgeDownError(
+                    f"reward {name!r}: the judge at {limit.endpoint} left {share:.0%} of step {step}'s samples "
+                    f"without a judgement, more than {limit.max_share:.0%} for {self.bad_steps[name]} "
+                    f"consecutive steps (limit {limit.max_steps}); the run stops rather than train without "
+                    f"it. Reasons: {examples or 'none recorded'}. Check the endpoint, or set "
+                    f"reward_options.{name}.judge_max_missing_share / judge_max_missing_steps "
+                    "(or longwriter.judge_max_missing_share / judge_max_missing_steps)."
+                )
+        return out
 
 
 def _get(config: Any, *path: str) -> Any:
@@ -299,8 +477,10 @@ def monitor_metrics(
 
     ``lengths`` are answer lengths in count_words units, ``quality`` the quality reward per sample
     (NaN = missing; None when the run has no quality reward), ``reference`` the n-gram distribution
-    over-use is measured against (the first step of this launch). A monitor that cannot be computed
-    is left out of the metrics (never logged as 0).
+    over-use is measured against (the first step of this launch). Over-use is judged per prompt
+    group (``group_ids``): only n-grams over-used in more than half of the step's prompts count, so
+    the topic words of this step's new prompts are not read as stuffing. A monitor that cannot be
+    computed is left out of the metrics (never logged as 0).
     """
     from rewards.monitors import step_monitors
 
@@ -395,7 +575,10 @@ class LongWriterTrainer(PPOTrainerSync):
         from rewards.monitors import HackingWatch
 
         self._watch = HackingWatch(thresholds=dict(lw.get("monitor_thresholds", None) or {}))
-        self._monitor_reference = None  # the first step's answers (see monitor_metrics)
+        # The first step's answers as an n-gram distribution: the policy's own general vocabulary
+        # before training moved it. Topic words differ from step to step; they are told apart
+        # from stuffing within each step, across its prompts (rewards.monitors.overused_ngrams).
+        self._monitor_reference = None
         # verl's sync replay buffer polls TransferQueue every 2 s (a constructor default), which
         # rounds every short CPU step up; a shorter poll costs only a cheap metadata listing.
         poll = lw.get("poll_interval_s", 0.2)
@@ -403,6 +586,12 @@ class LongWriterTrainer(PPOTrainerSync):
             self.replay_buffer.poll_interval = float(poll)
         # Created here, by the driver, so the named actor lives as long as the job.
         self.curriculum = curriculum_of(config)
+        # Group-level rewards (pairwise judges, the curriculum) are scored here, once per step,
+        # over whole groups; verl's reward workers see fragments of groups and leave them out.
+        self.group_config = group_reward_config(config)
+        from rl.reward_source import from_verl_config
+
+        self._judge_watch = JudgeWatch(judge_limits(from_verl_config(config), lw))
         if self.config.algorithm.use_kl_in_reward:
             raise ValueError(f"trainer mode {MODE_NAME!r} does not support algorithm.use_kl_in_reward")
         from rl.advantage import MODES
@@ -474,12 +663,20 @@ class LongWriterTrainer(PPOTrainerSync):
         from tensordict import TensorDict
         from verl.workers.utils.padding import response_to_nested
 
-        fields = ["response_mask", "extra_fields"] + (["responses"] if self.monitors else [])
+        fields = ["response_mask", "extra_fields"]
+        if self.monitors or self.group_config is not None:
+            fields.append("responses")
+        if self.group_config is not None:
+            fields += ["extra_info", "reward_model"]
         data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=fields)
         response_mask_nested = data["response_mask"]
         response_mask = response_mask_nested.to_padded_tensor(padding=0)
         tags = list(batch.tags)
         infos = [extra_info_of(v) for v in list(data["extra_fields"])]
+        group_reasons: list[list[str]] = []
+        if self.group_config is not None:
+            group_metrics, group_reasons = self._score_group_rewards(batch.keys, tags, infos, data)
+            metrics.update(group_metrics)
         adv, valid_list, scores, uids = sample_advantages(
             list(batch.keys),
             tags,
@@ -516,6 +713,13 @@ class LongWriterTrainer(PPOTrainerSync):
         )
         metrics[f"{METRIC_PREFIX}/padding_samples"] = float((~keep).sum())
         metrics.update(judge_call_metrics(real_infos))
+        real_scores = {k: [v for v, ok in zip(vals, keep, strict=True) if ok] for k, vals in scores.items()}
+        for name in self._judge_watch.limits:  # per-sample judge rewards are in the infos
+            if name not in real_scores:
+                real_scores[name] = [_as_float(info.get(name, math.nan)) for info in real_infos]
+        metrics.update(
+            self._judge_watch.update(int(getattr(self, "global_steps", 0)), real_scores, group_reasons)
+        )
         if self.curriculum is not None:
             for key, value in self.curriculum.step_metrics().items():
                 metrics[f"{METRIC_PREFIX}/curriculum/{key}"] = value
@@ -524,12 +728,50 @@ class LongWriterTrainer(PPOTrainerSync):
         metrics.update(self._agent_loop_timing(batch.keys, batch.partition_id, keep))
         return batch
 
+    def _score_group_rewards(self, keys, tags, infos, data) -> tuple[dict[str, float], list[list[str]]]:
+        """Score the group-level rewards over this step's real samples (every group whole) and
+        write their keys into ``infos`` (padding copies get NaN, masked out anyway).
+
+        The sample is rebuilt as verl's reward worker builds it: the response decoded from its
+        ``response_len`` token ids (special tokens skipped), the row's ``extra_info`` and
+        ``reward_model.ground_truth`` through :func:`rl.verl_reward.build_sample`. Returns the
+        metrics (:func:`score_group_rewards`, ``longwriter/timing/group_rewards_s``) and each real
+        sample's reasons.
+        """
+        import time
+
+        from rl.verl_reward import build_sample
+
+        ids = data["responses"].to_padded_tensor(padding=self.tokenizer.pad_token_id)
+        extra = [getattr(v, "data", v) for v in list(data["extra_info"])]
+        models = [getattr(v, "data", v) for v in list(data["reward_model"])]
+        real = [i for i, tag in enumerate(tags) if not tag.get("is_padding", False)]
+        samples = []
+        for i in real:
+            length = int(tags[i].get("response_len", ids.shape[-1]))
+            text = self.tokenizer.decode(ids[i][:length], skip_special_tokens=True)
+            truth = models[i].get("ground_truth") if isinstance(models[i], Mapping) else None
+            samples.append(build_sample(text, truth, extra[i] if isinstance(extra[i], Mapping) else {}))
+        start = time.monotonic()
+        additions, reasons, metrics = score_group_rewards(
+            samples, [group_of_key(keys[i]) for i in real], self.group_config
+        )
+        metrics[f"{METRIC_PREFIX}/timing/group_rewards_s"] = time.monotonic() - start
+        for i, row in zip(real, additions, strict=True):
+            infos[i].update(row)
+        blank = {k: math.nan for k in (additions[0] if additions else {})}
+        for i, tag in enumerate(tags):
+            if tag.get("is_padding", False):
+                infos[i].update(blank)
+        return metrics, reasons
+
     def _monitors(self, responses, keep, uids, real_infos, scores) -> dict[str, float]:
         """Decode this step's real responses and compute the reward-hacking monitors; log warnings.
 
-        Runs on the driver over every real sample (no subsampling): about 10-30 ms of CPU per
-        10,000-word answer (``benchmarks/monitors.py``). The first step of a launch is the
-        reference distribution for over-used n-grams.
+        Runs on the driver over every real sample (no subsampling): about 20-30 ms of CPU per
+        10,000-word answer for all monitors together (``benchmarks/monitors.py``). The first step
+        of a launch is the reference distribution for over-used n-grams; each later step is judged
+        against it prompt group by prompt group (see :func:`monitor_metrics`).
         """
         from rewards.monitors import NgramReference
         from rollout.format import parse_response

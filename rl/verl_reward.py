@@ -33,19 +33,25 @@ worker's event loop. :func:`compute_score` parks each sample for a few milliseco
 the encoder is never used by two threads at once. The MiniLM model is loaded once per process
 (``rewards.embedding`` caches it).
 
+Group-level rewards (registered with ``group=True``: ``pairwise``, ``group_pairwise``) are left
+out here: verl hands each finished sample to one of its reward workers (``reward.num_workers``),
+so a worker sees fragments of groups. The trainer mode (``rl.trainer``) scores them once per step
+over whole groups and adds their keys (value, ``_missing``, ``_judge_calls``) to each sample's
+reward info; ``score`` is the weighted total of the per-sample rewards only.
+
 Result keys (fixed for a given reward config; :func:`result_keys` lists them):
 
 * ``score``: the weighted total in [0, 1] (``RewardBreakdown.total``);
-* one key per configured reward (``length``, ``quality``, ``format``, a dotted path such as
-  ``my_pkg.my_mod:my_fn`` exactly as configured, ...): its value in [0, 1],
+* one key per configured per-sample reward (``length``, ``quality``, ``format``, a dotted path
+  such as ``my_pkg.my_mod:my_fn`` exactly as configured, ...): its value in [0, 1],
   or **NaN when missing** (e.g. a judge endpoint that failed), since verl needs numbers there;
   ``rl.advantage.compute_advantage`` treats NaN as missing;
 * ``<name>_missing``: 1.0 when that component is missing, else 0.0 (for counting and logging);
-* ``<name>_judge_calls`` (``pairwise``, ``group_pairwise`` only): the judge calls made for the
-  sample (the trainer mode logs their sum per step);
+* ``<name>_judge_calls`` (judge-backed rewards in :data:`JUDGE_COUNTED`): the judge calls made
+  for the sample (the trainer mode logs their sum per step);
 * ``<name>_cut_chars``: the characters of the sample's text that reward did not read (a judge
-  shown an answer's head and tail only; 0 when it read everything), NaN when the reward records no
-  cuts (length and format read everything; the embedding encoder reads long texts in windows). The
+  shown an answer's head and tail only, MiniLM reading 256 word pieces of a paragraph; 0 when it
+  read everything), NaN when the reward records no cuts (length and format read everything). The
   trainer mode logs the share of cut samples as ``longwriter/reward/<name>/cut_ratio``;
 * ``answer_len`` / ``think_len``: lengths of the answer and the plan in
   :func:`rollout.text.count_words` units (English words + CJK characters), as floats;
@@ -116,10 +122,23 @@ def resolve_config(
     return resolve(reward_config, reward_config_path, reward_config_json)
 
 
+def per_sample_config(config: Any):
+    """``config``'s per-sample rewards (a :class:`rewards.RewardConfig`), or None when every
+    configured reward is group-level (:func:`rewards.base.split_by_scope`): what verl's reward
+    workers score. Group-level rewards are scored by the trainer mode (``rl.trainer``)."""
+    from rewards.base import split_by_scope
+
+    return split_by_scope(config)[0]
+
+
 def result_keys(config: Any = None) -> list[str]:
-    """The keys every result of :func:`compute_score` has under ``config`` (see the module doc)."""
+    """The keys every result of :func:`compute_score` has under ``config`` (see the module doc):
+    those of its per-sample rewards; group-level rewards are left out (the trainer adds them)."""
     config = resolve_config(config)
     keys = ["score"]
+    config = per_sample_config(config)
+    if config is None:
+        return keys + ["answer_len", "think_len", "target_lower", "target_upper", "well_formed", "reasons"]
     keys += list(config.rewards)
     keys += [f"{name}_missing" for name in config.rewards]
     keys += [f"{name}_judge_calls" for name in config.rewards if name in JUDGE_COUNTED]
@@ -256,10 +275,29 @@ def to_result(breakdown: Any, config: Any, sample: Any) -> dict[str, Any]:
 
 
 def _score(samples: Sequence[Any], config: Any) -> list[dict[str, Any]]:
+    """The results of ``samples`` under ``config``'s per-sample rewards (group-level ones are left
+    out: see :func:`per_sample_config`)."""
     from rewards import score_batch
+    from rewards.base import Batch, RewardBreakdown
 
-    breakdowns = score_batch(samples, config)
-    return [to_result(b, config, s) for b, s in zip(breakdowns, samples, strict=True)]
+    per_sample = per_sample_config(config)
+    if per_sample is not None:
+        breakdowns = score_batch(samples, per_sample)
+    else:  # every reward is group-level: lengths only, the trainer mode scores the rest
+        batch = Batch(samples)
+        reason = "total: no per-sample reward configured (group-level rewards are scored by the trainer)"
+        breakdowns = [
+            RewardBreakdown(0.0, {}, [reason], batch.answer_lens[i], batch.think_lens[i])
+            for i in range(len(batch))
+        ]
+        per_sample = _EmptyConfig()
+    return [to_result(b, per_sample, s) for b, s in zip(breakdowns, samples, strict=True)]
+
+
+class _EmptyConfig:
+    """Stands in for a config with no per-sample reward in :func:`to_result`."""
+
+    rewards: dict[str, float] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,6 +444,8 @@ def compute_score_batch(
 ) -> list[dict[str, Any]]:
     """One result per response, scored as one batch: the contract of verl's ``batch`` reward
     manager (``compute_score(data_sources, solution_strs, ground_truths, extra_infos, **kw)``).
+    Like :func:`compute_score`, it scores the per-sample rewards only: group-level ones are the
+    trainer mode's (``rl.trainer.score_group_rewards``), so no reward is scored twice.
     """
     config = resolve_config(reward_config, reward_config_path, reward_config_json)
     n = len(solution_strs)

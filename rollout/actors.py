@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rollout.engine import GenerationRequest, GenerationResult, SamplingSettings
+from rollout.model_ref import check_model
 
 __all__ = ["EnginePool"]
 
@@ -91,8 +92,7 @@ class EnginePool:
         if num_engines < 1:
             raise ValueError(f"num_engines must be >= 1, got {num_engines}")
         model = str(model)
-        if os.path.sep in model and not os.path.exists(model):
-            raise FileNotFoundError(f"model path not found: {model}")
+        check_model(model)  # an existing path or a resolvable hub id (rollout.model_ref)
         import ray
 
         self.model = model

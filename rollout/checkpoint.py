@@ -33,6 +33,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from rollout.errors import ToolError
+from rollout.model_ref import check_model
+
 __all__ = [
     "CheckpointError",
     "EXPORT_DIRNAME",
@@ -49,6 +52,8 @@ TRACKER = "latest_checkpointed_iteration.txt"
 EXPORT_DIRNAME = "hf_export"
 MARKER = "longwrite_export.json"  # written last into a finished export; its fingerprint is checked
 EXPORT_LOG = "longwrite_export.log"
+#: Beside the target of an export whose merge failed: the merger's full log (removed by a later success).
+FAILED_LOG_SUFFIX = ".merger-failed.log"
 
 
 class CheckpointError(ValueError):
@@ -217,7 +222,8 @@ def export_checkpoint(
     finished. ``out`` defaults to ``<global_step_N>/hf_export``; an existing finished export of
     the same shards is reused (``force`` re-exports). A file lock makes concurrent callers wait
     for one export. Raises :class:`CheckpointError` for a bad checkpoint or when ``out`` is
-    some other folder, RuntimeError (with the merger's log tail) when the merge fails.
+    some other folder, :class:`~rollout.errors.ToolError` (a RuntimeError naming the merger's last
+    error line; its full log is kept as ``<out>.merger-failed.log``) when the merge fails.
     """
     step = find_checkpoint(path)
     target = Path(out).expanduser() if out is not None else step / EXPORT_DIRNAME
@@ -238,7 +244,7 @@ def export_checkpoint(
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
         tmp.chmod(0o755)  # mkdtemp's 0700 would hide the export from other users of a shared run
         try:
-            _merge(step, tmp, timeout_s)
+            _merge(step, tmp, timeout_s, target)
             if target.exists():  # force: swap the old export out, then remove it
                 old = target.with_name(f".{target.name}.old-{os.getpid()}")
                 target.rename(old)
@@ -249,6 +255,10 @@ def export_checkpoint(
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+    stale = target.parent / f"{target.name}{FAILED_LOG_SUFFIX}"
+    if stale.exists():
+        log.info("removing %s, the log of an earlier failed export to %s", stale, target)
+        stale.unlink()
     log.info("exported %s to %s", step, target)
     return target
 
@@ -260,7 +270,22 @@ def _clean_stale_tmp(target: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _merge(step: Path, tmp: Path, timeout_s: float) -> None:
+def _last_error_line(logfile: Path) -> str:
+    """The most telling line of a failed tool's log: its last ``...Error: ...`` line, else its last line."""
+    lines = [ln.strip() for ln in logfile.read_text(errors="replace").splitlines() if ln.strip()]
+    errors = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception)\b.*:", ln)]
+    return (errors or lines or ["(empty log)"])[-1]
+
+
+def _merger_failed(what: str, logfile: Path, target: Path) -> ToolError:
+    """A :class:`ToolError` for a failed merge, its log kept beside ``target`` (the temporary
+    export folder that held it is removed): one line naming the error and the log file."""
+    kept = target.parent / f"{target.name}{FAILED_LOG_SUFFIX}"
+    shutil.copyfile(logfile, kept)
+    return ToolError(f"{what}: {_last_error_line(logfile)} (full log: {kept})", log=kept)
+
+
+def _merge(step: Path, tmp: Path, timeout_s: float, target: Path) -> None:
     md = _model_dir(step)
     cmd = [
         sys.executable, "-m", "verl.model_merger", "merge", "--backend", "fsdp",
@@ -275,9 +300,8 @@ def _merge(step: Path, tmp: Path, timeout_s: float) -> None:
         except subprocess.TimeoutExpired:
             rc = None
     if rc != 0:
-        tail = "\n".join(logfile.read_text(errors="replace").splitlines()[-25:])
         why = f"timed out after {timeout_s:.0f} s" if rc is None else f"exited {rc}"
-        raise RuntimeError(f"verl's model merger {why} on {md}; last lines of its log:\n{tail}")
+        raise _merger_failed(f"verl's model merger {why} on {md}", logfile, target)
     problems = []
     if not any(tmp.glob("*.safetensors")):
         problems.append("no *.safetensors weights")
@@ -288,7 +312,9 @@ def _merge(step: Path, tmp: Path, timeout_s: float) -> None:
     if _has_chat_template(md / "huggingface") and not _has_chat_template(tmp):
         problems.append("the checkpoint's chat template was not carried over")
     if problems:
-        raise RuntimeError(f"verl's model merger left an incomplete export of {md}: {'; '.join(problems)}")
+        raise _merger_failed(
+            f"verl's model merger left an incomplete export of {md} ({'; '.join(problems)})", logfile, target
+        )
     marker = {
         "source": str(step.resolve()),
         "model_dir": str(md.resolve()),
@@ -308,14 +334,17 @@ def _merge(step: Path, tmp: Path, timeout_s: float) -> None:
 def resolve_model(path_or_name: str | os.PathLike) -> str:
     """What a ``--model`` argument means for vLLM / transformers.
 
-    A Hugging Face model folder (it has ``config.json``) or a name that is not a local path (a
-    hub id) comes back unchanged; a verl checkpoint, step or run folder is exported once (cached
-    beside the checkpoint, see :func:`export_checkpoint`) and the export's path is returned.
-    Raises :class:`CheckpointError` for a local folder that is neither.
+    A Hugging Face model folder (it has ``config.json``) or a hub id (``org/name``, checked by
+    :func:`rollout.model_ref.check_model`) comes back unchanged; a verl checkpoint, step or run
+    folder is exported once (cached beside the checkpoint, see :func:`export_checkpoint`) and the
+    export's path is returned. Raises :class:`CheckpointError` for a local folder that is neither,
+    :class:`~rollout.errors.ModelNotFoundError` for a missing path or, offline, an uncached hub id.
     """
     text = str(path_or_name)
     p = Path(text).expanduser()
-    if not p.exists() or (p.is_dir() and (p / "config.json").is_file()):
+    if not p.exists():
+        return check_model(text)  # a hub id this machine can resolve, else a clear error
+    if p.is_dir() and (p / "config.json").is_file():
         return text
     if not p.is_dir():
         raise CheckpointError(f"{p} is a file, neither a Hugging Face model folder nor a verl checkpoint")

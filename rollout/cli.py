@@ -206,10 +206,14 @@ def serve_command(
 
 
 def _model_path(value: str) -> str:
-    # A path-looking model must exist; a bare name may be a hub id on a connected cluster.
-    if (os.path.sep in value or value.startswith(".")) and not os.path.exists(value):
-        raise argparse.ArgumentTypeError(f"model path not found: {value}")
-    return value
+    # An existing path, or a hub id this machine can resolve (rollout.model_ref.check_model).
+    from rollout.errors import ModelNotFoundError
+    from rollout.model_ref import check_model
+
+    try:
+        return check_model(value)
+    except ModelNotFoundError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive_int(value: str) -> int:

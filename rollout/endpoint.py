@@ -339,6 +339,13 @@ class EndpointClient:
         ``/classify``, ``/pooling``), anything else is relative to ``base_url``. Never raises on
         HTTP or protocol errors."""
         start = time.monotonic()
+        data, error, attempts = await self._retrying(lambda: self._post_attempt(path, body), id or path)
+        return PostResult(id, data, error, attempts, time.monotonic() - start)
+
+    async def _retrying(self, attempt, label: str) -> tuple[dict | None, str | None, int]:
+        """``await attempt()`` until it returns, a fatal error, or ``max_retries`` retries of
+        retryable ones (backoff between, honouring Retry-After): ``(data, None, attempts)`` or
+        ``(None, error, attempts)``, the error naming the attempt count when there were several."""
         attempts = 0
         error = "not sent"
         retry_after: float | None = None
@@ -348,17 +355,47 @@ class EndpointClient:
             attempts += 1
             retry_after = None
             try:
-                data = await self._post_attempt(path, body)
+                return await attempt(), None, attempts
             except _Retryable as exc:
                 error, retry_after = str(exc), exc.retry_after
-                continue
+                log.debug("%s attempt %d: %s", label, attempts, error)
             except _Fatal as exc:
                 error = str(exc)
                 break
-            return PostResult(id, data, None, attempts, time.monotonic() - start)
-        if attempts > 1:
-            error = f"{error} (after {attempts} attempts)"
-        return PostResult(id, None, error, attempts, time.monotonic() - start)
+        return None, _after(error, attempts), attempts
+
+    def _chat_result(self, data: dict, id: str | None, key: str, attempts: int, start: float) -> ChatResult:
+        """The successful :class:`ChatResult` of a validated reply, written to the cache if there is one."""
+        choices = [
+            {"text": c["message"].get("content") or "", "finish_reason": c.get("finish_reason")}
+            for c in data["choices"]
+        ]
+        result = ChatResult(
+            id=id,
+            text=choices[0]["text"],
+            finish_reason=choices[0]["finish_reason"],
+            usage=dict(data.get("usage") or {}),
+            error=None,
+            attempts=attempts,
+            cached=False,
+            latency_s=time.monotonic() - start,
+            key=key,
+            choices=choices,
+        )
+        if self.cache is not None:
+            self.cache.put(
+                {
+                    "key": key,
+                    "id": id,
+                    "model": self.model,
+                    "text": result.text,
+                    "finish_reason": result.finish_reason,
+                    "usage": result.usage,
+                    "choices": choices,
+                    "time": time.time(),
+                }
+            )
+        return result
 
     def post_many(
         self, path: str, bodies: Sequence[dict], ids: Sequence[str | None] | None = None
@@ -394,7 +431,6 @@ class EndpointClient:
 
     async def _post_attempt(self, path: str, body: dict) -> dict:
         """One JSON POST within the concurrency and request-rate limits; the decoded object."""
-        import aiohttp
 
         try:
             payload = json.dumps(body, ensure_ascii=False)
@@ -405,22 +441,8 @@ class EndpointClient:
             wait = self._rpm.reserve(1) if self._rpm else 0.0
             if wait > 0:
                 await asyncio.sleep(wait)
-            try:  # the session's ClientTimeout bounds the whole attempt, body included
-                async with state.session.post(self._post_url(path), data=payload.encode("utf-8")) as resp:
-                    status, headers, raw = resp.status, resp.headers, await resp.read()
-            except asyncio.TimeoutError:
-                raise _Retryable(f"timeout after {self.timeout:g} s") from None
-            except aiohttp.ClientError as exc:
-                raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:  # never a silently repaired body: a malformed reply
-            raise _Retryable(f"malformed response: not UTF-8 ({exc})") from None
-        if status >= 400:
-            message = _error_message(text, status)
-            if _retryable_status(status):
-                raise _Retryable(f"HTTP {status}: {message}", _retry_after(headers)) from None
-            raise _Fatal(f"HTTP {status}: {message}") from None
+            status, headers, raw = await _send(state.session, self._post_url(path), payload, self.timeout)
+        text = _reply_text(status, headers, raw)
         try:
             data = json.loads(text)
         except ValueError:
@@ -461,61 +483,14 @@ class EndpointClient:
     async def _send_with_retries(
         self, messages: list[dict], params: dict, id: str | None, key: str, start: float
     ) -> ChatResult:
-        attempts = 0
-        error = "not sent"
-        retry_after: float | None = None
-        while attempts <= self.max_retries:
-            if attempts:
-                await asyncio.sleep(self._backoff(attempts, retry_after))
-            attempts += 1
-            retry_after = None
-            try:
-                data = await self._attempt(messages, params)
-            except _Retryable as exc:
-                error, retry_after = str(exc), exc.retry_after
-                log.debug("%s attempt %d: %s", id or key[:12], attempts, error)
-                continue
-            except _Fatal as exc:
-                error = str(exc)
-                break
-            empty = _null_content_reason(data)
-            if empty is not None:
-                # Not an empty success: the reply has no text at all (a refusal, a content filter,
-                # a reasoning model out of budget, a tool call). Not cached, so a re-run asks again.
-                error = empty
-                break
-            choices = [
-                {"text": c["message"].get("content") or "", "finish_reason": c.get("finish_reason")}
-                for c in data["choices"]
-            ]
-            result = ChatResult(
-                id=id,
-                text=choices[0]["text"],
-                finish_reason=choices[0]["finish_reason"],
-                usage=dict(data.get("usage") or {}),
-                error=None,
-                attempts=attempts,
-                cached=False,
-                latency_s=time.monotonic() - start,
-                key=key,
-                choices=choices,
-            )
-            if self.cache is not None:
-                self.cache.put(
-                    {
-                        "key": key,
-                        "id": id,
-                        "model": self.model,
-                        "text": result.text,
-                        "finish_reason": result.finish_reason,
-                        "usage": result.usage,
-                        "choices": choices,
-                        "time": time.time(),
-                    }
-                )
-            return result
-        if attempts > 1:
-            error = f"{error} (after {attempts} attempts)"
+        data, error, attempts = await self._retrying(lambda: self._attempt(messages, params), id or key[:12])
+        if data is not None:
+            # A reply with no text at all (a refusal, a content filter, a reasoning model out of
+            # budget, a tool call) is not an empty success. Not cached, so a re-run asks again.
+            error = _null_content_reason(data)
+            if error is None:
+                return self._chat_result(data, id, key, attempts, start)
+            error = _after(error, attempts)
         return ChatResult(
             id=id,
             text=None,
@@ -542,7 +517,6 @@ class EndpointClient:
 
         ``params`` go into the JSON body beside ``model`` and ``messages`` (OpenAI's sampling
         fields and any server-specific one, e.g. vLLM's ``top_k``)."""
-        import aiohttp
 
         try:
             payload = json.dumps({**params, "model": self.model, "messages": messages}, ensure_ascii=False)
@@ -559,28 +533,48 @@ class EndpointClient:
             )
             if wait > 0:
                 await asyncio.sleep(wait)
-            try:  # the session's ClientTimeout bounds the whole attempt, body included
-                async with state.session.post(self._url, data=payload.encode("utf-8")) as resp:
-                    status, headers, body = resp.status, resp.headers, await resp.read()
-            except asyncio.TimeoutError:
-                raise _Retryable(f"timeout after {self.timeout:g} s") from None
-            except aiohttp.ClientError as exc:
-                raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:  # never a silently repaired body: a malformed reply
-            raise _Retryable(f"malformed response: not UTF-8 ({exc})") from None
-        if status >= 400:
-            message = _error_message(text, status)
-            if _retryable_status(status):
-                raise _Retryable(f"HTTP {status}: {message}", _retry_after(headers)) from None
-            raise _Fatal(f"HTTP {status}: {message}") from None
-        data = _validate(text)
+            status, headers, body = await _send(state.session, self._url, payload, self.timeout)
+        data = _validate(_reply_text(status, headers, body))
         if self._tpm is not None:
             used = (data.get("usage") or {}).get("total_tokens")
             if isinstance(used, (int, float)):
                 self._tpm.refund(estimate - used)
         return data
+
+
+async def _send(session: Any, url: str, payload: str, timeout: float) -> tuple[int, Any, bytes]:
+    """One POST of ``payload`` (JSON text): status, headers and raw body; transport failures retryable.
+
+    The session's ClientTimeout (``timeout`` seconds) bounds the whole attempt, body included.
+    """
+    import aiohttp
+
+    try:
+        async with session.post(url, data=payload.encode("utf-8")) as resp:
+            return resp.status, resp.headers, await resp.read()
+    except asyncio.TimeoutError:
+        raise _Retryable(f"timeout after {timeout:g} s") from None
+    except aiohttp.ClientError as exc:
+        raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
+
+
+def _reply_text(status: int, headers: Any, raw: bytes) -> str:
+    """The reply's UTF-8 text, or the HTTP error raised as retryable (429, 5xx) or fatal (other 4xx)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:  # never a silently repaired body: a malformed reply
+        raise _Retryable(f"malformed response: not UTF-8 ({exc})") from None
+    if status >= 400:
+        message = _error_message(text, status)
+        if _retryable_status(status):
+            raise _Retryable(f"HTTP {status}: {message}", _retry_after(headers)) from None
+        raise _Fatal(f"HTTP {status}: {message}") from None
+    return text
+
+
+def _after(error: str, attempts: int) -> str:
+    """``error``, naming the attempt count when there were several."""
+    return f"{error} (after {attempts} attempts)" if attempts > 1 else error
 
 
 def _check_messages(messages: Any) -> None:

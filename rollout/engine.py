@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rollout.format import STYLES, TEMPLATES, parse_response, render_prompt
+from rollout.model_ref import check_model
 
 __all__ = [
     "SamplingSettings",
@@ -166,8 +167,7 @@ class Engine:
         llm_kwargs: dict[str, Any] | None = None,
     ) -> None:
         model = str(model)
-        if os.path.sep in model and not os.path.exists(model):
-            raise FileNotFoundError(f"model path not found: {model}")
+        check_model(model)  # an existing path or a resolvable hub id (rollout.model_ref)
         self.model = model
         self.max_model_len = max_model_len
         self.cpu = is_cpu_host()

@@ -54,12 +54,13 @@ def _endpoint(args: argparse.Namespace, concurrency: int):
             requests_per_minute=args.rpm,
         )
         return
+    from rollout.model_ref import check_model
     from sft_baseline.serve import local_server
 
-    path = Path(args.local_model)
-    if not path.is_dir():
-        raise FileNotFoundError(f"--local-model: not a model directory: {path}")
-    with local_server(path, max_model_len=args.max_model_len) as (url, name):
+    model = check_model(args.local_model)  # a model folder or a resolvable hub id
+    if Path(model).expanduser().exists() and not Path(model).expanduser().is_dir():
+        raise FileNotFoundError(f"--local-model: not a model directory: {model}")
+    with local_server(model, max_model_len=args.max_model_len) as (url, name):
         yield EndpointClient(url, name, api_key="EMPTY", concurrency=concurrency)
 
 

@@ -42,7 +42,7 @@ __all__ = [
 WRITER_VERSION = 3
 #: (low, high) answer length of the synthetic replies, per language, in count_words units.
 ANSWER_BAND: dict[str, tuple[int, int]] = {"en": (30, 110), "zh": (40, 140)}
-#: SFT recipe on top of configs/sft/tiny-cpu.yaml (measured: see README "tiny writer").
+#: SFT recipe on top of configs/sft/tiny-cpu.yaml (measured: see docs/demo.md, the tiny writer).
 SFT_OVERRIDES: tuple[str, ...] = (
     "optim.lr=1e-2",
     "optim.lr_warmup_steps_ratio=0.05",

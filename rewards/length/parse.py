@@ -9,13 +9,23 @@ characters), as :func:`rollout.text.count_words` counts them.
 The rules, in the order they apply:
 
 1. **Instructions, not material.** Pasted material is masked before anything is read: fenced
-   blocks, ``>`` quoted lines, long quotations, runs of table rows or ``key: number`` data lines,
-   and text after a material marker ("Reference material:", "Here is my report:", "参考资料",
-   "以下是…材料", "原文：", ...) up to the next line that reads as an instruction again
-   ("Please ...", "Requirements:", "请…", "要求…").
+   blocks, ``>`` quoted lines, long quotations, runs of table rows or ``key: number`` data lines
+   (a "Word count requirement: ..." line among them stays an instruction), runs of code/JSON
+   lines, runs of list items that no instruction line introduces (meeting notes; "Sections:" or
+   "请写…，包括：" lists stay the user's), hard-wrapped paragraphs (lines filled to one width:
+   pasted text, so a "几 / 万字" or "5,000 / words" broken across two lines there is never
+   read), and text after a material marker ("Reference material:", "Here is my report:",
+   "参考资料", "以下是…材料", "原文：", ...) up to the next line that reads as an instruction
+   again ("Please ...", "Requirements:", "请…", "要求…"). An instruction glued to the end of
+   the last material line ("| 9.8% | Please write 1,000 words", "87.1请据此写…") is cut off the
+   material and read.
 2. **Only word and character counts.** Pages, paragraphs, sentences, lines, slides, minutes,
    tokens, mm, kN and the like never yield a target (a page holds 250-500 words: no honest
    conversion exists). "N characters" counts as Chinese characters only in a Chinese request.
+   Amounts are not lengths: a bare number with a decimal part, a currency before it or a scale or
+   currency word after it ("Total revenues were RMB17,103.2 million", "合计12,345.6万元") is never
+   a "total"/"word count" field. Vague English quantities ("several thousand words", "a few
+   hundred words") give no target, like 几千字.
    Vague Chinese quantities (几千字, 数万字) give no target; approximate ones do: 两三千字 is
    [2000, 3000], 三千多字 / 上千字 are "at least", 近万字 is "at most".
 3. **The whole response.** Each candidate gets a scope from the words next to it: ``total``
@@ -23,14 +33,22 @@ The rules, in the order they apply:
    "各"), ``element`` (a title, headline, subtitle, slogan, tagline, caption, 标题, 口号),
    ``section`` (an introduction, abstract, conclusion, 摘要, 开头, 结尾), ``described`` (the length
    of a text being referred to: "this 3,000-word article", "这篇300字的短文") or ``whole``.
+   A limit on one named item of a list of sections ("2. 分组实验的具体步骤说明（至少2000字）",
+   "- Introduction: 300 words") has scope ``item``: a list whose every item has a limit sums to
+   the whole; otherwise items never stand for the whole.
    An explicit total wins; else the first whole-response length (a "least" and a "most" stated
    together combine into one range); else a per-part limit times its stated count ("5 posts,
-   300 words each" is 5 x [270, 330]); else several section limits summed, or a lone section limit
+   300 words each" is 5 x [270, 330]; the count must name the parts, with their classifier in
+   Chinese: "5 bullet points in each", "2-3张配图", "3个镜头" never count parts; a count before the
+   limit beats one after it); else several section limits summed, or a lone section limit
    (an abstract asked for on its own). A per-part limit without a count, or only a title/slogan
    limit, gives no range: the request then falls to the predicted/fallback path.
 4. **Numbers.** Numbers under 10 are content rules ("in three words"), not lengths.
    Ranges follow LongWriter-Zero: about N -> [0.9N, 1.1N]; at most N -> [0.9N, N]; at least N ->
-   [N, 1.1N]; a range gives itself.
+   [N, 1.1N]; a range gives itself. "控制在N字左右/上下" ("keep it at about N") is about N;
+   "控制在N字以内" and a bare "控制在N字" stay at most N. "Maximum length: N words" is at most,
+   "Minimum word count: N" at least, and a field range without a unit ("Word count: 900-1,100")
+   gives itself.
 """
 
 from __future__ import annotations
@@ -165,13 +183,32 @@ _ZH_PAIR = re.compile(
     r"(?P<a>[一两二三四五六七八])(?P<b>[两二三四五六七八九])(?P<s>十|百|千|万)(?:多)?(?:个)?(?:汉)?字"
 )
 # 几千字, 数万字, 几百个字: a vague quantity, no target.
-_ZH_VAGUE = re.compile(r"(?:好)?[几数][十百千万]+(?:多|余)?(?:个)?(?:汉)?字")
+_ZH_VAGUE = re.compile(r"(?:好)?[几数]\s*[十百千万]+(?:多|余)?(?:个)?(?:汉)?字")
+# "several thousand words", "a few hundred words", "tens of thousands of words": no target.
+_EN_VAGUE = re.compile(
+    r"\b(?:several|a\s+few|few|many|some|tens\s+of|hundreds\s+of|thousands\s+of)\s+(?:hundred|thousand)s?"
+    r"\s+(?:of\s+)?words?\b",
+    re.IGNORECASE,
+)
 # 上千字, 上万字: "reaching a thousand", at least.
-_ZH_REACH = re.compile(r"(?<![以之])上(?P<s>百|千|万)(?:个)?(?:汉)?字")
+_ZH_REACH = re.compile(r"(?<![以之])上\s*(?P<s>百|千|万)(?:个)?(?:汉)?字")
 # "字数要求：2000左右", "word count: 500", "word limit of 300", "length: 800": no unit after N.
 _COUNT_FIELD = re.compile(
     rf"(?:(?P<zhfield>字数)|(?P<enfield>word\s+(?:count|limit)|length))[^\d\n。.;；]{{0,12}}?(?P<n>{_NUM})"
     r"(?!\s*[-–~～至到]\s*\d)",
+    re.IGNORECASE,
+)
+# "Word count: 900-1,100", "字数：800-1000" (a range with no unit after it, in a length field).
+_COUNT_FIELD_RANGE = re.compile(
+    rf"(?:(?P<zhfield>字数|篇幅)|(?P<enfield>word\s+(?:count|limit)|length))[^\d\n。.;；]{{0,16}}?"
+    rf"(?P<a>{_NUM})\s*(?:-|–|—|~|～|\bto\b|至|到)\s*(?P<n>{_NUM})(?![\d.]|\s*(?:{_UNIT_PLAIN}))",
+    re.IGNORECASE,
+)
+# A bare number that is an amount, not a length: a decimal part ("RMB17,103.2 million": the point is
+# not punctuation), a currency before it, or a scale/currency word after it.
+_CURRENCY_BEFORE = re.compile(r"(?:rmb|usd|us\$|hk\$|\$|¥|￥|€|£|eur|cny|人民币)\s*$", re.IGNORECASE)
+_AMOUNT_AFTER = re.compile(
+    r"(?:[.,，]\d|\s*(?:million|billion|mn\b|bn\b|%|percent|亿|百万|万元|元|美元|辆|台|人|个|件|次))",
     re.IGNORECASE,
 )
 # An explicit total without a unit: "with the total exceeding 6,000", "全文共计5000".
@@ -193,19 +230,21 @@ _NONWORD = re.compile(
     re.IGNORECASE,
 )
 
+_LEN_NOUN = r"(?:\s+(?:length|word\s+count|words?|number\s+of\s+words))?\s*[:：]?"
 _AT_LEAST_PRE = (
-    r"at\s+lea[st]t?|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|(?:a\s+)?minimum\s+of"
+    rf"(?:minimum|min\.?){_LEN_NOUN}|at\s+lea[st]t?|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|(?:a\s+)?minimum\s+of"
     r"|more\s+than|over|in\s+excess\s+of|upwards\s+of|exceed(?:s|ing)?|不少于|不低于|不小于|至少|最少|最低"
     r"|不下于|超过|多于|大于|高于"
 )
 _AT_MOST_PRE = (
-    r"no\s+more\s+than|not\s+more\s+than|not\s+(?:to\s+)?exceed(?:ing)?|under|within|up\s+to|at\s+most"
+    rf"(?:maximum|max\.?){_LEN_NOUN}|no\s+more\s+than|not\s+more\s+than|not\s+(?:to\s+)?exceed(?:ing)?|under|within|up\s+to|at\s+most"
     r"|less\s+than|fewer\s+than|limited\s+to|capped\s+at|(?:a\s+)?maximum(?:\s+of)?|max\.?|below|no\s+longer\s+than|不超过|不多于"
     r"|不大于|不高于|少于|低于|最多|不得超过|不要超过|控制在|限|将近|接近|近"
 )
 _PRE = re.compile(
     rf"(?:(?P<least>{_AT_LEAST_PRE})|(?P<most>{_AT_MOST_PRE}))[\s:：]*(?:约|大约)?$", re.IGNORECASE
 )
+_SUF_ABOUT = re.compile(r"^\s*(?:字|个字|汉字)?\s*(?:左右|上下)")
 _SUF_LEAST = re.compile(r"^\s*(?:or\s+more|at\s+least|minimum\b|min\b|plus\b|\+|以上|起)", re.IGNORECASE)
 _SUF_MOST = re.compile(
     r"^\s*(?:or\s+(?:less|fewer|under|below)|at\s+most|max(?:imum)?\b|以内|之内|以下|内)", re.IGNORECASE
@@ -311,7 +350,30 @@ _INSTRUCTION_LINE = re.compile(
 )
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$|\t.*\t|^\s*[-:| ]{5,}\s*$")
 _KV_NUMBER = re.compile(r"^\s*[^\n:：]{1,40}[:：]\s*[-+~≈]?\s*[\d.,]+")
-_LENGTH_KEY = re.compile(r"(?:word\s+(?:count|limit)|length|字数|篇幅)\s*[:：]", re.IGNORECASE)
+_LENGTH_KEY = re.compile(r"(?:word\s+(?:count|limit)|length|字数|篇幅)[^:：\n]{0,16}[:：]", re.IGNORECASE)
+# A list item: "- ", "* ", "• ", "1. ", "2、", "一、", "(3)", "（3）".
+_BULLET = re.compile(
+    r"^[ \t]*(?:[-*•·][ \t]|\d{1,2}[.、)][ \t]?(?!\d)|[一二三四五六七八九十]{1,3}、|[(（]\d{1,2}[)）])"
+)
+# The line before a list that makes the list the user's own (sections to write, requirements).
+_LIST_INTRO = re.compile(
+    r"(?i)(?:sections?|structure|outline|include|including|with|following|parts?|format|requirements?|"
+    r"结构|包括|包含|部分|如下|大纲|要求|格式)[^\n:：]{0,6}[:：]\s*$"
+)
+# A line of code or JSON: a statement keyword, an assignment, a comment, a "key": value pair, a
+# bracket line.
+_CODE_LINE = re.compile(
+    r"^[ \t]*(?:(?:def|class|import|return|raise|for|while|if|elif|else|try|except|finally|with|async|await|"
+    r"const|let|var|function|public|private)\b|from\s+\S+\s+import\b|#|//|@\w|\w+(?:\.\w+)*\s*=\s*\S|"
+    r"\"[^\"\n]+\"\s*:|[\]\[{}()]+[,;]?\s*$)|[{(\[:;,]\s*$"
+)
+# An instruction glued to the end of the last line of pasted data ("| APAC | 4,213.7 | 9.8% | Please
+# write ...", "87.1请据此写..."): where the user starts talking again.
+_GLUED = re.compile(
+    r"(?:(?<=[\d|%).。:：])[ \t]*|(?<=\S)[ \t]{2,})(?<![A-Za-z])(?=(?:Please|PLEASE|Now|Write|Based\s+on|Using|"
+    r"Summari[sz]e|Draft|Create|Rewrite|Prepare|Turn)\b)"
+    r"|(?=请|以上(?:数据|内容|资料|材料)|根据(?:以上|上述|上表|这些)|基于以上|帮我)"
+)
 
 
 def _data_line(line: str) -> bool:
@@ -326,12 +388,122 @@ def _data_line(line: str) -> bool:
     return False
 
 
+_ASKS = re.compile(r"请(?:根据|按照|写|撰写|帮|为|以|你)|please\s+(?:write|draft|compose)", re.IGNORECASE)
+
+
+def _wrapped(block: list[str]) -> bool:
+    """Whether a paragraph's lines are hard-wrapped pasted text: three or more lines, not opening
+    with the user's request, few of them "label:" lines, most (all but the last) filled to nearly the same width (30-120 characters),
+    most not ending a sentence.
+    Nobody hard-wraps their own chat instructions; pasted articles and e-mails often are."""
+    if len(block) < 3:
+        return False
+    if sum(bool(re.match(r"^\s*[^\s:：]{1,16}\s*[:：]", ln)) for ln in block) > 0.4 * len(block):
+        return False  # "研究课题： ...", "Tone: ...": a form of labelled lines, not running text
+    if _INSTRUCTION_LINE.match(block[0]) or _ASKS.search(block[0]):
+        return False  # the user's own request, whatever its line lengths
+    body = [ln.rstrip("\r\n") for ln in block[:-1]]
+    width = max(len(ln) for ln in body)
+    if not 30 <= width <= 120:
+        return False
+    full = sum(len(ln) >= 0.8 * width for ln in body)
+    open_end = sum(not re.search(r"[.!?。！？:：;；]\s*$", ln) for ln in body)
+    return full >= 0.6 * len(body) and open_end >= 0.5 * len(body)
+
+
+def _line_block_spans(lines: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Material spans made of whole lines: runs of data lines, of code lines, of list items that
+    no instruction introduces (meeting notes), and hard-wrapped paragraphs."""
+    spans: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []
+    code: list[tuple[int, int]] = []
+
+    def introduced(k: int, strict: bool = False) -> bool:
+        prev = next((lines[q][2] for q in range(k - 1, -1, -1) if lines[q][2].strip()), None)
+        if prev is None:
+            return not strict
+        return bool(_LIST_INTRO.search(prev) or (not strict and _INSTRUCTION_LINE.match(prev)))
+
+    def data_run_is_material(run: list[tuple[int, int]], first: int) -> bool:
+        # "Structure:\n- Introduction: 300 words\n- Findings: 1,200 words\n...": the user's own
+        # length plan, not data, when an instruction introduces it and its lines state lengths.
+        if not introduced(first, strict=True):
+            return True
+        sized = sum(bool(_SINGLE.search(text_of[s0:e0])) for s0, e0 in run)
+        return sized < 0.5 * len(run)
+
+    text_of = "".join(ln for _, _, ln in lines)
+    first = 0
+    end_pos = lines[-1][1] if lines else 0
+    for idx, (start, end, line) in enumerate([*lines, (end_pos, end_pos, "")]):
+        is_data = bool(line.strip()) and _data_line(line) and not _LENGTH_KEY.search(line)
+        if line.lstrip().startswith(">"):
+            spans.append((start, end))
+        if is_data:
+            if not run:
+                first = idx
+            run.append((start, end))
+        else:
+            if len(run) >= 3 and data_run_is_material(run, first):
+                spans.append((run[0][0], run[-1][1]))
+            if line.strip():
+                run = []
+        if line.strip() and _CODE_LINE.search(line):
+            code.append((start, end))
+        elif line.strip():
+            if len(code) >= 3:
+                spans.append((code[0][0], code[-1][1]))
+            code = []
+    if len(code) >= 3:
+        spans.append((code[0][0], code[-1][1]))
+    # Lists and paragraphs: groups of consecutive non-blank lines.
+    i = 0
+    while i < len(lines):
+        if not lines[i][2].strip():
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and lines[j][2].strip():
+            j += 1
+        block = [ln for _, _, ln in lines[i:j]]
+        if _wrapped(block):
+            spans.append((lines[i][0], lines[j - 1][1]))
+        # runs of list items inside the paragraph
+        k = i
+        while k < j:
+            if not _BULLET.match(lines[k][2]):
+                k += 1
+                continue
+            m = k
+            while m < j and _BULLET.match(lines[m][2]):
+                m += 1
+            if m - k >= 3 and not introduced(k):
+                spans.append((lines[k][0], lines[m - 1][1]))
+            k = m
+        i = j
+    return spans
+
+
+def _unglue(text: str, s: int, e: int) -> int:
+    """The end of material span [s, e) with an instruction glued to its last line cut off."""
+    last = text[s:e].rstrip()
+    line_start = s + last.rfind("\n") + 1
+    line = text[line_start : s + len(last)]
+    for m in _GLUED.finditer(line):
+        if m.end() > 0 and line[: m.start()].strip():
+            return line_start + m.end()
+    return e
+
+
 def material_spans(text: str) -> list[tuple[int, int]]:
     """Spans of ``text`` that are pasted material, not the user's instructions (merged, sorted).
 
     Fenced or triple-quoted blocks, ``>`` quoted lines, long quotations, runs of three or more
-    table/data lines (a line that states a word count stays an instruction), and text after a
-    material marker up to the next line that reads as an instruction.
+    table/data lines (a line that states a word count stays an instruction), runs of three or
+    more code/JSON lines, runs of three or more list items no instruction line introduces
+    (meeting notes, not "Sections:"), hard-wrapped paragraphs, and text after a material marker
+    up to the next line that reads as an instruction. An instruction glued to the end of the last
+    line of a span ("...| 9.8% | Please write 1,000 words") is cut off it.
     """
     spans: list[tuple[int, int]] = [m.span() for m in _FENCE.finditer(text)]
     spans += [m.span() for m in _LONG_QUOTE.finditer(text)]
@@ -340,18 +512,7 @@ def material_spans(text: str) -> list[tuple[int, int]]:
     for line in text.splitlines(keepends=True):
         lines.append((pos, pos + len(line), line))
         pos += len(line)
-    run: list[tuple[int, int]] = []
-    for start, end, line in [*lines, (pos, pos, "")]:
-        is_data = bool(line.strip()) and _data_line(line) and not _LENGTH_KEY.search(line)
-        if line.lstrip().startswith(">"):
-            spans.append((start, end))
-        if is_data:
-            run.append((start, end))
-            continue
-        if len(run) >= 3:
-            spans.append((run[0][0], run[-1][1]))
-        if line.strip():
-            run = []
+    spans += _line_block_spans(lines)
     for m in _MARKER.finditer(text):
         start = m.end()
         stop = len(text)
@@ -374,7 +535,8 @@ def material_spans(text: str) -> list[tuple[int, int]]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         elif e > s:
             merged.append((s, e))
-    return merged
+    unglued = [(s, _unglue(text, s, e)) for s, e in merged]
+    return [(s, e) for s, e in unglued if e > s]
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -505,7 +667,8 @@ def _scope(masked: str, start: int, end: int) -> tuple[str, str | None]:
     if kind in ("element", "section") and _WRITE_VERB.search(gap):
         return "whole", None  # "以春天为标题写一篇800字的文章": the cue names something else
     if kind == "part":
-        noun = best.group("cls") or best.group("zn") or _part_noun(best.group("en_noun"))
+        zh_noun = (best.group("cls") or "") + (best.group("zn") or "")
+        noun = zh_noun or _part_noun(best.group("en_noun"))
         if _ELEMENT_NOUN.search(best.group(0)):
             return "element", None  # "each slogan within 15 words", "每条口号15字以内"
         if noun is None and _ELEMENT_NOUN.search(before[: best.start()]):
@@ -525,6 +688,12 @@ _ZH_COUNT = re.compile(
     + r")(?P<zn>[\u4e00-\u9fff]{0,3})"
 )
 _NOT_COUNT_NOUNS = {"word", "character", "char", "letter", "minute", "hour", "second", "year", "percent"}
+# Things that go with each part, not parts: "include 5 bullet points in each", "2-3张配图".
+_CONTENT_NOUNS = set(
+    "image picture photo screenshot illustration bullet point hashtag emoji link reference source example "
+    "quote citation table chart figure keyword tag visual graphic".split()
+)
+_ZH_CONTENT = re.compile(r"图|照片|截图|镜头|关键词|话题|标签|表情|参考|来源|链接|例子|表格|配图")
 
 
 def _count_for(
@@ -541,7 +710,21 @@ def _count_for(
         if c is None or c2 is None or not 2 <= c <= 200 or c2 < c:
             continue
         if zh:
-            same = noun is None or m.group("cls") == noun or noun in m.group("zn") or m.group("cls") in noun
+            cls, zn = m.group("cls"), m.group("zn")
+            same = (
+                noun is None
+                or cls == noun[0]
+                or (len(zn) >= 2 and zn[:2] in noun)
+                # 三个部门各写一份简报，每份约600字: one part for each of the three
+                or bool(
+                    re.match(
+                        rf"[\u4e00-\u9fff]{{0,3}}各[写撰出做作]?一{re.escape(noun[0])}",
+                        masked[m.start("zn") :],
+                    )
+                )
+            )
+            if _ZH_CONTENT.match(zn) or cls == "张" or not same:
+                continue  # 2-3张配图, 3个镜头: what each part carries; or another classifier
         else:
             words = [w.rstrip("s") if len(w) > 3 else w for w in m.group("words").lower().split()]
             if noun is not None:
@@ -549,10 +732,11 @@ def _count_for(
             else:  # "5 blog posts ..., 300 words each": a plural noun that is not a unit
                 plural = [w for w in m.group("words").lower().split() if w.endswith("s") and len(w) > 3]
                 same = bool(plural) and plural[-1].rstrip("s") not in _NOT_COUNT_NOUNS
-            if not same or any(w in _NOT_COUNT_NOUNS for w in words):
+            if not same or any(w in _NOT_COUNT_NOUNS or w in _CONTENT_NOUNS for w in words):
                 continue
-        # Prefer the count nearest the limit, before it.
-        dist = (0 if same else 1, abs(cand_start - m.start()))
+        # Prefer the count nearest the limit, before it ("3 sections of 400 words each, and 5 tips in
+        # each": the parts are named before their limit).
+        dist = (0 if same else 1, 0 if m.start() < cand_start else 1, abs(cand_start - m.start()))
         if best is None or dist < best[0]:
             best = (dist, c, c2, m.span())
     if best is None:
@@ -579,9 +763,11 @@ class _Cand:
 
 def _kind_around(text: str, start: int, end: int) -> str:
     pre = _PRE.search(text[max(0, start - 30) : start])
+    after = text[end : end + 16]
+    if pre and _SUF_ABOUT.match(after) and re.fullmatch(r"控制在|限", pre.group("most") or ""):
+        return "about"  # 控制在3000字左右: "keep it at about 3000", LongWriter-Zero's about N
     if pre:
         return "at least" if pre.group("least") else "at most"
-    after = text[end : end + 16]
     if _SUF_LEAST.match(after):
         return "at least"
     if _SUF_MOST.match(after):
@@ -664,7 +850,7 @@ def _collect(masked: str, zh: bool, rejected: list[Rejected]) -> list[_Cand]:
         if a == 1 and b == 2 or b == a + 1:
             cands.append(_Cand(m.start(), m.end(), a * scale, b * scale, "chars", "range"))
             taken.append(m.span())
-    for m in scan(_ZH_VAGUE):
+    for m in (*scan(_ZH_VAGUE), *scan(_EN_VAGUE)):
         if free(*m.span()):
             reject(*m.span(), "a vague quantity, not a length")
     for m in scan(_ZH_REACH):
@@ -729,6 +915,18 @@ def _collect(masked: str, zh: bool, rejected: list[Rejected]) -> list[_Cand]:
         lo, hi = _bounds(kind, n)
         cands.append(_Cand(s, m.end(), lo, hi, _unit_of_match(m, zh), kind))
         taken.append((s, m.end()))
+    for m in scan(_COUNT_FIELD_RANGE):
+        if not free(m.start("a"), m.end("n")):
+            continue
+        a, b = number_value(m.group("a")), number_value(m.group("n"))
+        if a is None or b is None or a >= b or a < MIN_LENGTH or b > MAX_LENGTH:
+            continue
+        if _amount(masked, m.start("a"), m.end("n")):
+            reject(m.start("a"), m.end("n"), "an amount (decimal, currency or scale word), not a length")
+            continue
+        unit = "chars" if m.group("zhfield") else None
+        cands.append(_Cand(m.start(), m.end("n"), a, b, unit, "range"))
+        taken.append((m.start("a"), m.end("n")))
     for pattern, rule_of in ((_COUNT_FIELD, "field"), (_TOTAL_FIELD, "total")):
         for m in scan(pattern):
             s, e = m.start("n"), m.end("n")
@@ -736,6 +934,9 @@ def _collect(masked: str, zh: bool, rejected: list[Rejected]) -> list[_Cand]:
                 continue
             n = number_value(m.group("n"))
             if n is None or not MIN_LENGTH <= n <= MAX_LENGTH:
+                continue
+            if _amount(masked, s, e):
+                reject(s, e, "an amount (decimal, currency or scale word), not a length")
                 continue
             if not _BARE_AFTER_OK.match(masked, e):
                 tail = masked[e : e + 12].split("\n")[0]
@@ -765,6 +966,61 @@ def _collect(masked: str, zh: bool, rejected: list[Rejected]) -> list[_Cand]:
             taken.append((s, e))
     cands.sort(key=lambda c: c.start)
     return cands
+
+
+def _amount(text: str, start: int, end: int) -> bool:
+    """Whether the bare number at [start, end) is an amount: a decimal part or a scale/currency word
+    after it, or a currency before it ("RMB17,103.2 million", "合计12,345.6万元")."""
+    return bool(_AMOUNT_AFTER.match(text, end) or _CURRENCY_BEFORE.search(text[max(0, start - 6) : start]))
+
+
+_ITEM_WHY = "limits one item of a list of sections, not the whole"
+# What a list item's label must not be for its number to be an item's limit: a length or total
+# field ("- Length: about 1,500 words") or an instruction ("- Write at least 2,000 words").
+_ITEM_NOT_SECTION = re.compile(
+    r"(?i)length|word\s+(?:count|limit)|total|overall|in\s+all|requirements?|字数|篇幅|全文|总|共计|合计|长度|要求|"
+    + _WRITE_VERB.pattern
+)
+
+
+def _list_item(masked: str, start: int) -> str | None:
+    """``"list@<offset>:<items>"`` when the number at ``start`` is the limit of one named item of a
+    list of two or more items ("2. 分组实验的具体步骤说明（至少2000字）", "- Introduction: 300 words"),
+    else None. The item's label is the text between the list marker and a "(", "（", ":" or "：".
+    """
+    ls = masked.rfind("\n", 0, start) + 1
+    le = masked.find("\n", start)
+    le = len(masked) if le == -1 else le
+    line = masked[ls:le]
+    m = _BULLET.match(line)
+    if m is None:
+        return None
+    prefix = line[m.end() : start - ls]
+    cut = max(prefix.rfind(ch) for ch in "(（:：")
+    if cut <= 0:
+        return None
+    label, tail = prefix[:cut].strip(), prefix[cut + 1 :]
+    if not label or _ITEM_NOT_SECTION.search(label):
+        return None
+    if len(tail) > 24 or re.search(r"[,，;；。]", tail):
+        return None  # "- 报道要求：内容丰富，……不少于3000字": a sentence, not a section's limit
+    # the list: the run of consecutive list lines around this one
+    first = ls
+    while first > 0:
+        ps = masked.rfind("\n", 0, first - 1) + 1
+        if not _BULLET.match(masked[ps : first - 1]):
+            break
+        first = ps
+    n = 0
+    pos = first
+    while pos <= len(masked):
+        e = masked.find("\n", pos)
+        e = len(masked) if e == -1 else e
+        if not _BULLET.match(masked[pos:e]):
+            break
+        n += 1
+        pos = e + 1
+    return f"list@{first}:{n}" if n >= 2 else None
 
 
 def _rej(c: _Cand, text: str, why: str) -> Rejected:
@@ -835,6 +1091,10 @@ def _find(prompt: str) -> LengthFinding:
             )
             continue
         c.scope, c.noun = (c.scope, None) if c.scope == "total" else _scope(masked, c.start, c.end)
+        if c.scope in ("whole", "section"):
+            item = _list_item(masked, c.start)
+            if item is not None:
+                c.scope, c.noun = "item", item
         if c.scope == "described":
             rejected.append(_rej(c, prompt, "the length of a text referred to, not of the answer"))
             continue
@@ -852,6 +1112,7 @@ def _find(prompt: str) -> LengthFinding:
                     "element": "limits a title/slogan/single element, not the whole",
                     "part": "a per-part limit; the whole is chosen instead",
                     "section": "limits one section, not the whole",
+                    "item": _ITEM_WHY,
                 }.get(other.scope, "a later or lower-priority length; the chosen one covers the whole")
                 rejected.append(_rej(other, prompt, why))
         s = c.start if start is None else start
@@ -909,6 +1170,26 @@ def _find(prompt: str) -> LengthFinding:
                     ev.material,
                 ),
             )
+    items = [c for c in keep if c.scope == "item"]
+    lists = sorted({c.noun for c in items})
+    for lst in lists:
+        mine = [c for c in items if c.noun == lst]
+        n_items = int(lst.split(":")[1])
+        lines = {masked.rfind("\n", 0, c.start) for c in mine}
+        if len(mine) == n_items == len(lines) and len({c.unit for c in mine}) == 1:
+            # every item of the list has its own limit: the whole is their sum
+            lo, hi = sum(c.lower for c in mine), sum(c.upper for c in mine)
+            first, last = mine[0], mine[-1]
+            keep[:] = [first, *[o for o in keep if o.noun != lst]]
+            ev = done(first, lo, hi, f"sum of {n_items} list-item limits").evidence
+            return LengthFinding(
+                lo,
+                hi,
+                first.unit,
+                LengthEvidence(
+                    first.start, last.end, prompt[first.start : last.end], ev.rule, ev.rejected, ev.material
+                ),
+            )
     if len(sections) >= 2 and len({c.unit for c in sections}) == 1:
         lo, hi = sum(c.lower for c in sections), sum(c.upper for c in sections)
         first, last = sections[0], sections[-1]
@@ -931,12 +1212,17 @@ def _find(prompt: str) -> LengthFinding:
             "element": "limits a title/slogan/single element, not the whole",
             "part": "a per-part limit without a stated number of parts",
             "section": "limits one section, not the whole",
+            "item": _ITEM_WHY,
         }.get(c.scope, "not used")
         rejected.append(_rej(c, prompt, why))
     if parts:
         reason = "only a per-part limit, with no stated number of parts: the whole length is unknown"
     elif elements:
         reason = "only a title/slogan/element has a stated length: the whole length is unknown"
+    elif items:
+        reason = (
+            "a limit on some items of a list of sections, none on the whole: the whole length is not stated"
+        )
     elif sections:
         reason = "section limits that do not add up to a whole"
     elif rejected:

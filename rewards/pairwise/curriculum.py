@@ -1,7 +1,8 @@
 """The adaptive reference curriculum of the ``pairwise`` reward: one level per prompt, shared.
 
 Each prompt starts at level 0 (its weakest reference answer). After the pairwise judge has
-compared rollouts of a prompt with the reference at the prompt's current level, the reward
+compared a whole group of rollouts of a prompt with the reference at the prompt's current level
+(the trainer mode scores the ``pairwise`` reward once per step over whole groups), the reward
 :meth:`report` s ``(prompt_id, wins, total, level, n_refs)``: ``wins`` is the policy's summed
 outcome (win 1, tie 0.5, loss 0) over ``total`` judged rollouts (missing judgements are not
 counted). The store adds the report to the prompt's tally at that level; once the tally holds at
@@ -68,6 +69,8 @@ class CurriculumStore:
         self._advances_total = 0
         self._advances_step = 0
         self._stale = 0
+        self._report_sizes: list[int] = []  # ``total`` of each report since the last step_metrics
+        self._skipped_step = 0
         self._lock = threading.Lock()
 
     def configure(self, threshold: float, min_samples: int) -> None:
@@ -90,6 +93,7 @@ class CurriculumStore:
         if not 0 <= wins <= total:
             raise ValueError(f"curriculum report for {pid!r}: wins {wins} not in [0, total={total}]")
         with self._lock:
+            self._report_sizes.append(int(total))
             current = self._levels.get(pid, 0)
             if int(level) != current:
                 self._stale += 1
@@ -110,10 +114,21 @@ class CurriculumStore:
                 self._levels.setdefault(pid, current)
             return advanced
 
+    def skip(self, prompt_id: str, missing: int) -> None:
+        """Count a group that was not reported because ``missing`` of its answers have no
+        judgement (its level and tally stay as they are)."""
+        log.info("curriculum: prompt %r skipped (%d answers without a judgement)", str(prompt_id), missing)
+        with self._lock:
+            self._skipped_step += 1
+
     def step_metrics(self) -> dict[str, float]:
-        """Mean level over the prompts seen, advances since the last call (then reset), totals."""
+        """Mean level over the prompts seen, advances since the last call (then reset), totals,
+        and this step's reports: how many (``reports``), the fewest and most rollouts one covered
+        (``report_size_min`` / ``report_size_max``, whole groups: both equal the group size) and
+        the groups skipped for missing judgements (``groups_skipped``)."""
         with self._lock:
             levels = list(self._levels.values())
+            sizes = self._report_sizes
             out = {
                 "mean_level": sum(levels) / len(levels) if levels else 0.0,
                 "max_level": float(max(levels)) if levels else 0.0,
@@ -121,8 +136,15 @@ class CurriculumStore:
                 "advances": float(self._advances_step),
                 "advances_total": float(self._advances_total),
                 "stale_reports": float(self._stale),
+                "reports": float(len(sizes)),
+                "groups_skipped": float(self._skipped_step),
             }
+            if sizes:
+                out["report_size_min"] = float(min(sizes))
+                out["report_size_max"] = float(max(sizes))
             self._advances_step = 0
+            self._report_sizes = []
+            self._skipped_step = 0
             return out
 
     def state(self) -> dict[str, Any]:

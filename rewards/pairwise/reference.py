@@ -27,27 +27,41 @@ ordered weaker -> stronger; ``longwrite prepare-rl`` puts them in ``extra_info``
 ``curriculum=True`` (default) the reference used is the one at the prompt's level in the shared
 :mod:`rewards.pairwise.curriculum` store (a named Ray actor inside a Ray job), and after judging, each
 prompt's outcomes in the batch are reported there (wins = summed outcomes, total = judged
-rollouts plus empty answers, which are losses without a judge call; missing judgements are not
-counted); the store advances the prompt once the share reaches ``curriculum_threshold``. With
+rollouts plus empty answers, which are losses without a judge call); the store advances the prompt
+once the share reaches ``curriculum_threshold``. A prompt with any answer left unjudged (judge
+down, deadline) is not reported at all that batch (logged; the store counts it as
+``groups_skipped``): its empty answers alone would read as a lost group. With
 ``curriculum=False`` the strongest reference is used. ``pairwise.level`` and ``pairwise.judge_calls``
 are in the details.
+
+A group-level reward (``group=True`` in the registry): the curriculum decides per group, so the
+batch must hold whole groups. In training, ``rl.trainer`` scores it once per step over every whole
+group of the step (verl's streaming reward workers see fragments of groups and leave it out).
+
+A judge that hangs: ``deadline_s`` (default 600 s) bounds all judge calls of one batch together;
+calls still open then are cancelled (freeing their connection and concurrency slot) and their
+samples are missing with the reason. ``judge_max_missing_share`` / ``judge_max_missing_steps``
+set when the trainer stops a run whose judge keeps failing (``rl.trainer.JudgeWatch``).
 
 Answer size: each answer is shown whole up to ``max_answer_chars`` (default 80,000 characters: a
 10,000-word English answer, about 60,000-70,000 characters or 15,000-18,000 tokens). The judge
 reads TWO answers, so the default assumes a judge context of 48k tokens or more (two 10,000-word
 answers are 30,000-36,000 tokens, plus the request and the rubric); with a 32k-token judge set
-``max_answer_chars`` to about 48,000 (two long answers then lose their middles, recorded). A longer answer is shown as head and tail, and
-the cut is recorded per sample (details ``answer_chars``, ``policy_cut_chars``,
-``opponent_cut_chars``, ``cut_chars`` in characters, and a reason) and per step
-(``longwriter/reward/<name>/cut_ratio``).
+``max_answer_chars`` to about 48,000 (two long answers then lose their middles, recorded). A
+longer answer is shown as head and tail, and the cut is recorded per sample (details
+``answer_chars``, ``policy_cut_chars``, ``opponent_cut_chars``, ``cut_chars`` in characters, and a
+reason) and per step (``longwriter/reward/<name>/cut_ratio``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +82,7 @@ __all__ = [
     "judge_pairs",
     "seeded_unit",
     "check_endpoint",
+    "run_with_deadline",
 ]
 
 log = logging.getLogger(__name__)
@@ -98,6 +113,14 @@ PAIRWISE_DEFAULTS: dict[str, Any] = {
     "order": "both",
     "seed": 0,
     "judge_prompt": None,
+    # Seconds for all the judge calls of one batch (one training step in the trainer mode), parse
+    # re-asks included; calls still open then are cancelled and their samples missing. None: no limit.
+    "deadline_s": 600.0,
+    # Stop a training run whose judgements are missing for more than this share of a step's
+    # samples for this many consecutive steps (rl.trainer.JudgeWatch); None: the trainer's
+    # longwriter.judge_max_missing_* settings, else rl.trainer's defaults (0.5, 3).
+    "judge_max_missing_share": None,
+    "judge_max_missing_steps": None,
 }
 _REFERENCE_DEFAULTS: dict[str, Any] = {
     **PAIRWISE_DEFAULTS,
@@ -131,6 +154,14 @@ def _check(options: dict) -> None:
     _system_prompt(options)  # a missing judge_prompt file fails at config time
     if "curriculum_threshold" in options and not 0 <= float(options["curriculum_threshold"]) <= 1:
         raise ValueError(f"curriculum_threshold must be in [0, 1], got {options['curriculum_threshold']!r}")
+    if options.get("deadline_s") is not None and not float(options["deadline_s"]) > 0:
+        raise ValueError(f"deadline_s must be > 0 seconds or None, got {options['deadline_s']!r}")
+    share = options.get("judge_max_missing_share")
+    if share is not None and not 0 <= float(share) < 1:
+        raise ValueError(f"judge_max_missing_share must be in [0, 1), got {share!r}")
+    steps = options.get("judge_max_missing_steps")
+    if steps is not None and int(steps) < 1:
+        raise ValueError(f"judge_max_missing_steps must be >= 1, got {steps!r}")
 
 
 def check_endpoint(options: dict, reward: str = "pairwise") -> None:
@@ -230,6 +261,38 @@ class PairJob:
     opponent: str
 
 
+def run_with_deadline(client: Any, requests: Sequence[Any], deadline_s: float | None) -> list[Any]:
+    """Send ``requests`` (:class:`rollout.endpoint.ChatRequest`) through ``client`` concurrently;
+    one :class:`rollout.endpoint.ChatResult` per request, or None for a request still open after
+    ``deadline_s`` seconds (it is cancelled: a hung judge holds neither a concurrency slot nor a
+    connection after the deadline, and the caller goes on). ``deadline_s`` None: no limit.
+
+    Runs in a fresh event loop (in a helper thread when one is already running here) and closes
+    that loop's connections before returning.
+    """
+
+    async def main() -> list[Any]:
+        tasks = [asyncio.ensure_future(client.chat(r.messages, **r.params)) for r in requests]
+        try:
+            if not tasks:
+                return []
+            done, pending = await asyncio.wait(tasks, timeout=deadline_s)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            return [task.result() if task in done else None for task in tasks]
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
 def judge_pairs(
     jobs: Sequence[PairJob], options: dict, reward: str = "pairwise"
 ) -> tuple[list[tuple[float | None, str, dict]], int]:
@@ -239,7 +302,9 @@ def judge_pairs(
 
     ``order="both"``: two calls (policy as A, then as B), outcome = their mean; ``"random"``:
     one call, position seeded from (seed, prompt, policy answer). ``reward`` names the reward in
-    the error for an unset judge endpoint (:func:`check_endpoint`).
+    the error for an unset judge endpoint (:func:`check_endpoint`). ``options["deadline_s"]``
+    bounds the wall time of all calls together (seconds, re-asks included): a call still open
+    then is cancelled and its job missing, with the deadline and the endpoint as the reason.
     """
     from rewards.quality.judge import _client
     from rollout.endpoint import ChatRequest
@@ -261,9 +326,14 @@ def judge_pairs(
     n_calls = 0
     job_calls = [0] * len(jobs)
     todo = list(calls)
+    deadline = options.get("deadline_s")
+    start = time.monotonic()
     for attempt in range(1 + int(options["parse_retries"])):
         if not todo:
             break
+        left = None if deadline is None else float(deadline) - (time.monotonic() - start)
+        if left is not None and left <= 0:
+            break  # the failures of the previous round stand
         params = {"temperature": 0.0, "max_tokens": int(options["max_tokens"]), "seed": attempt}
         requests = []
         for k, p in todo:
@@ -273,9 +343,15 @@ def judge_pairs(
         n_calls += len(requests)
         for k, _ in todo:
             job_calls[k] += 1
-        results = client.run(requests)
+        results = run_with_deadline(client, requests, left)
         retry = []
         for call, res in zip(todo, results, strict=True):
+            if res is None:
+                failures[call] = (
+                    f"judge deadline of {float(deadline):g} s for the batch passed "
+                    f"(endpoint {options['base_url']}, call cancelled)"
+                )
+                continue
             if not res.ok:
                 failures[call] = f"judge failed ({res.error})"
                 continue
@@ -314,9 +390,12 @@ def _reference_for(meta: dict) -> list[str] | None:
     return refs or None
 
 
-@register_reward("pairwise", batched=True, defaults=_REFERENCE_DEFAULTS, check=_check)
+@register_reward("pairwise", batched=True, defaults=_REFERENCE_DEFAULTS, check=_check, group=True)
 def _pairwise_component(batch: Batch, options: dict) -> list[ComponentScore]:
-    """The judge's preference of the answer over the prompt's current reference: win 1, tie 0.5, loss 0."""
+    """The judge's preference of the answer over the prompt's current reference: win 1, tie 0.5, loss 0.
+
+    A group-level reward (its curriculum decides per whole group): give it whole groups.
+    """
     from rewards.pairwise.curriculum import get_curriculum
 
     prompt_id = judge_prompt_id(options)
@@ -336,7 +415,8 @@ def _pairwise_component(batch: Batch, options: dict) -> list[ComponentScore]:
     job_of: list[int] = []
     used_level: dict[int, int] = {}
     n_refs: dict[str, int] = {}
-    tallies: dict[str, list[float]] = {}  # prompt -> [wins, total, level] for the curriculum
+    # prompt -> [wins, total, level, missing] for the curriculum
+    tallies: dict[str, list[float]] = {}
     for i, s in enumerate(batch.samples):
         refs = _reference_for(s.metadata)
         base = {"judge_prompt": prompt_id, "judge_calls": 0}
@@ -347,11 +427,12 @@ def _pairwise_component(batch: Batch, options: dict) -> list[ComponentScore]:
             continue
         level = min(levels.get(keys[i], 0), len(refs) - 1) if store is not None else len(refs) - 1
         n_refs[keys[i]] = len(refs)
+        tally = tallies.setdefault(keys[i], [0.0, 0.0, float(level), 0.0])
         if not batch.parsed[i].answer.strip():
-            # A loss without asking the judge; the curriculum counts it as one (a group with
-            # empty answers is decided on all its rollouts, like any other loss).
+            # A loss without asking the judge; the curriculum counts it as one - but only for a
+            # group whose other answers were all judged (see below).
             out[i] = ComponentScore(0.0, ["pairwise: empty answer (a loss)"], {**base, "level": level})
-            tallies.setdefault(keys[i], [0.0, 0.0, float(level)])[1] += 1
+            tally[1] += 1
             continue
         used_level[i] = level
         jobs.append(PairJob(s.prompt, batch.parsed[i].answer, refs[level]))
@@ -364,13 +445,26 @@ def _pairwise_component(batch: Batch, options: dict) -> list[ComponentScore]:
             out[i] = ComponentScore(
                 None, [f"pairwise: {why} (missing, not a loss)", *cut_note("pairwise", det)], details
             )
+            tallies[keys[i]][3] += 1
             continue
         reasons = ["pairwise: the reference was preferred"] if value < 0.5 else []
         out[i] = ComponentScore(value, reasons + cut_note("pairwise", det), details)
-        t = tallies.setdefault(keys[i], [0.0, 0.0, float(used_level[i])])
+        t = tallies[keys[i]]
         t[0] += value
         t[1] += 1
     if store is not None:
-        for key, (wins, total, level) in tallies.items():
+        for key, (wins, total, level, missing) in tallies.items():
+            if missing:
+                # Decided on all of a group or not at all: a group whose real answers were not
+                # all judged would otherwise be decided on its empty answers (losses) alone.
+                log.warning(
+                    "pairwise curriculum: prompt %r not reported this batch: %d of its answers have no "
+                    "judgement (%d judged or empty)",
+                    key,
+                    int(missing),
+                    int(total),
+                )
+                store.skip(key, int(missing))
+                continue
             store.report(key, wins, int(total), int(level), n_refs[key])
     return [c if c is not None else ComponentScore(None, ["pairwise: no judgement"]) for c in out]

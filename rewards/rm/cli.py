@@ -82,17 +82,41 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from rewards.rm.evaluate import evaluate_pairs, format_table, write_result
+    from rewards.rm.evaluate import evaluate_pairs, format_kind_table, format_table, write_result
 
+    train = None
+    if not args.no_lexical:
+        train = args.train or args.data.parent / "train.jsonl"
+        if not Path(train).is_file():
+            raise FileNotFoundError(
+                f"the lexical baseline is fitted on training pairs: {train} not found; give --train PATH "
+                "(or --no-lexical)"
+            )
     result = evaluate_pairs(
         args.data,
         args.model,
         baseline=not args.no_baseline,
+        train_path=train,
         max_length=args.max_length,
         batch_size=args.batch_size,
     )
     print(f"pairwise accuracy on {result['pairs']} held-out pairs ({args.data}); cells: accuracy (pairs)")
     print(format_table(result))
+    kinds = format_kind_table(result)
+    if kinds:
+        print("by kind of pair:\n" + kinds)
+    if "lexical" in result["scorers"]:
+        lex = result["scorers"]["lexical"]["overall"]["accuracy"]
+        print(
+            f"lexical: a bag-of-words baseline fitted on {train} ({lex:.3f}); an RM near it has learned "
+            "little beyond wording and length"
+        )
+    if "rm" in result["scorers"]:
+        cut = result["scorers"]["rm"]["truncation"]
+        print(
+            f"rm truncation at {cut['max_length']} tokens: {cut['truncated_sides']}/{cut['sides']} side(s) cut; "
+            f"tokens cut: request {cut['request_tokens_cut']}, answer {cut['answer_tokens_cut']}"
+        )
     if args.out:
         path = write_result(result, args.out)
         print(f"wrote {path} and {path.with_suffix('.md')}")
@@ -146,16 +170,24 @@ def register_rm_commands(rm_sub: argparse._SubParsersAction) -> None:
 
     e = rm_sub.add_parser(
         "eval",
-        help="pairwise accuracy of an RM (and the MiniLM baseline) on held-out pairs",
+        help="pairwise accuracy of an RM (and the MiniLM and lexical baselines) on held-out pairs",
         description=(
             "Pairwise accuracy on held-out pairs, overall, by whether the chosen answer is longer or "
-            "shorter, and by length-ratio bucket, for the RM at --model and the embedding (MiniLM) "
-            "quality backend as a baseline."
+            "shorter, by length-ratio bucket and by pair kind, for the RM at --model and two baselines: "
+            "the embedding (MiniLM) quality backend and a lexical bag-of-words logistic regression "
+            "fitted on the training pairs (what wording and length alone reach)."
         ),
     )
     e.add_argument("--data", required=True, type=Path, help="val.jsonl from `longwrite rm data`")
     e.add_argument("--model", default=None, help="a trained RM folder (e.g. outputs/rm/tiny-cpu/final)")
     e.add_argument("--no-baseline", action="store_true", help="skip the embedding baseline")
+    e.add_argument(
+        "--train",
+        type=Path,
+        default=None,
+        help="training pairs the lexical (bag-of-words) baseline is fitted on (default: train.jsonl beside --data)",
+    )
+    e.add_argument("--no-lexical", action="store_true", help="skip the lexical baseline")
     e.add_argument(
         "--max-length", type=int, default=None, help="token budget (default: the model's, <= 8192)"
     )

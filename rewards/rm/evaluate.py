@@ -6,14 +6,21 @@ or the shorter one (``count_words`` units), and by the length ratio chosen / rej
 A model that simply prefers longer text scores near 1 on "chosen longer" and near 0 on "chosen
 shorter"; a real quality model scores well on both.
 
-Scorers: ``classifier`` (a trained RM folder, through :mod:`rewards.quality.classifier`: raw
-logits, the same encoding and truncation as training) and ``embedding`` (the MiniLM proxy
-quality backend, the baseline).
+Scorers: ``rm`` (a trained RM folder, through :mod:`rewards.quality.classifier`: raw logits,
+the same encoding and truncation as training; the tokens cut are reported), ``embedding`` (the
+MiniLM proxy quality backend) and ``lexical`` (:func:`lexical_pair_scores`: a bag-of-words
+logistic regression fitted on the training pairs). The lexical row is the floor that says
+whether the pairs test writing at all: if a model of which words and word pairs an answer
+contains separates the sides, so can an RM that learned nothing about writing, and its
+accuracy means little.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,10 @@ __all__ = [
     "embedding_pair_scores",
     "evaluate_pairs",
     "format_table",
+    "format_kind_table",
+    "lexical_features",
+    "lexical_pair_scores",
+    "write_result",
 ]
 
 #: (label, low, high) buckets of chosen length / rejected length; low inclusive, high exclusive.
@@ -44,8 +55,9 @@ def _acc(c: Sequence[float], r: Sequence[float]) -> float | None:
 
 
 def accuracy_breakdown(pairs: Sequence[Any], r_chosen: Sequence[float], r_rejected: Sequence[float]) -> dict:
-    """``{"overall", "chosen_longer", "chosen_shorter", "same_length", "ratio": {bucket: ...}}``,
-    each ``{"n", "accuracy"}`` (accuracy None for an empty group)."""
+    """``{"overall", "chosen_longer", "chosen_shorter", "same_length", "ratio": {bucket: ...}}``
+    and, when the pairs carry a ``kind`` tag (synthetic pairs), ``"kind": {kind: ...}``; each
+    ``{"n", "accuracy"}`` (accuracy None for an empty group)."""
     from rollout.text import count_words
 
     if not (len(pairs) == len(r_chosen) == len(r_rejected)):
@@ -67,6 +79,12 @@ def accuracy_breakdown(pairs: Sequence[Any], r_chosen: Sequence[float], r_reject
     out = {"overall": entry(list(range(len(pairs))))}
     out.update({k: entry(v) for k, v in groups.items()})
     out["ratio"] = {k: entry(v) for k, v in ratio.items()}
+    kinds: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        if getattr(p, "kind", ""):
+            kinds.setdefault(p.kind, []).append(i)
+    if kinds:
+        out["kind"] = {k: entry(v) for k, v in sorted(kinds.items())}
     return out
 
 
@@ -76,15 +94,26 @@ def classifier_pair_scores(
     max_length: int | None = None,
     batch_size: int = 8,
     device: str | None = None,
-) -> tuple[list[float], list[float]]:
-    """Raw RM logits (chosen, rejected) for every pair, encoded as the quality backend encodes."""
-    from rewards.quality.classifier import _context, build_inputs, load_classifier, raw_scores
+) -> tuple[list[float], list[float], dict[str, int]]:
+    """Raw RM logits (chosen, rejected) for every pair, encoded as the quality backend encodes
+    (:func:`rewards.quality.classifier.build_inputs_info`), and what was cut: ``sides``,
+    ``truncated_sides``, ``request_tokens_cut``, ``answer_tokens_cut``, ``max_length`` (tokens)."""
+    from rewards.quality.classifier import _context, build_inputs_info, load_classifier, raw_scores
 
     tok, net = load_classifier(model, device)
     budget = _context(net, max_length)
-    inputs = [build_inputs(tok, p.prompt, side, budget) for p in pairs for side in (p.chosen, p.rejected)]
-    scores = raw_scores(tok, net, inputs, batch_size)
-    return scores[0::2], scores[1::2]
+    encoded = [
+        build_inputs_info(tok, p.prompt, side, budget) for p in pairs for side in (p.chosen, p.rejected)
+    ]
+    scores = raw_scores(tok, net, [e.ids for e in encoded], batch_size)
+    cut = {
+        "max_length": budget,
+        "sides": len(encoded),
+        "truncated_sides": sum(e.truncated for e in encoded),
+        "request_tokens_cut": sum(e.request_cut for e in encoded),
+        "answer_tokens_cut": sum(e.answer_cut for e in encoded),
+    }
+    return scores[0::2], scores[1::2], cut
 
 
 def embedding_pair_scores(pairs: Sequence[Any]) -> tuple[list[float], list[float]]:
@@ -100,16 +129,81 @@ def embedding_pair_scores(pairs: Sequence[Any]) -> tuple[list[float], list[float
     return scores[0::2], scores[1::2]
 
 
+_WORD = re.compile(r"[a-z0-9']+")
+_SENTENCE_END = re.compile(r"[.!?]+\s+|\n+")
+
+
+def lexical_features(text: str) -> set[str]:
+    """The surface wording of an answer: its lower-cased words and the adjacent word pairs
+    within each sentence (``"w:..."`` / ``"b:... ..."``), as a set (presence, not counts).
+    Pairs never span a sentence end, so the features say what is said, not in which order."""
+    out: set[str] = set()
+    for sentence in _SENTENCE_END.split(text.lower()):
+        words = _WORD.findall(sentence)
+        out |= {f"w:{w}" for w in words} | {f"b:{a} {b}" for a, b in itertools.pairwise(words)}
+    return out
+
+
+def _lexical_matrix(texts: Sequence[str], vocab: dict[str, int]):
+    import numpy as np
+
+    from rollout.text import count_words
+
+    x = np.zeros((len(texts), len(vocab) + 1))
+    for row, text in enumerate(texts):
+        for f in lexical_features(text):
+            if f in vocab:
+                x[row, vocab[f]] = 1.0
+        x[row, -1] = math.log1p(count_words(text))  # length, in count_words units (log)
+    return x
+
+
+def lexical_pair_scores(
+    train: Sequence[Any], pairs: Sequence[Any], l2: float = 1.0, steps: int = 300
+) -> tuple[list[float], list[float]]:
+    """A string-only baseline: a logistic regression on the difference of two answers' surface
+    features (:func:`lexical_features` plus log length), fitted on ``train`` (both orders of every
+    pair, so no side bias), then scored on ``pairs``; returns its linear score of every chosen
+    and rejected answer. It never reads the request nor the order of sentences, so it sees
+    wording and length and nothing else. Fitted by full-batch gradient descent with an L2
+    penalty ``l2`` (deterministic)."""
+    import numpy as np
+
+    if not train:
+        raise ValueError("the lexical baseline needs training pairs")
+    vocab: dict[str, int] = {}
+    for p in train:
+        for f in sorted(lexical_features(p.chosen) | lexical_features(p.rejected)):
+            vocab.setdefault(f, len(vocab))
+    d = _lexical_matrix([p.chosen for p in train], vocab) - _lexical_matrix(
+        [p.rejected for p in train], vocab
+    )
+    x = np.concatenate([d, -d])
+    y = np.concatenate([np.ones(len(d)), np.zeros(len(d))])
+    w = np.zeros(x.shape[1])
+    lr = 4.0 / max(1.0, float((x**2).sum(axis=1).max()))  # below 2 / (largest curvature): no divergence
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        w -= lr * (x.T @ (p - y) / len(y) + l2 * w / len(y))
+    chosen = _lexical_matrix([p.chosen for p in pairs], vocab) @ w
+    rejected = _lexical_matrix([p.rejected for p in pairs], vocab) @ w
+    return [float(v) for v in chosen], [float(v) for v in rejected]
+
+
 def evaluate_pairs(
     pairs_path: str | Path,
     model: str | None = None,
     *,
     baseline: bool = True,
+    train_path: str | Path | None = None,
     max_length: int | None = None,
     batch_size: int = 8,
 ) -> dict:
-    """Accuracy breakdowns of the RM at ``model`` (if given) and of the embedding baseline on the
-    pairs in ``pairs_path`` (``longwrite rm data`` output): ``{"pairs", "data", "scorers": {...}}``."""
+    """Accuracy breakdowns on the pairs in ``pairs_path`` (``longwrite rm data`` output) of the
+    RM at ``model`` (if given), the embedding baseline (``baseline``) and the lexical baseline
+    fitted on ``train_path`` (if given): ``{"data", "pairs", "kinds", "scorers": {...}}``; the RM
+    entry carries ``truncation`` (what its encoding cut) and every entry a per-``kind``
+    accuracy when the pairs are tagged."""
     from rewards.rm.data import read_prepared
 
     pairs = read_prepared(pairs_path)
@@ -117,8 +211,15 @@ def evaluate_pairs(
         raise ValueError(f"{pairs_path}: no pairs")
     scorers: dict[str, dict] = {}
     if model:
-        c, r = classifier_pair_scores(model, pairs, max_length, batch_size)
-        scorers["rm"] = {"model": str(model), **accuracy_breakdown(pairs, c, r)}
+        c, r, cut = classifier_pair_scores(model, pairs, max_length, batch_size)
+        scorers["rm"] = {"model": str(model), **accuracy_breakdown(pairs, c, r), "truncation": cut}
+    if train_path:
+        train = read_prepared(train_path)
+        c, r = lexical_pair_scores(train, pairs)
+        scorers["lexical"] = {
+            "model": f"bag-of-words logistic fitted on {len(train)} pairs of {train_path}",
+            **accuracy_breakdown(pairs, c, r),
+        }
     if baseline:
         c, r = embedding_pair_scores(pairs)
         scorers["embedding"] = {
@@ -126,7 +227,7 @@ def evaluate_pairs(
             **accuracy_breakdown(pairs, c, r),
         }
     if not scorers:
-        raise ValueError("nothing to evaluate: give a model or keep the embedding baseline")
+        raise ValueError("nothing to evaluate: give a model, training pairs or keep the embedding baseline")
     return {"data": str(pairs_path), "pairs": len(pairs), "scorers": scorers}
 
 
@@ -150,10 +251,25 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def format_kind_table(result: dict) -> str:
+    """A markdown table of accuracy by pair ``kind`` (one row per scorer), or "" when the pairs
+    carry no kind."""
+    kinds = sorted({k for s in result["scorers"].values() for k in s.get("kind", {})})
+    if not kinds:
+        return ""
+    lines = ["| scorer | " + " | ".join(kinds) + " |", "|" + "---|" * (len(kinds) + 1)]
+    for name, s in result["scorers"].items():
+        by = s.get("kind", {})
+        cells = [_fmt(by[k]) if k in by else "-" for k in kinds]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_result(result: dict, out: str | Path) -> Path:
     """Write ``result`` as ``OUT`` (json) and the table beside it (``.md``); returns the json path."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    out.with_suffix(".md").write_text(format_table(result) + "\n")
+    kinds = format_kind_table(result)
+    out.with_suffix(".md").write_text(format_table(result) + "\n" + (f"\n{kinds}\n" if kinds else ""))
     return out

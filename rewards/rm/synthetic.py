@@ -1,21 +1,24 @@
 """Synthetic preference pairs for the CPU reward-model run: a coherent answer against a degraded one.
 
 No model writes here, so answers are generated from templates: a request ("Write an essay of about
-N words about TOPIC.") and an answer with an introduction, numbered body paragraphs built from
-the topic's own vocabulary, and a conclusion. The rejected side is the same answer degraded in
-one of these ways (``kind``):
+N words about TOPIC.") and answers built from one pool of body paragraphs per prompt (one
+paragraph per point of the topic's vocabulary): an introduction announcing 3-5 points in order,
+their paragraphs, and a conclusion. The rejected side is **degraded at the level of content**,
+built from the same paragraphs and sentences, so no word or phrase marks a side (``kind``):
 
-* ``shuffled`` - the paragraphs in another order (the conclusion first, the introduction last);
-* ``repeated`` - one body paragraph repeated in place of the others (same length);
-* ``repeated_long`` - the whole answer followed by repeats of its paragraphs (longer);
-* ``off_topic`` - the body paragraphs drift to an unrelated subject (:data:`OFF_TOPICS`);
-* ``filler`` - the body paragraphs replaced by generic filler sentences;
-* ``broken`` - one block without paragraph breaks, the conclusion dropped, cut mid-sentence
-  (shorter).
+* ``shuffled`` - an answer's own sentences in a random order, paragraph sizes kept;
+* ``repeated`` - one announced point's paragraph replaced by a copy of another's (one point is
+  discussed twice, one never);
+* ``drift`` - one announced point's paragraph replaced by one about another topic's subject
+  matter (the sentences still name the requested topic, so its name gives nothing away);
+* ``dropped`` - one announced point (not the first nor the last) never comes.
 
-The kinds are drawn so that the chosen answer is longer in some pairs and shorter in others, so a
-reward model that only prefers length cannot pass the held-out accuracy bar. Deterministic for a
-seed. English only (the tiny tokenizer and MiniLM both read it).
+Both sides draw their number of body paragraphs (3-5) independently, so for every kind the
+rejected answer is longer in some pairs, shorter in others and as long in the rest: a reward
+model that only prefers length, or more distinct words, cannot pass. A bag-of-words classifier
+(:func:`rewards.rm.evaluate.lexical_pair_scores`) stays near chance; what separates the sides is
+order, repetition, relevance to the request and keeping what the introduction announces.
+Deterministic for a seed. English only (the tiny tokenizer and MiniLM both read it).
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from pathlib import Path
 
 __all__ = [
     "TOPICS",
-    "OFF_TOPICS",
     "KINDS",
     "make_answer",
     "degrade",
@@ -135,17 +137,7 @@ TOPICS: dict[str, list[str]] = {
     "wind mills": ["sails", "millstones", "grain", "millers", "wind", "flour", "wooden towers"],
 }
 
-#: unrelated subjects the ``off_topic`` paragraphs drift into (never a requested topic).
-OFF_TOPICS: dict[str, list[str]] = {
-    "football scores": ["the striker", "penalties", "the league table", "goalkeepers", "the referee", "fans"],
-    "cake recipes": ["butter", "sugar", "the oven", "icing", "flour", "baking tins"],
-    "car insurance": ["premiums", "claims", "the policy", "deductibles", "drivers", "brokers"],
-    "phone contracts": ["data plans", "monthly fees", "handsets", "roaming", "the network", "upgrades"],
-}
-
-KINDS = ("shuffled", "repeated", "repeated_long", "off_topic", "filler", "broken")
-_SENTENCES = 2
-_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth")
+KINDS = ("shuffled", "repeated", "drift", "dropped")
 _BODY = (
     "{A} shapes how people think about {topic}, and {b} explains much of it.",
     "When we look closely at {a}, we see that {b} matters for {topic} as well.",
@@ -155,88 +147,120 @@ _BODY = (
     "Over the years {a} changed, and {b} changed with it.",
     "Without {a}, the story of {topic} would lose {b}.",
 )
-_FILLER = (
-    "It is important to note that many things are important in many ways.",
-    "As mentioned before, this is something that matters for various reasons.",
-    "There are many aspects to consider, and each of them is an aspect.",
-    "In many cases, things can be said about things in general terms.",
-    "This point is worth making again, because it is a point worth making.",
-    "Some people think one thing, while other people think another thing.",
-)
+_BODIES = (3, 5)  # body paragraphs of an answer (inclusive range)
 
 
-def _sentence(rng: random.Random, topic: str, words: list[str]) -> str:
-    a, b = rng.sample(words, 2)
-    return rng.choice(_BODY).format(A=a.capitalize(), a=a, b=b, topic=topic)
+def body_pool(
+    rng: random.Random, topic: str, sentences: int = 3, words: list[str] | None = None
+) -> dict[str, str]:
+    """One body paragraph per point of ``words`` (default ``topic``'s vocabulary): "Consider
+    POINT." and ``sentences`` sentences about it, naming ``topic`` (the pool a prompt's answers
+    are built from; with another topic's words, the paragraphs a ``drift`` draws on)."""
+    words = words or TOPICS[topic]
+    out = {}
+    for point in words:
+        said = []
+        for _ in range(sentences):
+            b = rng.choice([w for w in words if w != point])
+            said.append(rng.choice(_BODY).format(A=point.capitalize(), a=point, b=b, topic=topic))
+        out[point] = f"Consider {point}. " + " ".join(said)
+    return out
 
 
-def make_answer(rng: random.Random, topic: str, n_body: int, sentences: int = 2) -> list[str]:
-    """The paragraphs of a coherent answer about ``topic``: introduction, ``n_body`` numbered body
-    paragraphs of ``sentences`` sentences each (the topic's own vocabulary), conclusion."""
-    words = TOPICS[topic]
+def make_answer(
+    topic: str, points: list[str], pool: dict[str, str], bodies: list[str] | None = None
+) -> list[str]:
+    """The paragraphs of an answer about ``topic``: an introduction announcing ``points`` in
+    order, the body paragraphs (default: the pool's paragraph of each announced point, which is a
+    coherent answer), a conclusion naming the first and the last point."""
     intro = (
-        f"This essay is about {topic}. It looks at {words[0]}, {words[1]} and {words[2]}, "
-        f"and explains why each of them matters."
+        f"This essay is about {topic}. It looks at {', '.join(points[:-1])} and {points[-1]}, "
+        f"in that order, and explains why each of them matters."
     )
-    body = [
-        f"{_ORDINALS[i]}, consider {words[i % len(words)]}. "
-        + " ".join(_sentence(rng, topic, words) for _ in range(sentences))
-        for i in range(n_body)
-    ]
-    outro = f"In conclusion, {topic} brings together {words[0]} and {words[-1]}, and the essay has shown how."
-    return [intro, *body, outro]
+    outro = (
+        f"In conclusion, {topic} brings together {points[0]} and {points[-1]}, and the essay has shown how."
+    )
+    return [intro, *(bodies if bodies is not None else [pool[p] for p in points]), outro]
 
 
-def degrade(rng: random.Random, paras: list[str], kind: str, topic: str) -> list[str]:
-    """A degraded copy of the answer ``paras`` (see the module docstring for each ``kind``)."""
-    intro, body, outro = paras[0], paras[1:-1], paras[-1]
+def _sentences(paragraph: str) -> list[str]:
+    return [s if s.endswith(".") else s + "." for s in paragraph.split(". ") if s]
+
+
+def degrade(
+    rng: random.Random, topic: str, pool: dict[str, str], kind: str, n_body: int, foreign: dict[str, str]
+) -> list[str]:
+    """A degraded answer about ``topic`` with ``n_body`` body paragraphs from ``pool`` (see the
+    module docstring for each ``kind``); ``foreign`` is another topic's pool, the source of
+    ``drift``. The size is drawn independently of the chosen answer's, so the rejected side is
+    longer in some pairs and shorter in others for every kind."""
     if kind == "shuffled":
-        middle = body[:]
-        rng.shuffle(middle)
-        return [outro, *middle, intro]
-    if kind == "repeated":
-        return [intro, *([body[0]] * len(body)), outro]
-    if kind == "repeated_long":
-        return [*paras, *body, *body]
-    if kind == "off_topic":
-        other = rng.choice(list(OFF_TOPICS))
-        words = OFF_TOPICS[other]
-        drift = [
-            f"{_ORDINALS[i]}, consider {words[i % len(words)]}. "
-            + " ".join(_sentence(rng, other, words) for _ in range(_SENTENCES))
-            for i in range(len(body))
-        ]
-        return [intro, *drift, outro]
-    if kind == "filler":
-        return [intro, *(" ".join(rng.sample(_FILLER, 4)) for _ in body), outro]
-    if kind == "broken":
-        block = " ".join([intro, *body])
-        cut = block[: int(len(block) * rng.uniform(0.5, 0.7))]
-        return [cut.rsplit(" ", 1)[0]]
+        points = rng.sample(list(pool), n_body)
+        paras = make_answer(topic, points, pool)
+        sizes = [len(_sentences(p)) for p in paras]
+        order = [s for p in paras for s in _sentences(p)]
+        first = order[:]
+        while order == first:
+            rng.shuffle(order)
+        out, at = [], 0
+        for n in sizes:
+            out.append(" ".join(order[at : at + n]))
+            at += n
+        return out
+    if kind == "repeated":  # n_body announced and written, one of them twice: one never comes
+        points = rng.sample(list(pool), n_body)
+        bodies = [pool[p] for p in points]
+        src, dst = rng.sample(range(n_body), 2)
+        bodies[dst] = bodies[src]
+        return make_answer(topic, points, pool, bodies)
+    if kind == "drift":  # one announced point's paragraph is about another topic
+        points = rng.sample(list(pool), n_body)
+        bodies = [pool[p] for p in points]
+        bodies[rng.randrange(n_body)] = foreign[rng.choice(list(foreign))]
+        return make_answer(topic, points, pool, bodies)
+    if kind == "dropped":  # n_body + 1 announced, one never comes
+        points = rng.sample(list(pool), n_body + 1)
+        gone = rng.randrange(1, n_body)  # not the first nor the last (the conclusion names them)
+        return make_answer(topic, points, pool, [pool[p] for k, p in enumerate(points) if k != gone])
     raise ValueError(f"unknown degradation {kind!r}; choose one of {', '.join(KINDS)}")
 
 
 def synthetic_pairs(n_prompts: int = 64, pairs_per_prompt: int = 3, seed: int = 0) -> list[dict]:
     """``n_prompts x pairs_per_prompt`` pair rows (``id, prompt, chosen, rejected, kind``),
-    cycling through the topics with varied word targets, body sizes and degradations."""
+    cycling through the topics with varied word targets. Each prompt has one pool of body
+    paragraphs (:func:`body_pool`); both sides of its pairs are built from it, each with 3-5 body
+    paragraphs drawn independently; each kind equally often, in a random order. A ``drift``
+    paragraph names the requested topic but discusses the vocabulary of another topic drawn at
+    random (so the topic's name does not give it away)."""
+    if n_prompts < 2:
+        raise ValueError(
+            "synthetic pairs need at least 2 prompts (drift borrows another prompt's paragraphs)"
+        )
     rng = random.Random(seed)
     topics = list(TOPICS)
-    rows = []
+    prompts = []
     for i in range(n_prompts):
         topic = topics[i % len(topics)]
-        n_body = rng.randint(2, 4)
         target = 50 * rng.randint(3, 8)
         style = rng.choice(("an essay", "a short article", "a report"))
         prompt = f"Write {style} of about {target} words about {topic}. (request {i})"
+        prompts.append((prompt, topic, body_pool(rng, topic)))
+    kinds = [KINDS[k % len(KINDS)] for k in range(n_prompts * pairs_per_prompt)]
+    rng.shuffle(kinds)
+    rows = []
+    for i, (prompt, topic, pool) in enumerate(prompts):
+        others = [k for k in range(n_prompts) if prompts[k][1] != topic]
         for j in range(pairs_per_prompt):
-            paras = make_answer(rng, topic, n_body)
-            kind = KINDS[(i * pairs_per_prompt + j) % len(KINDS)]
-            rejected = degrade(rng, paras, kind, topic)
+            kind = kinds[i * pairs_per_prompt + j]
+            chosen = make_answer(topic, rng.sample(list(pool), rng.randint(*_BODIES)), pool)
+            # drift: the request's topic named, another topic's subject matter discussed
+            foreign = body_pool(rng, topic, words=TOPICS[prompts[rng.choice(others)][1]])
+            rejected = degrade(rng, topic, pool, kind, rng.randint(*_BODIES), foreign)
             rows.append(
                 {
                     "id": f"syn-{i}-{j}",
                     "prompt": prompt,
-                    "chosen": "\n\n".join(paras),
+                    "chosen": "\n\n".join(chosen),
                     "rejected": "\n\n".join(rejected),
                     "kind": kind,
                 }

@@ -13,15 +13,21 @@ the preset's ``training`` block (``TrainingArguments`` fields, checked by name).
 
 **Long inputs are never dropped.** Each side is encoded exactly as the ``classifier`` quality
 backend encodes it at scoring time (:func:`rewards.quality.classifier.build_inputs_info`): the
-request and the answer in the chat template, and beyond ``max_length`` tokens the first three
-quarters of the budget (request, opening of the answer) plus the last quarter (the ending), the
-middle cut out. The number of truncated answers is counted, logged and written to
-``OUT/rm_train.json``.
+request and the answer in the chat template, and beyond ``max_length`` tokens the start of the
+request (up to a quarter of the budget), the opening of the answer and its ending, the middle cut
+out. Truncated sides and the tokens cut from requests and answers are counted, logged and
+written to ``OUT/rm_train.json``.
 
 A run writes ``OUT/checkpoint-N`` (Trainer checkpoints; ``resume: auto`` continues from the last)
 and the final model in ``OUT/final``: a Hugging Face folder (one-label
 ``...ForSequenceClassification`` + tokenizer) that the ``classifier`` quality backend and vLLM's
-pooling runner load as they are.
+pooling runner load as they are. Saving is right for any world size: every process calls
+``Trainer.save_model`` (under FSDP gathering the full state dict is a collective; the main
+process writes), then all wait at a barrier and the main process writes the tokenizer and
+``rm_train.json``. An FSDP preset must keep ``state_dict_type: FULL_STATE_DICT`` (a sharded
+final folder is not loadable by the backends), and a preset that asks for FSDP where accelerate
+does not enable it (a CPU run: accelerate 1.15 shards only on accelerators) fails instead of
+silently training unsharded.
 
 Presets live in ``configs/rm/NAME.yaml``: ``description``, ``model`` (path, hub id, or ``tiny``
 for :func:`rollout.tiny.tiny_model_path`), ``data: {train, val}`` (``longwrite rm data``
@@ -49,6 +55,8 @@ __all__ = [
     "bradley_terry_loss",
     "pairwise_accuracy",
     "encode_pairs",
+    "check_fsdp",
+    "save_final",
     "train_rm",
     "main",
 ]
@@ -183,20 +191,37 @@ def pairwise_accuracy(r_chosen: Sequence[float], r_rejected: Sequence[float]) ->
 
 
 def encode_pairs(tok: Any, pairs: Sequence[Any], max_length: int) -> tuple[list[dict], dict[str, int]]:
-    """Token ids for both sides of every pair (the scorer's own encoding, head+tail truncation)
-    and counts: ``pairs``, ``truncated_chosen``, ``truncated_rejected``, ``truncated_pairs``."""
+    """Token ids for both sides of every pair (the scorer's own encoding,
+    :func:`rewards.quality.classifier.build_inputs_info`) and what was cut: counts ``pairs``,
+    ``truncated_chosen``, ``truncated_rejected``, ``truncated_pairs``, ``request_cut_sides``
+    (sides whose request lost tokens) and token sums ``request_tokens_cut`` /
+    ``answer_tokens_cut`` over both sides of every pair."""
     from rewards.quality.classifier import build_inputs_info
 
     rows = []
-    counts = {"pairs": 0, "truncated_chosen": 0, "truncated_rejected": 0, "truncated_pairs": 0}
+    counts = dict.fromkeys(
+        (
+            "pairs",
+            "truncated_chosen",
+            "truncated_rejected",
+            "truncated_pairs",
+            "request_cut_sides",
+            "request_tokens_cut",
+            "answer_tokens_cut",
+        ),
+        0,
+    )
     for p in pairs:
-        c_ids, c_cut = build_inputs_info(tok, p.prompt, p.chosen, max_length)
-        r_ids, r_cut = build_inputs_info(tok, p.prompt, p.rejected, max_length)
-        rows.append({"chosen_ids": c_ids, "rejected_ids": r_ids})
+        c = build_inputs_info(tok, p.prompt, p.chosen, max_length)
+        r = build_inputs_info(tok, p.prompt, p.rejected, max_length)
+        rows.append({"chosen_ids": c.ids, "rejected_ids": r.ids})
         counts["pairs"] += 1
-        counts["truncated_chosen"] += int(c_cut)
-        counts["truncated_rejected"] += int(r_cut)
-        counts["truncated_pairs"] += int(c_cut or r_cut)
+        counts["truncated_chosen"] += int(c.truncated)
+        counts["truncated_rejected"] += int(r.truncated)
+        counts["truncated_pairs"] += int(c.truncated or r.truncated)
+        counts["request_cut_sides"] += int(c.request_cut > 0) + int(r.request_cut > 0)
+        counts["request_tokens_cut"] += c.request_cut + r.request_cut
+        counts["answer_tokens_cut"] += c.answer_cut + r.answer_cut
     return rows, counts
 
 
@@ -254,6 +279,41 @@ def _trainer_class():
     return BradleyTerryTrainer
 
 
+def _is_rank_zero() -> bool:
+    """Whether this is the main process (``RANK`` 0 or not launched by torchrun)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def check_fsdp(trainer: Any, training: dict[str, Any]) -> None:
+    """Fail when the preset asks for FSDP but the Trainer did not enable it (accelerate shards
+    only on accelerators; on CPU it would silently run plain DDP), or when FSDP would save a
+    sharded state dict (``OUT/final`` must be a loadable Hugging Face folder)."""
+    if not training.get("fsdp"):
+        return
+    if not trainer.is_fsdp_enabled:
+        raise RuntimeError(
+            f"the preset sets training.fsdp={training['fsdp']!r} but the Trainer runs without FSDP "
+            f"(distributed type {trainer.accelerator.distributed_type}; accelerate enables FSDP only on "
+            "GPUs/accelerators). Drop training.fsdp for a CPU run."
+        )
+    kind = str(trainer.accelerator.state.fsdp_plugin.state_dict_type)
+    if "FULL_STATE_DICT" not in kind:
+        raise RuntimeError(
+            f"FSDP state_dict_type is {kind}; OUT/final needs FULL_STATE_DICT to be a loadable model folder"
+        )
+
+
+def save_final(trainer: Any, tok: Any, final: Path) -> None:
+    """Write the final model to ``final`` from a run of any world size. Every process must call
+    this: ``Trainer.save_model`` gathers the full state dict under FSDP (a collective) and writes
+    on the main process only; after a barrier the main process writes the tokenizer."""
+    trainer.save_model(str(final))
+    trainer.accelerator.wait_for_everyone()
+    if trainer.is_world_process_zero():
+        tok.save_pretrained(str(final))
+    trainer.accelerator.wait_for_everyone()
+
+
 def _compute_metrics(eval_pred) -> dict[str, float]:
     preds = eval_pred.predictions
     return {"accuracy": pairwise_accuracy(list(preds[:, 0]), list(preds[:, 1]))}
@@ -301,21 +361,15 @@ def train_rm(cfg: dict[str, Any]) -> dict[str, Any]:
     val_rows, val_cut = encode_pairs(tok, val_pairs, max_length)
     for split, cut in (("train", train_cut), ("val", val_cut)):
         if cut["truncated_pairs"]:
-            log.warning(
-                "%s: %d of %d pair(s) truncated to %d tokens (head+tail; chosen %d, rejected %d)",
-                split,
-                cut["truncated_pairs"],
-                cut["pairs"],
-                max_length,
-                cut["truncated_chosen"],
-                cut["truncated_rejected"],
+            message = (
+                f"{split}: {cut['truncated_pairs']}/{cut['pairs']} pair(s) truncated to {max_length} "
+                f"tokens (request start + answer head and tail kept; chosen {cut['truncated_chosen']}, "
+                f"rejected {cut['truncated_rejected']}; tokens cut: request {cut['request_tokens_cut']} "
+                f"on {cut['request_cut_sides']} side(s), answer {cut['answer_tokens_cut']})"
             )
-            print(
-                f"rm train: {split}: {cut['truncated_pairs']}/{cut['pairs']} pair(s) truncated to "
-                f"{max_length} tokens (head+tail kept; chosen {cut['truncated_chosen']}, "
-                f"rejected {cut['truncated_rejected']})",
-                file=sys.stderr,
-            )
+            log.warning("%s", message)
+            if _is_rank_zero():
+                print(f"rm train: {message}", file=sys.stderr)
 
     training = dict(cfg.get("training") or {})
     training.setdefault("report_to", [])
@@ -336,15 +390,14 @@ def train_rm(cfg: dict[str, Any]) -> dict[str, Any]:
         margin=float(cfg["loss"]["margin"]),
         center_coeff=float(cfg["loss"]["center_coeff"]),
     )
+    check_fsdp(trainer, training)
     resume = _last_checkpoint(out) if cfg.get("resume", "auto") == "auto" else None
-    if resume:
+    if resume and trainer.is_world_process_zero():
         print(f"rm train: resuming from {resume}", file=sys.stderr)
     result = trainer.train(resume_from_checkpoint=resume)
     final = out / "final"
     metrics = trainer.evaluate() if val_rows else {}
-    if trainer.is_world_process_zero():
-        trainer.save_model(str(final))
-        tok.save_pretrained(str(final))
+    save_final(trainer, tok, final)  # on every rank: a collective under FSDP
     summary = {
         "preset": cfg.get("_name"),
         "model": model_path,
@@ -357,6 +410,8 @@ def train_rm(cfg: dict[str, Any]) -> dict[str, Any]:
         "resumed_from": resume,
         "val": {k.removeprefix("eval_"): v for k, v in metrics.items()},
         "torch_threads": torch.get_num_threads(),
+        "world_size": int(trainer.args.world_size),
+        "fsdp": bool(trainer.is_fsdp_enabled),
     }
     if trainer.is_world_process_zero():
         (out / "rm_train.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -373,7 +428,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("overrides", nargs="*")
     args = p.parse_args(argv)
     summary = train_rm(compose_rm_preset(args.preset, args.overrides))
-    print(json.dumps({k: summary[k] for k in ("final_model", "truncation", "val")}, indent=2))
+    if _is_rank_zero():
+        print(json.dumps({k: summary[k] for k in ("final_model", "truncation", "val")}, indent=2))
     return 0
 
 

@@ -112,7 +112,21 @@ def test_eval_cli_bad_input(tmp_path, capsys, longbench_dir):
         )
         == 2
     )
-    assert "checkpoint not found" in capsys.readouterr().err
+    assert "model path not found" in capsys.readouterr().err
+    # A hub id is not refused as a path; offline (as here) it cannot be resolved, and says so.
+    hub = [
+        "eval",
+        "ruler",
+        "--model",
+        "Qwen/Qwen2.5-7B-Instruct",
+        "--data",
+        data,
+        "--out",
+        str(tmp_path / "h"),
+    ]
+    assert cli_main(hub) == 2
+    err = capsys.readouterr().err
+    assert "cannot be resolved offline" in err and "model path not found" not in err
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"prompt": "x", "length": 10}\n{"prompt": "y"}\n', encoding="utf-8")
     assert (

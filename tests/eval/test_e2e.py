@@ -114,7 +114,9 @@ def test_tiny_model_longbench_write_ruler_report(
 
 
 @pytest.mark.slow
-def test_cut_generation_budget_is_recorded_in_run_json(tiny_model, tiny_engine, tmp_path, caplog):
+def test_cut_generation_budget_is_recorded_in_run_json(
+    tiny_model, tiny_engine, fake_openai, tmp_path, caplog
+):
     # tiny_engine holds 2048 tokens; one request's prompt leaves fewer than max_tokens=48.
     from rollout.engine import GenerationRequest
 
@@ -152,6 +154,47 @@ def test_cut_generation_budget_is_recorded_in_run_json(tiny_model, tiny_engine, 
         "ids": [cut_id],
     }
     assert any("recorded in run.json" in r.getMessage() for r in caplog.records)
+
+    # Arena-Write and WritingBench record their cuts the same way (the same two requests).
+    from fake_judge import criteria_responder, pairwise_responder
+
+    from eval.arena_write import run_arena_write
+    from eval.writingbench import run_writingbench
+
+    arena = tmp_path / "arena.jsonl"
+    arena.write_text(
+        "\n".join(
+            json.dumps({"id": f"a{i}", "request": r["prompt"], "baseline_response": "A short reply."})
+            for i, r in enumerate(rows)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    wb = tmp_path / "wb.jsonl"
+    wb.write_text(
+        "\n".join(
+            json.dumps(
+                {"id": f"q{i}", "query": r["prompt"], "criteria": [{"name": "Fit", "description": "Fits."}]}
+            )
+            for i, r in enumerate(rows)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    pj = EndpointClient(fake_openai(pairwise_responder(), model="pj").url, "pj")
+    cj = EndpointClient(fake_openai(criteria_responder(), model="cj").url, "cj")
+    run_arena_write(
+        arena, tmp_path / "arena", backend, settings, judge_client=pj, bootstrap_rounds=10, progress=False
+    )
+    run_writingbench(wb, tmp_path / "wb", backend, settings, judge_client=cj, progress=False)
+    for name, cut in (("arena", "a1"), ("wb", "q1")):
+        meta = json.loads((tmp_path / name / "run.json").read_text())
+        assert meta["generation_cuts"] == {
+            "max_tokens": 48,
+            "items": 1,
+            "min_effective": 2048 - n,
+            "ids": [cut],
+        }, name
 
 
 @pytest.mark.slow

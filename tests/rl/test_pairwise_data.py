@@ -7,9 +7,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 from fake_judge import reference_pairwise_responder
-from fake_openai import FakeOpenAIServer, last_user_content
+from fake_openai import FakeOpenAIServer
 
-from longwrite.cli import main as longwrite_main
 from rl.prepare import prepare_rl_data, read_prompts
 from rl.verl_reward import build_sample, compute_score_batch, result_keys
 
@@ -57,75 +56,43 @@ def test_references_reach_the_reward_sample(tmp_path):
     assert sample.metadata["references"] == ["weak", "strong"] and sample.metadata["id"] == "a"
 
 
-def test_judge_calls_reach_verl_reward_info():
+def test_group_rewards_leave_verl_reward_info_and_judge_calls_reach_the_trainer_helper():
+    """verl's reward entry point leaves a group-level reward out (no judge call: a worker sees
+    fragments of groups); the trainer's step helper scores it over the whole group and its judge
+    calls reach the per-step metric."""
+    from rl.trainer import judge_call_metrics, score_group_rewards
+
     with FakeOpenAIServer(reference_pairwise_responder()) as server:
         cfg = {
-            "rewards": {"group_pairwise": 1.0},
+            "rewards": {"length": 1.0, "group_pairwise": 1.0},
             "options": {"group_pairwise": {"base_url": server.url, "model": server.model}},
         }
-        out = compute_score_batch(
-            None,
-            ["<think>p</think><answer>a [q1]</answer>", "<think>p</think><answer>b [q2]</answer>"],
-            None,
-            [{"id": "g", "request": "Write."}] * 2,
-            reward_config=cfg,
+        responses = ["<think>p</think><answer>a [q1]</answer>", "<think>p</think><answer>b [q2]</answer>"]
+        infos = [{"id": "g", "request": "Write 20 words."}] * 2
+        out = compute_score_batch(None, responses, None, infos, reward_config=cfg)
+        assert server.requests == []
+        assert set(out[0]) == set(result_keys(cfg)) and "group_pairwise" not in out[0]
+        samples = [build_sample(r, None, info) for r, info in zip(responses, infos, strict=True)]
+        from rewards.base import split_by_scope
+        from rl.verl_reward import resolve_config
+
+        additions, _, metrics = score_group_rewards(
+            samples, ["uid0", "uid0"], split_by_scope(resolve_config(cfg))[1]
         )
-    assert set(out[0]) == set(result_keys(cfg))
-    assert [r["group_pairwise"] for r in out] == [0.0, 1.0]
-    assert [r["group_pairwise_judge_calls"] for r in out] == [2.0, 2.0]
-    from rl.trainer import judge_call_metrics
-
-    assert judge_call_metrics(out) == {"longwriter/judge_calls/group_pairwise": 4.0}
-
-
-def policy_responder(body, attempt):
-    """The starting policy: the quality marker it writes is named in the request ("policy q3")."""
-    import re
-
-    q = re.search(r"policy q(\d+)", last_user_content(body)).group(1)
-    return f"<think>plan</think><answer>my essay [q{q}]</answer>"
+    assert [r["group_pairwise"] for r in additions] == [0.0, 1.0]
+    assert [r["group_pairwise_judge_calls"] for r in additions] == [2.0, 2.0]
+    assert judge_call_metrics(additions) == {"longwriter/judge_calls/group_pairwise": 4.0}
+    assert [r["group_pairwise_cut_chars"] for r in additions] == [0.0, 0.0]  # short answers, read whole
+    assert metrics["longwriter/groups/group_pairwise/judged_size_min"] == 2.0
 
 
-def test_select_by_margin_keeps_the_hand_worked_requests(tmp_path, capsys):
-    rows = [
-        # margin = 1 - mean outcome vs the strongest (last) reference
-        {"id": "r1", "prompt": "policy q3", "references": ["[q1]", "[q9]"]},  # loss -> 1.0
-        {"id": "r2", "prompt": "policy q9", "references": ["[q9]"]},  # tie -> 0.5
-        {"id": "r3", "prompt": "policy q10", "references": ["[q20]", "[q5]"]},  # win -> 0.0
-        {"id": "r4", "prompt": "policy q1"},  # no references -> no margin
-        {"id": "r5", "prompt": "policy q2", "references": ["[q4]"]},  # loss -> 1.0
-    ]
-    path = write_jsonl(tmp_path / "p.jsonl", rows)
-    with (
-        FakeOpenAIServer(policy_responder) as policy,
-        FakeOpenAIServer(reference_pairwise_responder()) as judge,
-    ):
-        rc = longwrite_main(
-            ["prepare-rl", "--prompts", str(path), "--out", str(tmp_path / "out"), "--val-fraction", "0",
-             "--preset", "tiny-cpu", "--select-by-margin", "2", "--policy-endpoint", policy.url, "--policy-model", policy.model,
-             "--judge-endpoint", judge.url, "--judge-model", judge.model]
-        )  # fmt: skip
-    assert rc == 0
-    kept = sorted(
-        r["extra_info"]["id"] for r in pq.read_table(tmp_path / "out" / "train.parquet").to_pylist()
+def test_only_group_rewards_leave_verl_a_zero_score_with_the_reason():
+    cfg = {
+        "rewards": {"group_pairwise": 1.0},
+        "options": {"group_pairwise": {"base_url": "http://127.0.0.1:1/v1", "model": "m"}},
+    }
+    (out,) = compute_score_batch(
+        None, ["<think>p</think><answer>one two</answer>"], None, [{"request": "Write."}], reward_config=cfg
     )
-    assert kept == ["r1", "r5"]
-    scores = [
-        json.loads(line) for line in (tmp_path / "out" / "margin_scores.jsonl").read_text().splitlines()
-    ]
-    assert [(s["id"], s["margin"], s["selected"]) for s in scores] == [
-        ("r1", 1.0, True),
-        ("r2", 0.5, False),
-        ("r3", 0.0, False),
-        ("r4", None, False),
-        ("r5", 1.0, True),
-    ]
-    assert scores[3]["failures"] == ["no references"]
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert manifest["select_by_margin"] == 2 and manifest["requests_before_selection"] == 5
-
-
-def test_select_by_margin_needs_its_endpoints(tmp_path):
-    path = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "prompt": "Write.", "references": ["x"]}])
-    with pytest.raises(ValueError, match="--policy-endpoint"):
-        prepare_rl_data(path, tmp_path / "out", select_by_margin=1)
+    assert set(out) == set(result_keys(cfg)) and out["score"] == 0.0 and out["answer_len"] == 2.0
+    assert "scored by the trainer" in out["reasons"]

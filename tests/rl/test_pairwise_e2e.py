@@ -8,6 +8,10 @@ on one run folder, with a loopback judge (tests/helpers/fake_judge.policy_wins_r
 1. steps 1-2 (checkpoint at step 2, with ``longwriter_curriculum.json`` beside it);
 2. ``resume_mode=auto`` to step 3: it loads the step-2 checkpoint and the curriculum state.
 
+The preset runs 2 reward workers (verl hands each finished sample to one of them, so each sees
+fragments of groups); the pairwise rewards are group-level, scored by the trainer mode once per
+step over whole groups: the tests check that from the metrics and from the judge's request log.
+
 The data (rl/data/pairwise_prompts.jsonl): 4 training prompts (one batch, so every step sees every
 prompt), each with 4 references marked ``[reference L<k>]``, so the judge's requests show which
 level each comparison used.
@@ -25,16 +29,41 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-#: The bundled example (also the README's loopback recipe): 5 requests, each with 4 references
+#: The bundled example (also docs/rewards.md's loopback recipe): 5 requests, each with 4 references
 #: marked "[reference L<k>]"; prepare-rl with val_fraction 0.2 keeps 4 for training.
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "rl" / "data" / "pairwise_prompts.jsonl"
 N_REFS = 4
 STATE = "longwriter_curriculum.json"
+N_ROLLOUTS = 4  # rollout.n: the group size
 SAMPLES = 16  # 4 prompts x rollout.n 4
 
 
 def _references(pid: str) -> list[str]:
     return [f"[reference L{k}] {pid}: a reference answer at level {k}." for k in range(N_REFS)]
+
+
+def _request_of(body: dict) -> str:
+    """The writing request a pairwise judge request is about."""
+    from fake_openai import last_user_content
+
+    return last_user_content(body).split("## Request\n", 1)[-1].split("\n\n## Answer A", 1)[0].strip()
+
+
+def _peer_blocks(requests: list[dict]) -> list[list[dict]]:
+    """The runs of consecutive ``group_pairwise`` requests (no reference answer in them)."""
+    from fake_judge import REFERENCE_MARK
+    from fake_openai import last_user_content
+
+    blocks: list[list[dict]] = []
+    previous_peer = False
+    for body in requests:
+        peer = REFERENCE_MARK not in last_user_content(body)
+        if peer and not previous_peer:
+            blocks.append([])
+        if peer:
+            blocks[-1].append(body)
+        previous_peer = peer
+    return blocks
 
 
 def _levels_in(requests: list[dict]) -> set[int]:
@@ -84,10 +113,17 @@ def pairwise_run():
             "resumed_requests": all_requests[len(first_requests) :],
             "saved2": saved2,
             "train_ids": sorted(_train_ids(data.train)),
+            "requests_text": _train_requests(data.train),
         }
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _train_requests(path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return sorted(r["extra_info"]["request"].strip() for r in pq.read_table(path).to_pylist())
 
 
 def _train_ids(path) -> set[str]:
@@ -123,12 +159,15 @@ def test_both_pairwise_rewards_are_in_the_metrics_with_judge_calls(pairwise_run)
         # Both orders per judged rollout: 2 calls each.
         assert row["longwriter/judge_calls/pairwise"] == pytest.approx(2 * SAMPLES * mean), step
         empty = SAMPLES - row["longwriter/judge_calls/pairwise"] / 2
-        # Peers: the longer answer wins; a sample that reached its reward batch without a peer is
-        # missing, an empty one a loss without a call; every other one is judged in both orders.
+        # Peers: the longer answer wins, an empty one is a loss without a call; with 2 reward
+        # workers verl splits groups between them, but the trainer scores the group rewards once
+        # per step over whole groups: no sample lacks a peer, each group is judged at its size n.
         assert 0.0 <= row["longwriter/reward/group_pairwise/mean"] <= 1.0, step
-        scored = SAMPLES * (1.0 - row["longwriter/reward/group_pairwise/missing_ratio"])
-        assert scored - empty > 0, step
-        assert row["longwriter/judge_calls/group_pairwise"] == pytest.approx(2 * (scored - empty)), step
+        assert row["longwriter/reward/group_pairwise/missing_ratio"] == 0.0, step
+        assert row["longwriter/groups/group_pairwise/judged_size_min"] == N_ROLLOUTS, step
+        assert row["longwriter/groups/group_pairwise/judged_size_max"] == N_ROLLOUTS, step
+        assert row["longwriter/group_rewards/groups"] == 4, step
+        assert row["longwriter/judge_calls/group_pairwise"] == pytest.approx(2 * (SAMPLES - empty)), step
     # The logged calls are exactly the requests the judge received, launch by launch.
     calls = {
         launch: sum(r["longwriter/judge_calls/pairwise"] + r["longwriter/judge_calls/group_pairwise"]
@@ -137,6 +176,14 @@ def test_both_pairwise_rewards_are_in_the_metrics_with_judge_calls(pairwise_run)
     }  # fmt: skip
     assert calls[0] == len(pairwise_run["first_requests"])
     assert calls[1] == len(pairwise_run["resumed_requests"])
+    # The judge's log: each step's group_pairwise requests came as ONE batch (a run of requests
+    # without a reference in them), and each batch covered every prompt of the step: 2 batches in
+    # the first launch, 1 in the resumed one (fragments from 2 reward workers would interleave).
+    for launch, steps in (("first_requests", 2), ("resumed_requests", 1)):
+        blocks = _peer_blocks(pairwise_run[launch])
+        assert len(blocks) == steps, (launch, [len(b) for b in blocks])
+        for block in blocks:
+            assert {_request_of(body) for body in block} == set(pairwise_run["requests_text"])
 
 
 def test_curriculum_levels_advance_per_step_and_survive_the_resume(pairwise_run):
@@ -144,8 +191,13 @@ def test_curriculum_levels_advance_per_step_and_survive_the_resume(pairwise_run)
     ids = pairwise_run["train_ids"]
     assert len(ids) == 4
     first, resumed = _steps(pairwise_run["rows"], 0), _steps(pairwise_run["rows"], 1)
-    # Every prompt's whole group beats its reference each step: each advances once per step.
+    # Every prompt's whole group beats its reference each step: each advances once per step,
+    # decided on one report per prompt that covers its whole group (curriculum_min_samples is 1).
     for step, row in ((1, first[1]), (2, first[2]), (3, resumed[3])):
+        assert row["longwriter/curriculum/reports"] == 4, step
+        assert row["longwriter/curriculum/report_size_min"] == N_ROLLOUTS, step
+        assert row["longwriter/curriculum/report_size_max"] == N_ROLLOUTS, step
+        assert row["longwriter/curriculum/groups_skipped"] == 0, step
         assert row["longwriter/curriculum/advances"] == 4, step
         assert row["longwriter/curriculum/mean_level"] == step, step
         assert row["longwriter/curriculum/prompts"] == 4, step

@@ -67,7 +67,11 @@ def test_trainer_weights_and_reward_keys_come_from_the_same_json(tmp_path, monke
     cfg = compose(plan)
     assert reward_weights(cfg) == {"length": 1.0, "format": 1.0, name: 2.0}
     result = vr.compute_score_sync(
-        "longwriter_rl", "<think>x</think><answer>y</answer>", None, {}, **_kwargs(cfg)
+        "longwriter_rl",
+        "<think>x</think><answer>y</answer>",
+        None,
+        {"request": "Write 10 words."},
+        **_kwargs(cfg),
     )
     assert result[name] == 0.75 and result[f"{name}_missing"] == 0.0
     assert list(result) == vr.result_keys(rs.resolve(reward_config_json=_kwargs(cfg).reward_config_json))
@@ -192,13 +196,19 @@ def test_train_and_submit_with_a_broken_py_module(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "lw_rs_broken2 needs a GPU library" in err and "lw_rs_broken2:f" in err
     assert not (tmp_path / "run" / "logs").exists()  # verl never started
-    # submit's dry run shows the module shipped and the check in front of verl
-    assert main(["submit", *args, "--dry-run", "rewards.lw_rs_broken2:f=1"]) == 0
+    # submit's dry run runs the same check here (and fails the same way) ...
+    assert main(["submit", *args, "--dry-run", "rewards.lw_rs_broken2:f=1"]) == 2
+    assert "lw_rs_broken2 needs a GPU library" in capsys.readouterr().err
+    # ... and, for a module that imports, shows it shipped and the check in front of verl
+    module.write_text("def f(prompt, response, metadata):\n    return 1.0\n")
+    run = tmp_path / "job"
+    argv = ["submit", *args, "--output-dir", str(run), "--dry-run", "rewards.lw_rs_broken2:f=1"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     entry, env = out.split("entrypoint:\n")[1].split("runtime_env:\n")
     [shipped] = json.loads(env)["py_modules"]  # a single file goes as a package of the same name
-    assert shipped.endswith("py_modules/lw_rs_broken2")
-    assert (Path(shipped) / "__init__.py").read_text() == module.read_text()
+    assert shipped == str(run / "py_modules" / "lw_rs_broken2")
+    assert not Path(shipped).exists()  # a dry run writes nothing (the real submit stages it)
     assert entry.strip().startswith("python -m rl.reward_source check")
     assert entry.index("rl.reward_source check") < entry.index("verl.trainer.main_ppo")
     assert "py-module " + str(module) in out

@@ -82,9 +82,16 @@ def data_dir(run_dir):
 
 @pytest.fixture(scope="module")
 def user_rewards():
-    """A good reward module and one that cannot be imported (its dependency does not exist)."""
+    """A good reward module and one that cannot be imported (its dependency does not exist).
+
+    Beside the good one lies a stray ``yaml.py``: the run ships and imports ``lw_e2e_brevity.py``
+    alone, so it never shadows PyYAML in verl's processes (if the folder were put on the path,
+    verl's config loading would fail on it)."""
     folder = Path(tempfile.mkdtemp(prefix="lw-user-"))
     (folder / "lw_e2e_brevity.py").write_text(USER_MODULE)
+    (folder / "yaml.py").write_text(
+        "raise ImportError('a stray yaml.py beside the user module shadowed PyYAML')\n"
+    )
     (folder / "broken").mkdir()
     (folder / "broken" / "lw_e2e_broken.py").write_text(
         "import lw_no_such_dependency_xyz\n\ndef score(prompt, response, metadata):\n    return 1.0\n"

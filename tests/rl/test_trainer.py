@@ -106,9 +106,13 @@ def test_monitor_metrics_prefix_and_missing_left_out():
     assert f"{T.METRIC_PREFIX}/monitor/length_quality_corr" not in m
     # The two answers share no word bigram: their group is as varied as it gets.
     assert m[f"{T.METRIC_PREFIX}/monitor/intra_group_similarity"] == 0.0
+    # One prompt only: its topic words and stuffing cannot be told apart, so over-use is not logged.
+    assert f"{T.METRIC_PREFIX}/monitor/overused_ngram_share" not in m
     m = T.monitor_metrics([padded, varied, varied], ["a", "b", "b"], [52, 16, 17], [0.2, 0.9, 0.8], ref)
     assert m[f"{T.METRIC_PREFIX}/monitor/length_quality_corr"] < -0.9
     assert m[f"{T.METRIC_PREFIX}/monitor/intra_group_similarity"] == pytest.approx(1.0)  # group b: twins
+    # Two prompts: over-use is measured across them ("a" repeats its paragraph, but only "a" does).
+    assert m[f"{T.METRIC_PREFIX}/monitor/overused_ngram_share"] == 0.0
 
 
 def test_sample_advantages_shuffled_order_each_sample_against_its_own_group():
@@ -209,3 +213,45 @@ def test_cut_ratio_per_reward_over_recorded_samples():
     assert m["longwriter/reward/quality/cut_ratio"] == 0.5
     assert m["longwriter/reward/pairwise/cut_ratio"] == pytest.approx(1 / 3)  # 3 recorded
     assert "longwriter/reward/length/cut_ratio" not in m
+
+
+def test_judge_watch_stops_after_consecutive_bad_steps_only():
+    """More than the share, the stated number of steps IN A ROW: a good step resets the count,
+    exactly the share is not more than it, and the error names the reward and the endpoint."""
+    nan = float("nan")
+    watch = T.JudgeWatch({"pairwise": T.JudgeLimit("http://127.0.0.1:9/v1", 0.5, 2)})
+    three_of_four = {"pairwise": [nan, nan, nan, 1.0], "length": [0.1] * 4}
+    half = {"pairwise": [nan, nan, 1.0, 0.0]}
+    assert watch.update(1, three_of_four)["longwriter/judge/pairwise/bad_steps"] == 1
+    m = watch.update(2, half)  # 50 % is not more than 50 %: the run recovered, the count resets
+    assert m == {"longwriter/judge/pairwise/missing_ratio": 0.5, "longwriter/judge/pairwise/bad_steps": 0}
+    assert watch.update(3, three_of_four)["longwriter/judge/pairwise/bad_steps"] == 1
+    reasons = [["pairwise: A: judge failed (connection error: refused) (missing, not a loss)"]] * 4
+    with pytest.raises(T.JudgeDownError) as err:
+        watch.update(4, {"pairwise": [nan] * 4}, reasons)
+    text = str(err.value)
+    assert "reward 'pairwise': the judge at http://127.0.0.1:9/v1 left 100% of step 4" in text
+    assert "2 consecutive steps" in text and "connection error: refused" in text
+
+
+def test_judge_limits_come_from_the_reward_then_longwriter_then_defaults():
+    from rewards.base import RewardConfig
+
+    judge = {"base_url": "http://127.0.0.1:1/v1", "model": "m"}
+    config = RewardConfig(
+        rewards={"length": 1.0, "pairwise": 1.0, "group_pairwise": 1.0},
+        options={
+            "pairwise": {**judge, "judge_max_missing_share": 0.2, "judge_max_missing_steps": 5},
+            "group_pairwise": dict(judge),
+        },
+    )
+    limits = T.judge_limits(config, {"judge_max_missing_steps": 4})
+    assert set(limits) == {"pairwise", "group_pairwise"}  # length has no judge
+    assert (limits["pairwise"].max_share, limits["pairwise"].max_steps) == (0.2, 5)
+    assert (limits["group_pairwise"].max_share, limits["group_pairwise"].max_steps) == (
+        T.DEFAULT_JUDGE_MAX_MISSING_SHARE,
+        4,
+    )
+    assert limits["group_pairwise"].endpoint == judge["base_url"]
+    with pytest.raises(ValueError, match="judge_max_missing_share"):
+        T.judge_limits(config, {"judge_max_missing_share": 1.5})

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from rollout.checkpoint import CheckpointError, checkpoint_problems, find_checkpoint, resolve_model
+from rollout.errors import ModelNotFoundError
 
 
 def _step(root: Path, n: int, *, world_size: int = 2, rl: bool = True, drop: tuple[str, ...] = ()) -> Path:
@@ -101,9 +102,17 @@ def test_only_half_written_steps(tmp_path):
         find_checkpoint(tmp_path)
 
 
-def test_resolve_model_leaves_hf_folders_and_hub_names_alone(tmp_path, tiny_model):
+def test_resolve_model_leaves_hf_folders_and_hub_names_alone(tmp_path, tiny_model, monkeypatch):
     assert resolve_model(str(tiny_model)) == str(tiny_model)
+    # Online a hub id goes to vLLM / transformers as is; offline (as here) it must be cached.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     assert resolve_model("Qwen/Qwen2.5-7B-Instruct") == "Qwen/Qwen2.5-7B-Instruct"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelNotFoundError, match="cannot be resolved offline"):
+        resolve_model("Qwen/Qwen2.5-7B-Instruct")
+    with pytest.raises(ModelNotFoundError, match="model path not found"):
+        resolve_model(str(tmp_path / "no" / "such" / "model"))
 
 
 def test_resolve_model_rejects_a_folder_that_is_neither(tmp_path):

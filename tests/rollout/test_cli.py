@@ -67,6 +67,48 @@ def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):
         assert "--model" in capsys.readouterr().out
 
 
+def test_hub_ids_are_accepted_where_a_model_is_named(tmp_path, capsys, monkeypatch):
+    """A hub id (org/name) is no "model path not found": online it goes to vLLM as is; offline
+    (HF_HUB_OFFLINE=1, as here) the one error says it cannot be resolved offline and what to do."""
+    from longwrite.cli import build_parser
+
+    hub = "Qwen/Qwen2.5-7B-Instruct"
+    prompts = write_jsonl(tmp_path / "p.jsonl", [{"prompt": "a"}])
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    parser = build_parser()
+    args = parser.parse_args(["generate", "--model", hub, "--prompts", str(prompts), "--out", "o"])
+    assert args.model == hub
+    assert parser.parse_args(["serve", "--model", hub]).model == hub
+    assert parser.parse_args(["serve", "--reward-model", "org/my-rm"]).reward_model == "org/my-rm"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for argv in (
+        ["generate", "--model", hub, "--prompts", str(prompts), "--out", str(tmp_path / "o.jsonl")],
+        ["serve", "--model", hub],
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert "cannot be resolved offline" in err and "--model DIR" in err
+        assert "model path not found" not in err
+    # The SFT baseline's --local-model takes the same check (through longwrite main: one line).
+    instructions = write_jsonl(tmp_path / "i.jsonl", [{"instruction": "Write 100 words", "length": 100}])
+    argv = [
+        "agentwrite",
+        "--local-model",
+        hub,
+        "--instructions",
+        str(instructions),
+        "--out",
+        str(tmp_path / "aw"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("longwrite agentwrite: error: model ")
+    assert "cannot be resolved offline" in err[0]
+
+
 def test_load_finished_drops_torn_and_partial_requests(tmp_path):
     def rec(i, s):
         return {"id": i, "sample_index": s, "text": f"{i}/{s}"}

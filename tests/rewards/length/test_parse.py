@@ -6,9 +6,16 @@ Chinese), each with the range a careful reader derives by hand from LongWriter-Z
 per-part x stated count) or "none" when the whole response's length is not stated, and a style
 label. ``batch``: "design" rows were written while the parser was built; "held-out" rows were
 written after it was frozen (28/30 right at first, the two misses then fixed).
+
+tests/rewards/length/data/long_requests.jsonl (written by make_long_requests.py beside it): requests
+of real length (median over 4,000 characters: pasted financial reports, spec sheets, meeting notes,
+hard-wrapped articles, code and JSON, with the instruction before, after, inside or glued to the
+material), labelled by the same rules; ``pattern`` names the trap, ``split`` "held-out" rows were
+frozen before the parser was tuned on the "design" rows (issue 23).
 """
 
 import json
+import statistics
 from collections import Counter
 from pathlib import Path
 
@@ -22,9 +29,16 @@ from rewards.length.reward import (
     parse_length_requirement,
     validate_predicted,
 )
+from rollout.text import language_of
 
 DATA = Path(__file__).resolve().parent / "data" / "length_requests.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+LONG = DATA.parent / "long_requests.jsonl"
+LONG_ROWS = [json.loads(line) for line in LONG.read_text(encoding="utf-8").splitlines() if line.strip()]
+DESIGN = [r for r in LONG_ROWS if r["split"] == "design"]
+HELD_OUT = [r for r in LONG_ROWS if r["split"] == "held-out"]
+# The failure classes measured on real requests (issue 23), each with design and held-out rows.
+TRAPS = ("prose-numbers", "glued", "spec-line", "hard-wrap", "classifier", "section-limit", "about")
 
 
 def _expected(row):
@@ -67,6 +81,75 @@ def test_labelled_request(row):
         assert got.source == "explicit" and got.evidence is evidence
         # the span names a part of the request, and it is where the range was read
         assert evidence.text and row["prompt"][evidence.start : evidence.end] == evidence.text
+
+
+def _outcome(row) -> tuple[str, object]:
+    """right / wrong (a range, not the labelled one) / miss (none where one is labelled) /
+    spurious (a range where none is labelled), with the evidence."""
+    got, evidence = explain_length_requirement(row["prompt"])
+    want = _expected(row)
+    have = None if got is None else (got.lower, got.upper, got.unit)
+    if have == want:
+        return "right", evidence
+    if have is None:
+        return "miss", evidence
+    return ("spurious" if want is None else "wrong"), evidence
+
+
+def test_long_set_shape():
+    assert len(LONG_ROWS) >= 100
+    assert len({r["id"] for r in LONG_ROWS}) == len(LONG_ROWS)
+    lengths = sorted(len(r["prompt"]) for r in LONG_ROWS)
+    assert statistics.median(lengths) >= 3000 and lengths[0] >= 2500
+    langs = Counter(language_of(r["prompt"]) for r in LONG_ROWS)
+    assert langs["zh"] >= 40 and langs["en"] >= 40
+    assert 0.35 <= len(HELD_OUT) / len(LONG_ROWS) <= 0.45
+    for split in (DESIGN, HELD_OUT):
+        patterns = Counter(r["pattern"] for r in split)
+        for trap in TRAPS:
+            assert patterns[trap] >= 2, trap
+        assert sum(r["expected"] == "none" for r in split) >= 8
+    for row in LONG_ROWS:
+        assert row["style"] and row["split"] in ("design", "held-out")
+        e = row["expected"]
+        assert e == "none" or (1 <= e["lower"] <= e["upper"] and e["unit"] in ("words", "chars"))
+
+
+def test_long_set_is_what_its_script_writes():
+    """The committed jsonl is exactly the seeded script's output (no hand edits drift apart)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_long_requests", DATA.parent / "make_long_requests.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.build() == LONG_ROWS
+
+
+def _check(row) -> None:
+    result, evidence = _outcome(row)
+    assert result == "right", (result, row["expected"], evidence.describe()[:2000])
+    if row["expected"] == "none":
+        assert evidence.reason
+    else:
+        assert evidence.text and row["prompt"][evidence.start : evidence.end] == evidence.text
+
+
+@pytest.mark.parametrize("row", DESIGN, ids=[r["id"] for r in DESIGN])
+def test_long_request_design(row):
+    _check(row)
+
+
+@pytest.mark.parametrize("row", HELD_OUT, ids=[r["id"] for r in HELD_OUT])
+def test_long_request_held_out(row):
+    _check(row)
+
+
+def test_held_out_long_requests_have_no_wrong_range():
+    """Issue 23's done criterion: no wrong range (and no range where none is stated) on the
+    held-out rows; misses would be allowed (they fall back to the predicted path) but counted."""
+    outcomes = Counter(_outcome(r)[0] for r in HELD_OUT)
+    assert outcomes["wrong"] == 0 and outcomes["spurious"] == 0, outcomes
+    assert outcomes["right"] + outcomes["miss"] == len(HELD_OUT)
 
 
 def test_longbench_write_lengths_fall_inside_the_parsed_range(longbench_dir):
@@ -192,7 +275,163 @@ def test_zero_lower_bound_is_refused_everywhere():
     assert length_reward(0, TargetRange(1, 10)) == 0.0
 
 
+# Inputs that would give a zero lower bound if the parser's MIN_LENGTH guard were gone.
+ZERO_BAIT = [
+    "Write between 0 and 500 words on tides.",
+    "写一篇0-300字的短文",
+    "Write 0 words.",
+    "写0字以上的作文",
+    "at most 0 words, then 0-9 words",
+]
+
+
 def test_parsed_ranges_never_start_at_zero():
-    for row in ROWS:
-        got = parse_length_requirement(row["prompt"])
-        assert got is None or got.lower >= 1
+    """Issue 22: checked on the parser's own output (find_length), not through TargetRange (which
+    refuses a zero lower bound itself, so a check behind it could never fail), over both labelled
+    sets and inputs built to give zero."""
+    prompts = [r["prompt"] for r in ROWS] + [r["prompt"] for r in LONG_ROWS] + ZERO_BAIT
+    zero = []
+    for prompt in prompts:
+        found = find_length(prompt)
+        if found.lower is not None and found.lower < 1:
+            zero.append((prompt[:40], found.lower, found.upper))
+    assert zero == []
+    for prompt in ZERO_BAIT[:2]:  # the bait still parses: the guard skips only the zero
+        assert find_length(prompt).lower is not None, prompt
+
+
+def test_megabyte_request_parse_reads_a_bounded_slice(monkeypatch):
+    """Issue 22: the megabyte parse has a bound that can fail. Counted, not timed: every parse step
+    runs inside ``_find``; for a 1,000,000-character request it is handed at most
+    READ_HEAD + READ_TAIL + 1 characters, the same as for a 40,001-character one."""
+    from rewards.length import parse
+
+    seen: list[int] = []
+    real = parse._find
+
+    def counting(prompt):
+        seen.append(len(prompt))
+        return real(prompt)
+
+    monkeypatch.setattr(parse, "_find", counting)
+    filler = ("lorem ipsum 12 dolor 字 " * 50000)[:1_000_000]
+    found = find_length("Write about 800 words. " + filler)
+    assert (found.lower, found.upper) == (720, 880)
+    assert seen == [parse.READ_HEAD + parse.READ_TAIL + 1]
+    small = find_length("Write about 800 words. " + filler[: parse.READ_HEAD + parse.READ_TAIL])
+    assert (small.lower, small.upper) == (720, 880) and seen[-1] == seen[0]
+
+
+# ---- issue 23: the failure classes found on long real requests, one by one ----------------------
+
+
+def test_an_amount_in_pasted_prose_is_never_the_total():
+    prose = (
+        "Total revenues were RMB17,103.2 million, up 12.4%. Gross profit totaled RMB5,210.9 million.\n"
+        "全年共计发放员工薪酬12,345.6万元，合计缴纳税费3,210.5万元。\n"
+    )
+    got, ev = explain_length_requirement(prose + "请根据以上内容写一篇3000字的分析。")
+    assert (got.lower, got.upper, got.unit) == (2700, 3300, "chars")
+    assert any(r.text == "17,103" and "amount" in r.why for r in ev.rejected)
+    assert parse_length_requirement(prose) is None  # the amounts alone give nothing
+
+
+def test_keep_it_at_about_n_is_about_n():
+    for prompt, want in (
+        ("字数控制在3000字左右", (2700, 3300)),
+        ("篇幅控制在两千字左右", (1800, 2200)),
+        ("字数大约控制在1200字上下", (1080, 1320)),
+        ("字数要求：控制在500字左右", (450, 550)),
+        ("控制在800字以内", (720, 800)),  # 以内 still bounds it from above
+    ):
+        got = parse_length_requirement("请写一篇总结，" + prompt + "。")
+        assert (got.lower, got.upper) == want, prompt
+
+
+def test_an_instruction_glued_to_the_last_data_line_is_read():
+    table = (
+        "| Region | Revenue | Growth |\n|---|---|---|\n| North | 1,204.5 | 3.1% |\n| APAC | 4,213.7 | 9.8% |"
+    )
+    got, ev = explain_length_requirement(table + " Please write a 1,000-word summary of this data.")
+    assert (got.lower, got.upper) == (900, 1100) and ev.material
+    csv = "month,revenue\n2024-04,4210.3\n2024-05,4433.0\n2024-06,4512.3"
+    assert parse_length_requirement(csv + "请据此写一篇至少3000字的报告").lower == 3000
+    # a third-person action item at the end of pasted notes is not an instruction
+    notes = "Weekly sync\n\n- Budget: $45,210.75 spent\n- Survey: 1,204 responses\n- Action: Ana to write a 300-word FAQ"
+    got, ev = explain_length_requirement(notes + "\n\nWrite a summary for the board.")
+    assert got is None and any("300-word" in r.text and "material" in r.why for r in ev.rejected)
+
+
+def test_a_length_line_among_spec_data_lines_is_an_instruction():
+    spec = "Weight: 221.5 g\nBattery: 5,000 mAh\nPrice: USD 1,099.00\n"
+    prompt = spec + "Word count requirement: 500-800 words\n" + spec + "Write the launch post."
+    got = parse_length_requirement(prompt)
+    assert (got.lower, got.upper, got.unit) == (500, 800, "words")
+    got = parse_length_requirement("Assignment: launch article\nWord count: 900-1,100\nVoice: confident")
+    assert (got.lower, got.upper) == (900, 1100)
+    got = parse_length_requirement("Output spec:\nMaximum length: 350 words\nMinimum word count: 1,500")
+    assert (got.lower, got.upper) == (315, 350)
+
+
+def test_hard_wrapped_pasted_text_is_material():
+    text = (
+        "那个冬天，志愿者们录入了好些文字稿。县里那份洪水调查报告足有上万字，却一次也没有提到这些农民的名字。"
+        "整理一段采访录音，往往要花掉一名志愿者大半周的时间。老支书说，这些故事前后能整理出几万字的材料。"
+        "问题都很朴素：种什么，卖给谁，洪水带走了什么。"
+    )
+    zh = "\n".join(text[i : i + 31] for i in range(0, len(text), 31))  # hard-wrapped: "上\n万字", "几万\n字"
+    assert "上\n万字" in zh
+    got, ev = explain_length_requirement(zh + "\n\n请为上文写一篇读后感。")
+    assert got is None and ev.material
+    en = (
+        "By the end the archive held letters, ledgers and several\n"
+        "thousand words of notes that nobody had read aloud; the\n"
+        "county report on the flood, which runs to some 5,000\n"
+        "words, never mentions the farmers by name, not once, which\n"
+        "is the point."
+    )
+    assert parse_length_requirement(en + "\n\nWrite a review of it.") is None
+    assert (parse_length_requirement(en + "\n\nWrite a 1,000-word rebuttal.").lower) == 900
+    # vague English quantities give no target, wrapped or not ("hundred words" is not 100 words)
+    for prompt in (
+        "Write me a few hundred words on tides.",
+        "He wrote several\nthousand words a day. Write his story.",
+    ):
+        got, ev = explain_length_requirement(prompt)
+        assert got is None and any("vague" in r.why for r in ev.rejected), prompt
+    # outside pasted text, a wrap inside 几万字 is still vague, not 万字 = 10,000
+    got, ev = explain_length_requirement("老支书说，这里的故事能写出几\n万字。")
+    assert got is None and any("vague" in r.why for r in ev.rejected)
+
+
+def test_what_each_part_carries_is_not_the_number_of_parts():
+    got = parse_length_requirement(
+        "Create 3 newsletter sections of roughly 400 words each, and include 5 bullet points in each."
+    )
+    assert (got.lower, got.upper) == (1080, 1320)
+    got = parse_length_requirement("写4篇小红书帖文，每篇500字左右，每篇配2-3张配图。")
+    assert (got.lower, got.upper) == (1800, 2200)
+    # the content count sits between the parts' count and the limit
+    got = parse_length_requirement("Write 3 posts with 5 photos, 400 words each.")
+    assert (got.lower, got.upper) == (1080, 1320)
+    got = parse_length_requirement("写3篇帖文，配5张图，各500字左右。")
+    assert (got.lower, got.upper) == (1350, 1650)
+    # no count of the parts themselves: no range, never the number of images
+    got, ev = explain_length_requirement("请为新品写几篇小红书笔记，每篇笔记500字左右，配2-3张配图。")
+    assert got is None and "number of parts" in ev.reason
+
+
+def test_a_limit_on_one_item_of_a_section_list_is_not_the_whole():
+    head = "请写一份实验报告，包括以下部分：\n1. 研究背景\n2. 分组实验的具体步骤说明（至少2000字）\n3. 数据分析\n4. 结论与建议"
+    got, ev = explain_length_requirement(head)
+    assert got is None and "list" in ev.reason
+    assert any("one item of a list" in r.why for r in ev.rejected)
+    got = parse_length_requirement(head + "\n全文不少于6000字。")
+    assert (got.lower, got.upper) == (6000, 6600)
+    every = "Structure:\n- Introduction: 300 words\n- Findings: 1,200 words\n- Conclusion: 300 words"
+    got, ev = explain_length_requirement(every)
+    assert (got.lower, got.upper) == (1620, 1980) and "list-item" in ev.rule  # 3 x about N, summed
+    assert (
+        parse_length_requirement("Sections:\n1. Executive summary (max 250 words)\n2. Analysis\n3. Plan")
+        is None
+    )

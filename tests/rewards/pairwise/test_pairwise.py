@@ -245,3 +245,36 @@ def test_pairwise_judge_reads_two_10k_word_answers_whole_by_default_and_records_
     assert d["pairwise.opponent_cut_chars"] == len(ref) - 20_000
     assert d["pairwise.cut_chars"] == d["pairwise.policy_cut_chars"] + d["pairwise.opponent_cut_chars"]
     assert any("head and tail only" in r for r in out.reasons)
+
+
+def test_both_pairwise_rewards_are_group_level_and_split_from_per_sample_ones():
+    from rewards.base import get_reward, split_by_scope
+
+    assert get_reward("pairwise").group and get_reward("group_pairwise").group
+    assert not get_reward("length").group
+    judge = {"base_url": "http://127.0.0.1:1/v1", "model": "m"}
+    per_sample, group = split_by_scope(
+        {"rewards": {"length": 2.0, "group_pairwise": 1.0}, "options": {"group_pairwise": judge}}
+    )
+    assert per_sample.rewards == {"length": 2.0} and per_sample.options == {}
+    assert group.rewards == {"group_pairwise": 1.0} and group.options["group_pairwise"] == judge
+    assert split_by_scope({"rewards": {"length": 1.0}})[1] is None
+
+
+def test_the_curriculum_hears_nothing_from_a_group_whose_real_answers_are_missing():
+    """A group of 4: 2 empty answers (losses) and 2 the judge fails on. Reporting the empties
+    alone would decide the prompt on 0 of 2 (with threshold 0 that even advances it); the group
+    is skipped instead, and counted."""
+    name = "test-curriculum-missing"
+    with FakeOpenAIServer(reference_pairwise_responder(always_error={"BOOM"})) as server:
+        config = {
+            "rewards": {"pairwise": 1.0},
+            "options": {"pairwise": opts(server, curriculum_name=name, curriculum_threshold=0.0)},
+        }
+        store = get_curriculum(name, use_ray=False)
+        group = [sample("", "p"), sample("", "p"), sample("x BOOM [q6]", "p"), sample("y BOOM [q7]", "p")]
+        out = score_batch(group, config)
+    assert [b.components["pairwise"] for b in out] == [0.0, 0.0, None, None]
+    assert store.get_levels(["p"]) == {"p": 0}
+    m = store.step_metrics()
+    assert m["reports"] == 0 and m["groups_skipped"] == 1 and m["advances"] == 0

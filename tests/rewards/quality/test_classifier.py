@@ -44,16 +44,26 @@ def test_squash():
         squash(0.0, "cube")
 
 
-def test_head_tail_truncation(tiny_classifier):
+def test_truncation_is_in_the_reward_details(tiny_classifier):
+    # the context is 64 tokens: a request of several thousand characters and a 10,000-word answer
+    request = "Write a report on these notes. " + " ".join(
+        f"note {i} is about the harbour" for i in range(200)
+    )
+    words = "the tide rose over grey stones while boats waited".split()
+    answer = "ANSWERSTART " + " ".join(words[i % len(words)] for i in range(9_998)) + " THEEND"
     tok, _ = load_classifier(tiny_classifier, "cpu")
-    full = build_inputs(tok, "Write a story", "word " * 10, 10_000)
-    cut = build_inputs(tok, "Write a story", "word " * 500 + "THE END", 64)
-    assert len(cut) == 64
-    assert cut[:20] == build_inputs(tok, "Write a story", "word " * 500, 10_000)[:20]  # head kept
-    assert (
-        cut[-16:] == build_inputs(tok, "Write a story", "word " * 500 + "THE END", 10_000)[-16:]
-    )  # tail kept
-    assert len(full) < 64
+    ids = build_inputs(tok, request, answer, 64)
+    text = tok.decode(ids)
+    assert len(ids) == 64 and "Write a report" in text and "ANSWERSTART" in text and "THEEND" in text
+    samples = [
+        {"prompt": request, "response": f"<think>p</think><answer>{answer}</answer>"},
+        {"prompt": "Write.", "response": "<think>p</think><answer>Short.</answer>"},
+    ]
+    out = score_batch(samples, cfg(tiny_classifier, device="cpu"))
+    long, short = out[0].details, out[1].details
+    assert long["quality.truncated"] is True
+    assert long["quality.request_tokens_cut"] > 1_000 and long["quality.answer_tokens_cut"] > 9_000
+    assert short["quality.truncated"] is False and short["quality.answer_tokens_cut"] == 0
 
 
 def test_classifier_backend_scores_in_range_batched_equals_single(tiny_classifier, writing):

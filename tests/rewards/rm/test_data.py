@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rewards.rm.data import answer_text, pair_stats, prepare_rm_data, read_pairs, split_by_prompt
-from rewards.rm.synthetic import KINDS, synthetic_pairs
+from rewards.rm.synthetic import KINDS, TOPICS, synthetic_pairs
 
 
 def _write(path, rows):
@@ -129,15 +129,37 @@ def test_prepare_writes_splits_that_read_back(tmp_path):
     assert len(again) == stats["train"]["pairs"] and all(p.kind in KINDS for p in again)
 
 
-def test_synthetic_degradations_differ_from_the_answer_and_vary_length():
-    rows = synthetic_pairs(n_prompts=12, pairs_per_prompt=3)
+def test_synthetic_degradations_are_content_level_at_both_lengths():
+    import re
+
+    from rollout.text import count_words
+
+    rows = synthetic_pairs(n_prompts=24, pairs_per_prompt=3)
     assert {r["kind"] for r in rows} == set(KINDS)
     assert all(r["chosen"] != r["rejected"] for r in rows)
-    by_kind = {r["kind"]: r for r in rows}
-    assert len(by_kind["repeated_long"]["rejected"]) > len(by_kind["repeated_long"]["chosen"])
-    assert len(by_kind["broken"]["rejected"]) < len(by_kind["broken"]["chosen"])
-    assert "\n\n" not in by_kind["broken"]["rejected"]
-    assert by_kind["shuffled"]["rejected"].startswith("In conclusion")
+    # every kind has the rejected side longer in some pairs and shorter in others
+    for kind in KINDS:
+        diffs = [count_words(r["chosen"]) - count_words(r["rejected"]) for r in rows if r["kind"] == kind]
+        assert min(diffs) < 0 < max(diffs), (kind, diffs)
+
+    def sentences(text):
+        return {s.strip() for s in re.split(r"(?<=\.)\s+", text) if s.strip()}
+
+    # Both sides of a prompt's pairs draw on one pool of paragraphs: with enough pairs per prompt,
+    # every rejected sentence is one the prompt's chosen answers also say (outline sentences aside).
+    many = synthetic_pairs(n_prompts=8, pairs_per_prompt=16, seed=3)
+    said: dict[str, set] = {}
+    for r in many:
+        said.setdefault(r["prompt"], set()).update(sentences(r["chosen"]))
+    announce = ("This essay is about", "It looks at ", "In conclusion")  # each answer's own outline
+    for r in many:
+        extra = {s for s in sentences(r["rejected"]) - said[r["prompt"]] if not s.startswith(announce)}
+        if r["kind"] == "drift":  # the drifting paragraph: another topic's subject, this topic's name
+            topic = r["prompt"].split(" words about ")[1].split(".")[0]
+            others = [t for t in TOPICS if t != topic]
+            assert extra and not any(t in s for t in others for s in extra), extra  # no other name
+        else:  # shuffled, repeated, dropped: nothing but sentences of chosen answers
+            assert not extra, (r["kind"], extra)
     assert synthetic_pairs(n_prompts=3, seed=5) == synthetic_pairs(n_prompts=3, seed=5)
 
 

@@ -1,6 +1,11 @@
-"""Slow: the tiny RM for real - synthetic pairs -> `longwrite rm data` -> `longwrite rm train`
-(transformers' Trainer) -> >= 0.9 held-out accuracy -> `longwrite rm eval` -> served by vLLM's CPU
-build (`longwrite serve --reward-model`) and scored through the `served` quality backend."""
+"""Slow: the tiny RM for real - content-level synthetic pairs -> `longwrite rm data` -> `longwrite rm
+train` (transformers' Trainer) -> held-out accuracy well above the bag-of-words baseline (which
+stays near chance on these pairs) -> `longwrite rm eval` -> served by vLLM's CPU build (`longwrite
+serve --reward-model`, its scale probed) and scored through the `served` quality backend.
+
+Measured 2026-12-05 (2-core CPU, loaded): the tiny RM reaches 0.769 on the 39 held-out pairs
+(shuffled 1.00, dropped 0.78, drift 0.57, repeated 0.56) against 0.436 for the lexical baseline
+and 0.462 for MiniLM: it learns order and missing sections, hardly relevance or repetition."""
 
 from __future__ import annotations
 
@@ -51,11 +56,12 @@ def tiny_rm(repo_root, tmp_path_factory, tiny_model):
     return root / "data", root / "run" / "final", summary
 
 
-def test_tiny_rm_reaches_09_held_out_accuracy(tiny_rm):
+def test_tiny_rm_learns_content_level_pairs(tiny_rm):
     data, final, summary = tiny_rm
-    assert summary["val"]["accuracy"] >= 0.9, summary
+    assert summary["val"]["accuracy"] >= 0.65, summary  # measured 0.769; chance is 0.5
     cut = summary["truncation"]["train"]
     assert cut["pairs"] > 0 and cut["truncated_pairs"] > 0  # long pairs were kept (and counted)
+    assert cut["answer_tokens_cut"] > 0
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(final)
@@ -79,10 +85,15 @@ def test_rm_eval_matches_training_and_reports_the_baseline(tiny_rm, repo_root, t
         str(out),
     )
     result = json.loads(out.read_text())
-    rm, base = result["scorers"]["rm"], result["scorers"]["embedding"]
+    rm, base, lex = (result["scorers"][k] for k in ("rm", "embedding", "lexical"))
     assert rm["overall"]["accuracy"] == pytest.approx(summary["val"]["accuracy"])
     assert rm["chosen_longer"]["n"] > 0 and rm["chosen_shorter"]["n"] > 0
     assert 0.0 <= base["overall"]["accuracy"] <= 1.0 and base["overall"]["n"] == rm["overall"]["n"]
+    # wording and length alone stay near chance; the RM is well above them (measured 0.769 vs 0.436)
+    assert lex["overall"]["accuracy"] <= 0.65, lex["overall"]
+    assert rm["overall"]["accuracy"] >= lex["overall"]["accuracy"] + 0.15
+    assert rm["kind"]["shuffled"]["accuracy"] >= 0.8  # order, at least, it learned
+    assert rm["truncation"]["truncated_sides"] > 0 and rm["truncation"]["max_length"] == 384
 
 
 def _free_port() -> int:

@@ -1,4 +1,5 @@
-"""Bradley-Terry loss and accuracy by hand, the head+tail truncation policy, RM preset composition."""
+"""Bradley-Terry loss and accuracy by hand, the truncation policy at real shape (request start, answer
+head and tail; what was cut counted), RM preset composition."""
 
 from __future__ import annotations
 
@@ -49,35 +50,100 @@ def test_pairwise_accuracy_by_hand():
         pairwise_accuracy([1.0], [1.0, 2.0])
 
 
-def test_truncation_keeps_prompt_head_and_tail_and_is_counted(tiny_model):
+def _long_request_and_answer() -> tuple[str, str]:
+    """A request of several thousand characters and a 10,000-word answer, each with marked ends."""
+    from rollout.text import count_words
+
+    request = "REQSTART Write a long report about these notes. " + " ".join(
+        f"note{i} says the harbour changed" for i in range(180)
+    )
+    words = "the tide rose over grey stones while boats waited in the harbour".split()
+    answer = "ANSWERSTART " + " ".join(words[i % len(words)] for i in range(9_998)) + " THEEND"
+    assert len(request) > 5_000 and count_words(answer) == 10_000
+    return request, answer
+
+
+def test_truncation_keeps_request_start_answer_start_and_end(tiny_model):
     from transformers import AutoTokenizer
 
     from rewards.quality.classifier import build_inputs_info
 
     tok = AutoTokenizer.from_pretrained(tiny_model)
-    prompt = "Write about the sea."
-    long_answer = " ".join(f"word{i}" for i in range(600)) + " THE END"
-    full = tok(
-        tok.apply_chat_template(
-            [{"role": "user", "content": prompt}, {"role": "assistant", "content": long_answer}],
-            tokenize=False,
-        ),
-        add_special_tokens=False,
-    )["input_ids"]
-    ids, cut = build_inputs_info(tok, prompt, long_answer, 64)
-    assert cut and len(ids) == 64 and len(full) > 64
-    assert ids[:48] == full[:48]  # request + opening: three quarters of the budget
-    assert ids[48:] == full[-16:]  # the ending: the last quarter
-    short, cut_short = build_inputs_info(tok, prompt, "A short answer.", 64)
-    assert not cut_short and len(short) < 64
+    request, answer = _long_request_and_answer()
+    req_ids = tok(request, add_special_tokens=False)["input_ids"]
+    ans_ids = tok(answer, add_special_tokens=False)["input_ids"]
+    enc = build_inputs_info(tok, request, answer, 1024)
+    ids = enc.ids
+    assert len(ids) == 1024 and enc.truncated
+    # the request's start, the answer's start and the answer's end are all in view
+    text = tok.decode(ids)
+    assert "REQSTART" in text and "ANSWERSTART" in text and text.rstrip().endswith("THEEND<|im_end|>")
+    assert (enc.request_tokens, enc.answer_tokens) == (len(req_ids), len(ans_ids))
+    start = ids.index(req_ids[0])
+    kept_req = len(req_ids) - enc.request_cut
+    assert ids[start : start + kept_req] == req_ids[:kept_req]  # the request's first tokens, in order
+    template = 1024 - kept_req - (len(ans_ids) - enc.answer_cut)
+    room = 1024 - template
+    assert kept_req == room // 4  # the request is bounded: a quarter of the budget
+    tail = (room - kept_req) // 4
+    ans_at = ids.index(ans_ids[0], start + kept_req)
+    head = room - kept_req - tail
+    assert ids[ans_at : ans_at + head] == ans_ids[:head]  # the answer's opening
+    assert ids[ans_at + head : ans_at + head + tail] == ans_ids[-tail:]  # and its ending
+    assert enc.answer_cut == len(ans_ids) - head - tail > 9_000
+    assert enc.details() == {
+        "truncated": True,
+        "request_tokens_cut": len(req_ids) - kept_req,
+        "answer_tokens_cut": enc.answer_cut,
+    }
 
+
+def test_a_short_answer_leaves_its_room_to_the_request(tiny_model):
+    from transformers import AutoTokenizer
+
+    from rewards.quality.classifier import build_inputs_info
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    request, _ = _long_request_and_answer()
+    short = "ANSWERSTART a short answer THEEND"
+    enc = build_inputs_info(tok, request, short, 512)
+    assert len(enc.ids) == 512 and enc.answer_cut == 0 and enc.request_cut > 0
+    assert "ANSWERSTART a short answer THEEND" in tok.decode(enc.ids)
+    fits = build_inputs_info(tok, "Write.", short, 512)  # what fits is the chat template, untouched
+    assert (
+        not fits.truncated
+        and fits.ids
+        == tok(
+            tok.apply_chat_template(
+                [{"role": "user", "content": "Write."}, {"role": "assistant", "content": short}],
+                tokenize=False,
+            ),
+            add_special_tokens=False,
+        )["input_ids"]
+    )
+    with pytest.raises(ValueError, match="cannot hold the chat template"):
+        build_inputs_info(tok, request, short, 8)
+
+
+def test_training_encodes_as_scoring_and_counts_the_cut(tiny_model):
+    from transformers import AutoTokenizer
+
+    from rewards.quality.classifier import build_inputs
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    request, answer = _long_request_and_answer()
     pairs = [
-        PreferencePair("a", prompt, long_answer, "short", "en", "x:1"),
-        PreferencePair("b", prompt, "fine", "short", "en", "x:2"),
+        PreferencePair("a", request, answer, "short", "en", "x:1"),
+        PreferencePair("b", "Write about the sea.", "fine", "short", "en", "x:2"),
     ]
-    rows, counts = encode_pairs(tok, pairs, 64)
+    rows, counts = encode_pairs(tok, pairs, 512)
     assert len(rows) == 2  # the long pair is kept, not dropped
-    assert counts == {"pairs": 2, "truncated_chosen": 1, "truncated_rejected": 0, "truncated_pairs": 1}
+    assert rows[0]["chosen_ids"] == build_inputs(tok, request, answer, 512)  # what the scorer sees
+    assert rows[0]["rejected_ids"] == build_inputs(tok, request, "short", 512)
+    assert counts["pairs"] == 2 and counts["truncated_pairs"] == 1
+    assert counts["truncated_chosen"] == 1 and counts["truncated_rejected"] == 1  # the request alone
+    assert counts["request_cut_sides"] == 2
+    assert counts["request_tokens_cut"] > 0 and counts["answer_tokens_cut"] > 9_000
 
 
 @pytest.mark.parametrize("name", ["tiny-cpu", "qwen2.5-7b-rm"])
