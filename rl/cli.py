@@ -23,8 +23,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and line. --explain-lengths prints, per request, the target range, its source and "
             "its evidence (the words it was read from, the numbers rejected and why) and writes "
             "nothing else; with --length-endpoint it also lists explicit ranges the endpoint's "
-            "prediction disagrees with."
+            "prediction disagrees with. Every prompt's tokens are counted with the policy's "
+            "tokenizer (the chat-templated prompt, as verl builds it) against the preset's "
+            "data.max_prompt_length: an over-long prompt is refused (exit 2, listing file:line, "
+            "id and tokens) or, with --overlong drop, dropped and recorded in the manifest."
         ),
+    )
+    p.add_argument(
+        "--preset",
+        default=None,
+        help="the RL preset the data is for (tiny-cpu, qwen2.5-7b, qwen2.5-32b or a YAML path): its "
+        "model's tokenizer and data.max_prompt_length bound every prompt (required unless "
+        "--explain-lengths)",
+    )
+    p.add_argument(
+        "--tokenizer",
+        metavar="PATH",
+        default=None,
+        help="the policy tokenizer to count prompt tokens with (default: the preset's model path)",
+    )
+    p.add_argument(
+        "--max-prompt-length",
+        type=int,
+        default=None,
+        metavar="TOKENS",
+        help="prompt budget in tokens (default: the preset's data.max_prompt_length; train with the same)",
+    )
+    p.add_argument(
+        "--overlong",
+        choices=("refuse", "drop"),
+        default="refuse",
+        help="a prompt over the budget: refuse the data (default, exit 2 with the list) or drop it "
+        "(listed in OUT/manifest.json under prompt_tokens.dropped, counts printed)",
     )
     p.add_argument(
         "--prompts",
@@ -107,11 +137,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import json
     import sys
     from pathlib import Path
 
-    from rl.prepare import BUNDLED_PROMPTS, explain_targets, format_explanations, prepare_rl_data
+    from rl.prepare import BUNDLED_PROMPTS, explain_targets, format_explanations
 
     if args.explain_lengths:
         cache = None
@@ -130,8 +159,29 @@ def _run(args: argparse.Namespace) -> int:
     if not args.out:
         print("longwrite prepare-rl: --out DIR is required (unless --explain-lengths)", file=sys.stderr)
         return 2
+    if not args.preset:
+        print(
+            "longwrite prepare-rl: --preset NAME is required: its tokenizer and data.max_prompt_length "
+            "bound every prompt (e.g. --preset tiny-cpu)",
+            file=sys.stderr,
+        )
+        return 2
+    from rl.prompt_budget import OverlongPromptsError, budget_from_preset
 
-    data = prepare_rl_data(
+    budget = budget_from_preset(args.preset, args.tokenizer, args.max_prompt_length)
+    try:
+        data = _prepare(args, budget)
+    except OverlongPromptsError as exc:
+        print(f"longwrite prepare-rl: {exc}", file=sys.stderr)
+        return 2
+    _report(data)
+    return 0
+
+
+def _prepare(args: argparse.Namespace, budget):
+    from rl.prepare import BUNDLED_PROMPTS, prepare_rl_data
+
+    return prepare_rl_data(
         args.prompts or BUNDLED_PROMPTS,
         args.out,
         val_fraction=args.val_fraction,
@@ -149,7 +199,14 @@ def _run(args: argparse.Namespace) -> int:
         judge_endpoint=args.judge_endpoint,
         judge_model=args.judge_model,
         margin_samples=args.margin_samples,
+        prompt_budget=budget,
+        overlong=args.overlong,
     )
+
+
+def _report(data) -> None:
+    import json
+
     sources = ", ".join(f"{k} {v}" for k, v in data.target_sources.items())
     print(f"train: {data.train} ({data.n_train} rows)")
     print(f"val:   {data.val} ({data.n_val} rows)")
@@ -163,5 +220,15 @@ def _run(args: argparse.Namespace) -> int:
         )
     if data.chat_template is not None:
         print(f"base chat template: {data.chat_template} (see {data.manifest} for the verl settings)")
+    tokens = manifest.get("prompt_tokens")
+    if tokens:
+        print(
+            f"prompt tokens: {tokens['checked']} prompts checked against max_prompt_length "
+            f"{tokens['max_prompt_length']} ({tokens['source']}, tokenizer {tokens['tokenizer']}); "
+            f"longest kept {tokens['longest_kept']}; dropped {len(tokens['dropped'])}"
+            + "".join(
+                f"\n  dropped {d['path']}:{d['line']} id {d['id']!r} ({d['split']}): {d['tokens']} tokens"
+                for d in tokens["dropped"]
+            )
+        )
     print(f"manifest: {data.manifest}")
-    return 0

@@ -33,8 +33,8 @@ def _check_data(plan: RunPlan) -> None:
             and not Path(value).exists()
         ):
             raise FileNotFoundError(
-                f"{key}: {value} does not exist; run `longwrite prepare-rl --prompts FILE --out "
-                f"{Path(value).parent}` first (or pass {key}=PATH)"
+                f"{key}: {value} does not exist; run `longwrite prepare-rl --preset {plan.preset} "
+                f"--prompts FILE --out {Path(value).parent}` first (or pass {key}=PATH)"
             )
 
 

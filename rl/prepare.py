@@ -35,6 +35,11 @@ a replacement template in two places, and :func:`verl_overrides` fills both:
 tokenisation). ``prepare_rl_data`` also writes the template to ``chat_template.jinja`` and the
 overrides to ``manifest.json`` next to the parquet files.
 
+Prompt lengths: with a ``prompt_budget`` (``longwrite prepare-rl --preset`` always gives one)
+every chat prompt's tokens are counted with the policy's tokenizer as verl counts them and checked
+against ``data.max_prompt_length``: over-long prompts are refused, or dropped and listed in the
+manifest's ``prompt_tokens`` (:mod:`rl.prompt_budget`), so verl's own filter has nothing to drop.
+
 The train/validation split is a deterministic function of (ids, seed, fraction): rows are ranked
 by a hash of ``seed:id``, so it does not depend on the input order.
 """
@@ -501,6 +506,8 @@ def prepare_rl_data(
     judge_endpoint: str | None = None,
     judge_model: str | None = None,
     margin_samples: int = 1,
+    prompt_budget: Any = None,
+    overlong: str = "refuse",
 ) -> RLData:
     """Turn a request jsonl into ``out_dir/train.parquet`` and ``out_dir/val.parquet``.
 
@@ -518,6 +525,13 @@ def prepare_rl_data(
     policy (``policy_endpoint`` / ``policy_model``, ``margin_samples`` answers each) and their
     strongest reference, judged at ``judge_endpoint`` / ``judge_model`` (:mod:`rl.margin`, which
     defines the margin); every request's score goes to ``out_dir/margin_scores.jsonl``.
+
+    ``prompt_budget`` (a :class:`rl.prompt_budget.PromptBudget`: the policy's tokenizer and
+    ``data.max_prompt_length``) counts each chat prompt's tokens as verl does; a prompt over the
+    limit is refused (:class:`rl.prompt_budget.OverlongPromptsError` listing file:line, id and
+    tokens, nothing written) or, with ``overlong="drop"``, dropped and listed in the manifest's
+    ``prompt_tokens``. Without a budget the manifest's ``prompt_tokens`` is null (not checked, with
+    a warning): ``longwrite prepare-rl`` always checks.
     """
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
@@ -566,6 +580,16 @@ def prepare_rl_data(
     checks = _cross_check(rows, targets, endpoint, cache) if cross_check_lengths else None
     splits = split_train_val([r.id for r in rows], val_fraction, seed)
     records = build_records(rows, targets, splits, template, style, data_source, progress, evidence, checks)
+    prompt_tokens = None
+    if prompt_budget is not None:
+        records, prompt_tokens = prompt_budget.check(records, rows, style, overlong)
+        if not any(r["extra_info"]["split"] == "train" for r in records):
+            raise ValueError(
+                f"every training prompt exceeds max_prompt_length={prompt_budget.max_prompt_length} "
+                "tokens: nothing left to train on"
+            )
+    else:
+        log.warning("prompt lengths not checked against a policy tokenizer (no prompt_budget)")
 
     train = write_parquet(
         [r for r in records if r["extra_info"]["split"] == "train"], out_dir / "train.parquet"
@@ -575,14 +599,14 @@ def prepare_rl_data(
     if style == "base":
         chat_template = out_dir / "chat_template.jinja"
         chat_template.write_text(BASE_CHAT_TEMPLATE, encoding="utf-8")
-    sources = Counter((t or {}).get("source", "none") for t in targets)
+    sources = Counter((r["extra_info"]["target"] or {}).get("source", "none") for r in records)
     data = RLData(
         train=train,
         val=val,
         manifest=out_dir / "manifest.json",
         chat_template=chat_template,
-        n_train=splits.count("train"),
-        n_val=splits.count("val"),
+        n_train=sum(r["extra_info"]["split"] == "train" for r in records),
+        n_val=sum(r["extra_info"]["split"] == "val" for r in records),
         target_sources=dict(sorted(sources.items())),
     )
     manifest = {
@@ -595,7 +619,7 @@ def prepare_rl_data(
         "val_fraction": val_fraction,
         "n_train": data.n_train,
         "n_val": data.n_val,
-        "languages": dict(sorted(Counter(r.language for r in rows).items())),
+        "languages": dict(sorted(Counter(r["extra_info"]["language"] for r in records).items())),
         "target_sources": data.target_sources,
         "length_endpoint": length_endpoint,
         "length_model": length_model,
@@ -607,6 +631,7 @@ def prepare_rl_data(
         "length_cross_check": _check_summary(rows, checks) if checks is not None else None,
         "select_by_margin": select_by_margin,
         "requests_before_selection": n_requests,
+        "prompt_tokens": prompt_tokens,
         "verl_overrides": verl_overrides(data, style),
     }
     data.manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

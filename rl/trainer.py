@@ -178,6 +178,8 @@ def score_group_rewards(
             row[name] = math.nan if value is None else float(value)
             row[f"{name}_missing"] = 1.0 if value is None else 0.0
             row[f"{name}_judge_calls"] = float(b.details.get(f"{name}.judge_calls", 0))
+            cut = b.details.get(f"{name}.cut_chars")  # NaN: not recorded (see cut_ratios)
+            row[f"{name}_cut_chars"] = math.nan if cut is None else float(cut)
         additions.append(row)
     sizes = Counter(str(g) for g in group_ids)
     metrics: dict[str, float] = {f"{METRIC_PREFIX}/group_rewards/groups": float(len(sizes))}
@@ -327,6 +329,47 @@ def distribution(values: Sequence[float]) -> dict[str, float]:
     }
 
 
+def response_lens_of(
+    keys: Sequence[Any], tags: Sequence[Mapping[str, Any]], keep: Sequence[bool]
+) -> list[int]:
+    """The response length in tokens of every kept sample, from its ``response_len`` tag.
+
+    The tag is what ``truncated_ratio`` and ``response_tokens`` are computed from; a sample
+    without it is an error naming the sample (never read as 0 tokens, which would count as "not
+    truncated").
+    """
+    out = []
+    for key, tag, ok in zip(keys, tags, keep, strict=True):
+        if not ok:
+            continue
+        value = tag.get("response_len") if isinstance(tag, Mapping) else None
+        if value is None:
+            have = sorted(tag) if isinstance(tag, Mapping) else type(tag).__name__
+            raise RuntimeError(
+                f"sample {key!r} has no 'response_len' tag (tags: {have}); the truncation share "
+                "cannot be computed without it"
+            )
+        out.append(int(value))
+    return out
+
+
+def cut_ratios(infos: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, float]:
+    """``longwriter/reward/<name>/cut_ratio``: the share of samples whose text that reward did not
+    read whole (``<name>_cut_chars`` > 0), over the samples where the reward recorded its cuts; a
+    reward that records none (NaN everywhere) is left out."""
+    from rl.reward_source import metric_name
+
+    out: dict[str, float] = {}
+    for name in names:
+        cuts = [_as_float(info.get(f"{name}_cut_chars", math.nan)) for info in infos]
+        recorded = [c for c in cuts if not math.isnan(c)]
+        if recorded:
+            out[f"{METRIC_PREFIX}/reward/{metric_name(name)}/cut_ratio"] = sum(c > 0 for c in recorded) / len(
+                recorded
+            )
+    return out
+
+
 def step_metrics(
     scores: Mapping[str, Sequence[float]],
     group_ids: Sequence[Any],
@@ -341,7 +384,8 @@ def step_metrics(
     Raw values (each component's mean/std, the reward function's own ``score``, answer/plan
     lengths in count_words units) are logged apart from the combined ones (the advantage), so
     writing one never hides the other. ``truncated_ratio`` is the share of responses that hit
-    ``max_response_len`` tokens (vLLM's ``finish_reason == "length"``, which verl's agent loop
+    ``max_response_len`` tokens (``response_lens`` from :func:`response_lens_of`; vLLM's
+    ``finish_reason == "length"``, which verl's agent loop
     folds into "completed"). ``well_formed_ratio`` is the share of responses that parse as
     exactly one plan then one answer (the reward info's ``well_formed``), whatever their
     repetition or padding: the format reward multiplies those in, this shows the structure alone.
@@ -376,6 +420,7 @@ def step_metrics(
         constant = np.asarray(constant, dtype=bool)
         out[f"{p}/groups/{label}/zero_var_ratio"] = float(constant.mean())
         all_constant &= constant
+    out.update(cut_ratios(infos, list(scores)))
     out[f"{p}/groups/zero_var_ratio"] = float(all_constant.mean()) if len(groups) else 0.0
     out[f"{p}/groups/count"] = float(len(groups))
 
@@ -661,7 +706,7 @@ class LongWriterTrainer(PPOTrainerSync):
                 group_ids=[u for u, ok in zip(uids, keep, strict=True) if ok],
                 advantages=adv[valid].tolist(),
                 infos=real_infos,
-                response_lens=[tag.get("response_len", 0) for tag, ok in zip(tags, keep, strict=True) if ok],
+                response_lens=response_lens_of(list(batch.keys), tags, keep),
                 max_response_len=int(self.config.data.max_response_length),
                 weights=self.weights,
             )

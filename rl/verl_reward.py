@@ -49,6 +49,10 @@ Result keys (fixed for a given reward config; :func:`result_keys` lists them):
 * ``<name>_missing``: 1.0 when that component is missing, else 0.0 (for counting and logging);
 * ``<name>_judge_calls`` (judge-backed rewards in :data:`JUDGE_COUNTED`): the judge calls made
   for the sample (the trainer mode logs their sum per step);
+* ``<name>_cut_chars``: the characters of the sample's text that reward did not read (a judge
+  shown an answer's head and tail only, MiniLM reading 256 word pieces of a paragraph; 0 when it
+  read everything), NaN when the reward records no cuts (length and format read everything). The
+  trainer mode logs the share of cut samples as ``longwriter/reward/<name>/cut_ratio``;
 * ``answer_len`` / ``think_len``: lengths of the answer and the plan in
   :func:`rollout.text.count_words` units (English words + CJK characters), as floats;
 * ``target_lower`` / ``target_upper``: the target range used (NaN without a target);
@@ -138,6 +142,7 @@ def result_keys(config: Any = None) -> list[str]:
     keys += list(config.rewards)
     keys += [f"{name}_missing" for name in config.rewards]
     keys += [f"{name}_judge_calls" for name in config.rewards if name in JUDGE_COUNTED]
+    keys += [f"{name}_cut_chars" for name in config.rewards]
     keys += ["answer_len", "think_len", "target_lower", "target_upper", "well_formed", "reasons"]
     return keys
 
@@ -147,21 +152,54 @@ def result_keys(config: Any = None) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _present(target: Mapping[str, Any]) -> bool:
+    """True when a target mapping carries any value (parquet writes an absent struct as all-None)."""
+    return any(v is not None for v in target.values())
+
+
+def _where(info: Mapping[str, Any]) -> str:
+    """``id=..., request '...'``: enough of a row to find it in the data."""
+    request = info.get("request")
+    head = request[:80] + ("..." if len(request) > 80 else "") if isinstance(request, str) else request
+    return f"id={info.get('id')!r}, request {head!r}"
+
+
 def _target_from(ground_truth: Any, extra_info: Mapping[str, Any]) -> dict | None:
-    """The row's target range: ``extra_info["target"]``, else the JSON in ``ground_truth``."""
+    """The row's target range: ``extra_info["target"]``, else the JSON in ``ground_truth``.
+
+    Absent (None, ``""``, JSON ``null``, an all-null struct) gives None. A target that is present
+    is returned as it is, for the length reward to validate (an invalid one is a
+    :class:`rewards.RewardError` there). A ``ground_truth`` that is present but not a JSON object
+    (or null) is a data bug: :class:`rewards.RewardError` naming the row, never "no target".
+    """
+    from rewards.base import RewardError
+
     target = extra_info.get("target")
-    if isinstance(target, Mapping) and target.get("lower") is not None:
+    if isinstance(target, Mapping) and _present(target):
         return dict(target)
+    if target is not None and not isinstance(target, Mapping):
+        raise RewardError(f"row {_where(extra_info)}: extra_info.target is not an object: {target!r}")
     if isinstance(ground_truth, Mapping):
-        return dict(ground_truth) if ground_truth.get("lower") is not None else None
-    if isinstance(ground_truth, (str, bytes)) and ground_truth:
-        try:
-            parsed = json.loads(ground_truth)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return None
-        if isinstance(parsed, Mapping) and parsed.get("lower") is not None:
-            return dict(parsed)
-    return None
+        return dict(ground_truth) if _present(ground_truth) else None
+    if isinstance(ground_truth, bytes):
+        ground_truth = ground_truth.decode("utf-8", errors="replace")
+    if ground_truth is None or (isinstance(ground_truth, str) and not ground_truth.strip()):
+        return None
+    try:
+        parsed = json.loads(ground_truth) if isinstance(ground_truth, str) else ground_truth
+    except json.JSONDecodeError as exc:
+        raise RewardError(
+            f"row {_where(extra_info)}: reward_model.ground_truth is not JSON ({exc.msg}): "
+            f"{str(ground_truth)[:120]!r}"
+        ) from None
+    if parsed is None:
+        return None
+    if not isinstance(parsed, Mapping):
+        raise RewardError(
+            f"row {_where(extra_info)}: reward_model.ground_truth must be a JSON object "
+            f"{{lower, upper, unit, source}} or null, got {str(ground_truth)[:120]!r}"
+        )
+    return dict(parsed) if _present(parsed) else None
 
 
 def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mapping[str, Any] | None = None):
@@ -170,12 +208,21 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
     The request text comes from ``extra_info["request"]`` (verl does not pass the prompt; rows
     from :func:`rl.prepare.prepare_rl_data` carry it), the target from ``extra_info["target"]`` or
     the JSON ``ground_truth``, plus the row's id, language and reference answers (``references``,
-    weaker -> stronger, for the ``pairwise`` reward). Missing pieces stay missing; the
-    rewards then report why.
+    weaker -> stronger, for the ``pairwise`` reward). A row without a non-empty
+    ``extra_info["request"]`` or with a malformed ``ground_truth`` is a data bug: a
+    :class:`rewards.RewardError` naming the row (never a sample scored against an empty request).
+    An absent target stays absent; the length reward then refuses the sample, naming it.
     """
     from rewards import RewardSample
+    from rewards.base import RewardError
 
     info = extra_info if isinstance(extra_info, Mapping) else {}
+    request = info.get("request")
+    if not isinstance(request, str) or not request.strip():
+        raise RewardError(
+            f"row {_where(info)}: extra_info has no request text (extra_info['request']); every "
+            "reward reads the request, and `longwrite prepare-rl` writes it into each row"
+        )
     metadata: dict[str, Any] = {}
     target = _target_from(ground_truth, info)
     if target is not None:
@@ -188,13 +235,10 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
         # parquet hands a numpy array; the pairwise reward reads a plain list of strings (a row
         # without usable references is scored missing by it, with the reason)
         metadata["references"] = [str(r) for r in list(references)]
-    request = info.get("request")
     response = (
         solution_str if isinstance(solution_str, str) else ("" if solution_str is None else solution_str)
     )
-    return RewardSample(
-        prompt=request if isinstance(request, str) else "", response=response, metadata=metadata
-    )
+    return RewardSample(prompt=request, response=response, metadata=metadata)
 
 
 def _number(value: Any) -> float:
@@ -218,6 +262,8 @@ def to_result(breakdown: Any, config: Any, sample: Any) -> dict[str, Any]:
     for name in config.rewards:
         if name in JUDGE_COUNTED:
             result[f"{name}_judge_calls"] = float(breakdown.details.get(f"{name}.judge_calls", 0))
+    for name in config.rewards:  # NaN: the reward records no cuts (see the module doc)
+        result[f"{name}_cut_chars"] = _number(breakdown.details.get(f"{name}.cut_chars"))
     result["answer_len"] = float(breakdown.answer_len)
     result["think_len"] = float(breakdown.think_len)
     target = sample.metadata.get("target") or {}

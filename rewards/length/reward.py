@@ -464,18 +464,22 @@ _LENGTH_DEFAULTS = {"max_ratio": DEFAULT_MAX_RATIO, "parse_prompt": True}
 
 @register_reward("length", batched=True, defaults=_LENGTH_DEFAULTS)
 def _length_component(batch: Batch, options: dict) -> list[ComponentScore]:
-    """Length of the answer (plan excluded) against the target range, in [0, 1]; missing without a target."""
+    """Length of the answer (plan excluded) against the target range, in [0, 1].
+
+    A sample without a usable target (none in its metadata and none stated in the request, or an
+    invalid one) is a data bug, not a missing value: it raises ValueError naming the problem, and
+    :func:`rewards.base.score_batch` turns that into a :class:`rewards.base.RewardError` naming the
+    sample. ``longwrite prepare-rl`` gives every row a target, so training data never lacks one.
+    """
     max_ratio = float(options["max_ratio"])
     out = []
     for sample, length in zip(batch.samples, batch.answer_lens, strict=True):
         target, why = target_of(sample.prompt, sample.metadata, bool(options["parse_prompt"]))
         if target is None:
-            out.append(
-                ComponentScore(
-                    None, [why or "length: no target"], {"target_lower": None, "target_upper": None}
-                )
+            raise ValueError(
+                f"{why}; the length reward needs a target range for every sample (a data bug: "
+                "give the row a 'target' or state the length in the request)"
             )
-            continue
         value = length_reward(length, target, max_ratio)
         reasons = []
         unit = target.unit

@@ -42,6 +42,15 @@ A judge that hangs: ``deadline_s`` (default 600 s) bounds all judge calls of one
 calls still open then are cancelled (freeing their connection and concurrency slot) and their
 samples are missing with the reason. ``judge_max_missing_share`` / ``judge_max_missing_steps``
 set when the trainer stops a run whose judge keeps failing (``rl.trainer.JudgeWatch``).
+
+Answer size: each answer is shown whole up to ``max_answer_chars`` (default 80,000 characters: a
+10,000-word English answer, about 60,000-70,000 characters or 15,000-18,000 tokens). The judge
+reads TWO answers, so the default assumes a judge context of 48k tokens or more (two 10,000-word
+answers are 30,000-36,000 tokens, plus the request and the rubric); with a 32k-token judge set
+``max_answer_chars`` to about 48,000 (two long answers then lose their middles, recorded). A
+longer answer is shown as head and tail, and the cut is recorded per sample (details
+``answer_chars``, ``policy_cut_chars``, ``opponent_cut_chars``, ``cut_chars`` in characters, and a
+reason) and per step (``longwriter/reward/<name>/cut_ratio``).
 """
 
 from __future__ import annotations
@@ -68,6 +77,8 @@ __all__ = [
     "pair_messages",
     "parse_verdict",
     "PairJob",
+    "pair_cuts",
+    "cut_note",
     "judge_pairs",
     "seeded_unit",
     "check_endpoint",
@@ -97,7 +108,7 @@ PAIRWISE_DEFAULTS: dict[str, Any] = {
     "backoff_base": 0.5,
     "cache_path": None,
     "parse_retries": 1,
-    "max_answer_chars": 24000,
+    "max_answer_chars": 80000,  # per answer: a 10,000-word answer whole (module doc)
     "max_tokens": 256,
     "order": "both",
     "seed": 0,
@@ -166,22 +177,46 @@ def check_endpoint(options: dict, reward: str = "pairwise") -> None:
             )
 
 
-def _shorten(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
-        return text
-    half = max_chars // 2
-    return f"{text[:half]}\n\n[... {len(text) - 2 * half} characters omitted ...]\n\n{text[-half:]}"
+def _shown(answer: str, options: dict):
+    """What the judge is shown of ``answer`` (:func:`rewards.quality.judge.shorten`)."""
+    from rewards.quality.judge import DEFAULT_MAX_ANSWER_CHARS, shorten
+
+    return shorten(answer.strip(), int(options.get("max_answer_chars", DEFAULT_MAX_ANSWER_CHARS)))
 
 
 def pair_messages(prompt: str, answer_a: str, answer_b: str, options: dict) -> list[dict]:
     """The chat messages asking the judge to compare ``answer_a`` (A) with ``answer_b`` (B)."""
-    n = int(options.get("max_answer_chars", 24000))
     user = (
-        f"## Request\n{prompt.strip()}\n\n## Answer A\n{_shorten(answer_a.strip(), n)}\n\n"
-        f"## Answer B\n{_shorten(answer_b.strip(), n)}\n\n"
+        f"## Request\n{prompt.strip()}\n\n## Answer A\n{_shown(answer_a, options).text}\n\n"
+        f"## Answer B\n{_shown(answer_b, options).text}\n\n"
         'Which answer is better? Reply with {"winner": "A" | "B" | "tie", "reason": "..."} only.'
     )
     return [{"role": "system", "content": _system_prompt(options)}, {"role": "user", "content": user}]
+
+
+def pair_cuts(job: PairJob, options: dict) -> dict[str, int]:
+    """Characters of the two answers of ``job`` the judge is not shown (head and tail kept).
+
+    ``policy_cut_chars`` / ``opponent_cut_chars`` per answer, ``cut_chars`` their sum (0 when the
+    judge reads both whole), ``answer_chars`` the policy answer's length; all in characters.
+    """
+    mine, theirs = _shown(job.policy, options), _shown(job.opponent, options)
+    return {
+        "answer_chars": mine.kept_chars + mine.cut_chars,
+        "policy_cut_chars": mine.cut_chars,
+        "opponent_cut_chars": theirs.cut_chars,
+        "cut_chars": mine.cut_chars + theirs.cut_chars,
+    }
+
+
+def cut_note(name: str, cuts: dict[str, int]) -> list[str]:
+    """The reason recorded when the judge did not read both answers whole (empty when it did)."""
+    if not cuts.get("cut_chars"):
+        return []
+    return [
+        f"{name}: the judge read the answers' head and tail only ({cuts['policy_cut_chars']} characters "
+        f"of the policy's answer and {cuts['opponent_cut_chars']} of its opponent's not read)"
+    ]
 
 
 _WINNERS = {"a": "A", "b": "B", "tie": "tie", "draw": "tie", "equal": "tie"}
@@ -334,6 +369,7 @@ def judge_pairs(
         details: dict[str, Any] = {
             "policy_position": "both" if len(pos) == 2 else pos[0],
             "judge_calls": job_calls[k],
+            **pair_cuts(jobs[k], options),
         }
         failed = [f"{p}: {failures[(k, p)]}" for p in pos if (k, p) not in verdicts]
         if failed:
@@ -406,11 +442,13 @@ def _pairwise_component(batch: Batch, options: dict) -> list[ComponentScore]:
         details = {"judge_prompt": prompt_id, "level": used_level[i], **det}
         if value is None:
             log.warning("sample %d: pairwise %s", i, why)
-            out[i] = ComponentScore(None, [f"pairwise: {why} (missing, not a loss)"], details)
+            out[i] = ComponentScore(
+                None, [f"pairwise: {why} (missing, not a loss)", *cut_note("pairwise", det)], details
+            )
             tallies[keys[i]][3] += 1
             continue
         reasons = ["pairwise: the reference was preferred"] if value < 0.5 else []
-        out[i] = ComponentScore(value, reasons, details)
+        out[i] = ComponentScore(value, reasons + cut_note("pairwise", det), details)
         t = tallies[keys[i]]
         t[0] += value
         t[1] += 1

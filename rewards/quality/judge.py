@@ -8,8 +8,17 @@ optional jsonl cache). A reply that is not valid rubric JSON is asked again once
 seed; a judge that still fails yields **missing (None)** with the cause as reason, which the
 combination leaves out of the total - a judge outage is never scored as a bad answer.
 
-Answers longer than ``max_answer_chars`` characters are shown as their head and tail with a
-marker between (the judge still sees the opening, the ending and the overall size).
+Answer size: the default ``max_answer_chars`` (:data:`DEFAULT_MAX_ANSWER_CHARS`, 80,000
+characters) shows a 10,000-word answer whole. It assumes a judge context of 32k tokens: a
+10,000-word English answer is about 60,000-70,000 characters, about 15,000-18,000 tokens, and with
+the rubric, a request of a few thousand characters and the 256-token reply it fits; a
+10,000-character Chinese answer is about 7,000-10,000 tokens. (80,000 Chinese characters would not
+fit 32k tokens: such a judge answers with a context error, which is a missing score with that
+reason, never a guess.)
+Longer answers are shown as their head and tail with a marker between (the judge still sees the
+opening, the ending and the overall size), and the cut is recorded for every sample: details
+``answer_chars`` (characters of the answer) and ``cut_chars`` (characters the judge did not see;
+0 when it read everything), a reason, and per step ``longwriter/reward/quality/cut_ratio``.
 :data:`JUDGE_VERSION` names the prompt; bump it whenever the rubric changes so old and new scores
 are never silently compared.
 """
@@ -21,11 +30,21 @@ import logging
 import os
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from rewards.base import Batch, ComponentScore
 
-__all__ = ["JUDGE_VERSION", "JUDGE_SYSTEM", "judge_messages", "parse_judge_reply", "judge_scores"]
+__all__ = [
+    "JUDGE_VERSION",
+    "JUDGE_SYSTEM",
+    "DEFAULT_MAX_ANSWER_CHARS",
+    "Shown",
+    "shorten",
+    "judge_messages",
+    "parse_judge_reply",
+    "judge_scores",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,21 +63,52 @@ _lock = threading.Lock()
 _clients: dict[tuple, Any] = {}
 
 
-def _shorten(answer: str, max_chars: int) -> str:
+#: Characters of an answer a judge is shown whole (sized for 10,000-word answers; module doc).
+DEFAULT_MAX_ANSWER_CHARS = 80000
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a judge is shown of one answer: the text, and the answer's characters kept and cut."""
+
+    text: str
+    kept_chars: int
+    cut_chars: int
+
+
+def shorten(answer: str, max_chars: int) -> Shown:
+    """``answer`` whole when it has at most ``max_chars`` characters, else its head and tail.
+
+    The head and tail hold ``max_chars // 2`` characters each, with a marker naming the number of
+    characters left out between them. The counts (characters, not tokens) are returned so that
+    every caller records the cut.
+    """
+    if max_chars < 2:
+        raise ValueError(f"max_answer_chars must be >= 2, got {max_chars}")
     if len(answer) <= max_chars:
-        return answer
+        return Shown(answer, len(answer), 0)
     half = max_chars // 2
     cut = len(answer) - 2 * half
-    return f"{answer[:half]}\n\n[... {cut} characters omitted ...]\n\n{answer[-half:]}"
+    text = f"{answer[:half]}\n\n[... {cut} characters omitted ...]\n\n{answer[-half:]}"
+    return Shown(text, 2 * half, cut)
 
 
-def judge_messages(prompt: str, answer: str, max_answer_chars: int = 24000) -> list[dict]:
-    """The chat messages sent to the judge for one (request, answer) pair."""
+def judge_messages(prompt: str, answer: str, max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS) -> list[dict]:
+    """The chat messages sent to the judge for one (request, answer) pair (answer via :func:`shorten`)."""
     user = (
-        f"## Request\n{prompt.strip()}\n\n## Answer\n{_shorten(answer.strip(), max_answer_chars)}\n\n"
+        f"## Request\n{prompt.strip()}\n\n## Answer\n{shorten(answer.strip(), max_answer_chars).text}\n\n"
         'Grade the answer. Reply with {"score": <1-10>, "reason": "..."} only.'
     )
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def cut_reason(name: str, shown: Shown) -> str:
+    """The reason recorded when a judge did not read a whole answer (characters)."""
+    total = shown.kept_chars + shown.cut_chars
+    return (
+        f"{name}: the judge read {shown.kept_chars} of {total} characters of the answer "
+        f"(head and tail; {shown.cut_chars} from the middle not read)"
+    )
 
 
 def parse_judge_reply(text: str | None) -> tuple[float | None, str]:
@@ -115,15 +165,31 @@ def _client(options: dict):
 
 
 def judge_scores(batch: Batch, options: dict) -> list[ComponentScore]:
-    """Judge every non-empty answer of the batch concurrently; missing (None) where the judge fails."""
+    """Judge every non-empty answer of the batch concurrently; missing (None) where the judge fails.
+
+    Every score's details carry ``answer_chars`` and ``cut_chars`` (the characters of the answer
+    the judge was not shown, 0 when it read it whole), whatever the outcome.
+    """
     from rollout.endpoint import ChatRequest
 
     client = _client(options)
+    max_chars = int(options["max_answer_chars"])
     out: list[ComponentScore | None] = [None] * len(batch)
+    details: list[dict[str, Any]] = []
+    cut_notes: list[list[str]] = []
     todo: list[int] = []
     for i, parsed in enumerate(batch.parsed):
+        shown = shorten(parsed.answer.strip(), max_chars)
+        details.append(
+            {
+                "judge_version": JUDGE_VERSION,
+                "answer_chars": shown.kept_chars + shown.cut_chars,
+                "cut_chars": shown.cut_chars,
+            }
+        )
+        cut_notes.append([cut_reason("quality", shown)] if shown.cut_chars else [])
         if not parsed.answer.strip():
-            out[i] = ComponentScore(0.0, ["quality: empty answer"], {"judge_version": JUDGE_VERSION})
+            out[i] = ComponentScore(0.0, ["quality: empty answer"], details[i])
         else:
             todo.append(i)
     failures: dict[int, str] = {}
@@ -133,9 +199,7 @@ def judge_scores(batch: Batch, options: dict) -> list[ComponentScore]:
         params = {"temperature": 0.0, "max_tokens": 256, "seed": attempt}
         requests = [
             ChatRequest(
-                judge_messages(
-                    batch.samples[i].prompt, batch.parsed[i].answer, int(options["max_answer_chars"])
-                ),
+                judge_messages(batch.samples[i].prompt, batch.parsed[i].answer, max_chars),
                 dict(params),
                 id=str(i),
             )
@@ -154,10 +218,13 @@ def judge_scores(batch: Batch, options: dict) -> list[ComponentScore]:
                 continue
             failures.pop(i, None)
             reasons = [f"quality: judge: {why}"] if why and value < 0.5 else []
-            out[i] = ComponentScore(value, reasons, {"judge_version": JUDGE_VERSION})
+            out[i] = ComponentScore(value, reasons + cut_notes[i], details[i])
         todo = retry
     for i, why in failures.items():
         if out[i] is None:
             log.warning("sample %d: %s", i, why)
-            out[i] = ComponentScore(None, [why], {"judge_version": JUDGE_VERSION})
-    return [c if c is not None else ComponentScore(None, ["quality: judge gave no answer"]) for c in out]
+            out[i] = ComponentScore(None, [why, *cut_notes[i]], details[i])
+    return [
+        c if c is not None else ComponentScore(None, ["quality: judge gave no answer"], details[i])
+        for i, c in enumerate(out)
+    ]

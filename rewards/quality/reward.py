@@ -46,7 +46,7 @@ _QUALITY_DEFAULTS = {
     "cache_path": None,
     "backoff_base": 1.0,
     "parse_retries": 1,
-    "max_answer_chars": 24000,
+    "max_answer_chars": 80000,  # judge.DEFAULT_MAX_ANSWER_CHARS: a 10,000-word answer whole
     # served backend (also uses "model", "base_url", "max_length", "squash", "center", "scale",
     # "batch_size", "concurrency", "timeout", "max_retries", "backoff_base")
     "tokenizer": None,
@@ -137,16 +137,28 @@ def _embedding_backend(batch: Batch, options: dict) -> list[ComponentScore]:
     for i, parsed in enumerate(batch.parsed):
         paras = _paras(batch, i)
         if not paras:
-            out.append(ComponentScore(0.0, ["quality: empty answer"], dict.fromkeys(_PARTS)))
+            parts: dict = {**dict.fromkeys(_PARTS), "embedded_chars": 0, "cut_chars": 0}
+            out.append(ComponentScore(0.0, ["quality: empty answer"], parts))
             continue
-        prompt_vec = batch.embeddings([_prompt_text(batch, i)])[0]
-        parts = embedding_parts(
-            prompt_vec, batch.embeddings(paras), batch.embeddings(plan_sections(parsed.think))
-        )
+        prompt = _prompt_text(batch, i)
+        sections = plan_sections(parsed.think)
+        prompt_vec = batch.embeddings([prompt])[0]
+        parts = embedding_parts(prompt_vec, batch.embeddings(paras), batch.embeddings(sections))
         available = [v for v in parts.values() if v is not None]
         value = sum(available) / len(available) if available else 0.0
         reasons = [f"quality: low {name} ({v:.2f})" for name, v in parts.items() if v is not None and v < 0.5]
-        out.append(ComponentScore(value, reasons, parts))
+        # The cut: what the encoder did not read of the request (clipped to _PROMPT_CHARS first),
+        # the paragraphs and the plan's sections (MiniLM reads 256 word pieces of each text).
+        full_prompt = len(batch.samples[i].prompt.strip())
+        texts = [prompt, *paras, *sections]
+        cut = batch.unread_chars(texts) + max(0, full_prompt - len(prompt))
+        total = full_prompt + sum(len(t) for t in texts[1:])
+        if cut:
+            reasons.append(
+                f"quality: the encoder did not read {cut} of {total} characters (MiniLM reads the "
+                "first 256 word pieces of the request and of each paragraph and plan section)"
+            )
+        out.append(ComponentScore(value, reasons, {**parts, "embedded_chars": total, "cut_chars": cut}))
     return out
 
 

@@ -1,13 +1,15 @@
-"""Property tests: every reward returns finite values in its documented range and never raises."""
+"""Property tests: every reward returns finite values in its documented range and never raises on
+model output; a sample without a usable length target (a data bug) is a RewardError."""
 
 import math
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rewards import RewardConfig, get_reward, score_batch
-from rewards.base import Batch
+from rewards.base import Batch, RewardError
 
 ALL = {"rewards": {"length": 1.0, "quality": 1.0, "format": 1.0}}
 TAGS = ["<think>", "</think>", "<answer>", "</answer>", "< /Answer >", "<THINK>", "\n\n", "\x00", "\ud800"]
@@ -23,9 +25,15 @@ adversarial = st.lists(
     max_size=12,
 ).map("".join)
 
-targets = st.one_of(
+# Data rows always carry a valid target (prepare-rl refuses anything else) ...
+targets = st.integers(1, 50).flatmap(
+    lambda lo: st.integers(lo, lo + 60).map(lambda hi: {"lower": lo, "upper": hi})
+)
+# ... and an unusable one is a data bug the length reward refuses.
+bad_targets = st.one_of(
     st.none(),
-    st.fixed_dictionaries({"lower": st.integers(-5, 50), "upper": st.integers(-5, 60)}),
+    st.fixed_dictionaries({"lower": st.integers(-5, 0), "upper": st.integers(-5, 60)}),
+    st.integers(2, 50).flatmap(lambda lo: st.just({"lower": lo, "upper": lo - 1})),
     st.just({"lower": "x", "upper": None}),
     st.just([1, 2, 3]),
 )
@@ -68,15 +76,29 @@ def check(breakdown, names):
 @given(st.lists(st.tuples(adversarial, adversarial, targets), min_size=1, max_size=3))
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_all_rewards_total_and_in_range(rows):
-    samples = [
-        {"prompt": p, "response": r, "metadata": {"target": t} if t is not None else {}} for p, r, t in rows
-    ]
+    samples = [{"prompt": p, "response": r, "metadata": {"target": t}} for p, r, t in rows]
     check_raw(samples, ALL)
     out = score_batch(samples, ALL)
     assert len(out) == len(samples)
     for b in out:
         check(b, ALL["rewards"])
         b.to_dict()
+
+
+@given(adversarial, adversarial, bad_targets)
+@settings(max_examples=40, deadline=None)
+def test_an_unusable_length_target_is_an_error_naming_the_sample(prompt, response, target):
+    """No target (none given, none stated in a request without digits) or an invalid one: never a
+    missing length value, always a RewardError that names the sample."""
+    meta = {"id": "row-7"} | ({"target": target} if target is not None else {})
+    prompt = "".join(c for c in prompt if not c.isdigit()) or "Describe rain."
+    cfg = {"rewards": {"length": 1.0}}
+    from rewards.length.reward import parse_length_requirement
+
+    if target is None and parse_length_requirement(prompt) is not None:
+        return  # a number word stated a length: the request has a target
+    with pytest.raises(RewardError, match=r"reward 'length' raised .* \(id='row-7'\)"):
+        score_batch([{"prompt": prompt, "response": response, "metadata": meta}], cfg)
 
 
 @given(adversarial)
@@ -92,9 +114,9 @@ def test_rule_based_rewards_in_range(text):
 def test_whitespace_only_and_empty():
     out = score_batch(
         [
-            {"prompt": "", "response": ""},
-            {"prompt": " \n\t", "response": "   \n\n  "},
-            {"prompt": "x", "response": None},
+            {"prompt": "", "response": "", "metadata": {"target": [5, 9]}},
+            {"prompt": " \n\t", "response": "   \n\n  ", "metadata": {"target": [5, 9]}},
+            {"prompt": "x", "response": None, "metadata": {"target": [5, 9]}},
         ],
         ALL,
     )

@@ -68,7 +68,7 @@ def test_group_rewards_leave_verl_reward_info_and_judge_calls_reach_the_trainer_
             "options": {"group_pairwise": {"base_url": server.url, "model": server.model}},
         }
         responses = ["<think>p</think><answer>a [q1]</answer>", "<think>p</think><answer>b [q2]</answer>"]
-        infos = [{"id": "g", "request": "Write."}] * 2
+        infos = [{"id": "g", "request": "Write 20 words."}] * 2
         out = compute_score_batch(None, responses, None, infos, reward_config=cfg)
         assert server.requests == []
         assert set(out[0]) == set(result_keys(cfg)) and "group_pairwise" not in out[0]
@@ -82,6 +82,7 @@ def test_group_rewards_leave_verl_reward_info_and_judge_calls_reach_the_trainer_
     assert [r["group_pairwise"] for r in additions] == [0.0, 1.0]
     assert [r["group_pairwise_judge_calls"] for r in additions] == [2.0, 2.0]
     assert judge_call_metrics(additions) == {"longwriter/judge_calls/group_pairwise": 4.0}
+    assert [r["group_pairwise_cut_chars"] for r in additions] == [0.0, 0.0]  # short answers, read whole
     assert metrics["longwriter/groups/group_pairwise/judged_size_min"] == 2.0
 
 
@@ -91,7 +92,7 @@ def test_only_group_rewards_leave_verl_a_zero_score_with_the_reason():
         "options": {"group_pairwise": {"base_url": "http://127.0.0.1:1/v1", "model": "m"}},
     }
     (out,) = compute_score_batch(
-        None, ["<think>p</think><answer>one two</answer>"], None, None, reward_config=cfg
+        None, ["<think>p</think><answer>one two</answer>"], None, [{"request": "Write."}], reward_config=cfg
     )
     assert set(out) == set(result_keys(cfg)) and out["score"] == 0.0 and out["answer_len"] == 2.0
     assert "scored by the trainer" in out["reasons"]

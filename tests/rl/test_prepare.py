@@ -215,14 +215,19 @@ def test_base_style_ships_the_template_and_renders_the_raw_frame(tmp_path, tiny_
 def test_cli_prepare_rl(tmp_path, capsys):
     prompts = write_jsonl(tmp_path / "p.jsonl", ROWS)
     out = tmp_path / "out"
-    rc = longwrite_main(["prepare-rl", "--prompts", str(prompts), "--out", str(out), "--val-fraction", "0.2"])
+    argv = ["prepare-rl", "--prompts", str(prompts), "--out", str(out), "--val-fraction", "0.2"]
+    assert longwrite_main(argv) == 2  # no --preset: the prompts' token budget is unknown
+    assert "--preset NAME is required" in capsys.readouterr().err
+    rc = longwrite_main([*argv, "--preset", "tiny-cpu"])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "train:" in printed and "explicit 4" in printed and "fallback 2" in printed
     assert pq.read_table(out / "train.parquet").num_rows + pq.read_table(out / "val.parquet").num_rows == 6
     # a bad row: exit status 2 and one line naming the file and line
     bad = write_jsonl(tmp_path / "bad.jsonl", [ROWS[0], '{"id": "z"}'])
-    rc = longwrite_main(["prepare-rl", "--prompts", str(bad), "--out", str(tmp_path / "o2")])
+    rc = longwrite_main(
+        ["prepare-rl", "--prompts", str(bad), "--out", str(tmp_path / "o2"), "--preset", "tiny-cpu"]
+    )
     assert rc == 2
     assert f"{bad}:2: 'prompt' must be a non-empty string" in capsys.readouterr().err
 
@@ -259,7 +264,7 @@ def test_predicted_ranges_from_an_endpoint_are_cached(tmp_path, fake_openai, cap
     server = fake_openai(responder)
     prompts = write_jsonl(tmp_path / "p.jsonl", ROWS)
     out = tmp_path / "out"
-    argv = ["prepare-rl", "--prompts", str(prompts), "--out", str(out)]
+    argv = ["prepare-rl", "--prompts", str(prompts), "--out", str(out), "--preset", "tiny-cpu"]
     argv += ["--length-endpoint", server.url, "--length-model", server.model]
     assert longwrite_main(argv) == 0
     rows = pq.read_table(out / "train.parquet").to_pylist() + pq.read_table(out / "val.parquet").to_pylist()
@@ -357,7 +362,12 @@ def test_explicit_ranges_are_cross_checked_against_the_endpoint(tmp_path, fake_o
     assert "explicit ranges that disagree with the endpoint: 1" in out
     assert f"pasted ({prompts}:2)" in out
 
-    assert longwrite_main([*argv, "--out", str(tmp_path / "out"), "--cross-check-lengths"]) == 0
+    assert (
+        longwrite_main(
+            [*argv, "--out", str(tmp_path / "out"), "--cross-check-lengths", "--preset", "tiny-cpu"]
+        )
+        == 0
+    )
     assert "1 disagree: pasted" in capsys.readouterr().out
     table = pq.read_table(tmp_path / "out" / "train.parquet").to_pylist()
     table += pq.read_table(tmp_path / "out" / "val.parquet").to_pylist()

@@ -67,7 +67,11 @@ def test_trainer_weights_and_reward_keys_come_from_the_same_json(tmp_path, monke
     cfg = compose(plan)
     assert reward_weights(cfg) == {"length": 1.0, "format": 1.0, name: 2.0}
     result = vr.compute_score_sync(
-        "longwriter_rl", "<think>x</think><answer>y</answer>", None, {}, **_kwargs(cfg)
+        "longwriter_rl",
+        "<think>x</think><answer>y</answer>",
+        None,
+        {"request": "Write 10 words."},
+        **_kwargs(cfg),
     )
     assert result[name] == 0.75 and result[f"{name}_missing"] == 0.0
     assert list(result) == vr.result_keys(rs.resolve(reward_config_json=_kwargs(cfg).reward_config_json))

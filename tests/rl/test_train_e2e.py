@@ -65,10 +65,18 @@ def run_dir():
 
 @pytest.fixture(scope="module")
 def data_dir(run_dir):
+    import json
+
     from rl.prepare import prepare_rl_data
+    from rl.prompt_budget import budget_from_preset
 
     out = run_dir / "data"
-    prepare_rl_data(Path(__file__).resolve().parents[2] / "rl" / "data" / "prompts.jsonl", out)
+    budget = budget_from_preset("tiny-cpu")  # the tiny tokenizer, 512 prompt tokens
+    data = prepare_rl_data(
+        Path(__file__).resolve().parents[2] / "rl" / "data" / "prompts.jsonl", out, prompt_budget=budget
+    )
+    checked = json.loads(data.manifest.read_text())["prompt_tokens"]
+    assert checked["dropped"] == [] and checked["longest_kept"] <= 512  # verl's filter drops nothing
     return out
 
 
@@ -219,7 +227,15 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
         assert row["longwriter/groups/zero_var_ratio"] < 1.0
         assert row["longwriter/advantage/abs_mean"] > 0.0
         assert row["longwriter/advantage/zero_ratio"] < 1.0
-        assert "longwriter/truncated_ratio" in row  # the truncation tag reached the metrics
+        # The truncation tag reached the metrics: 96-token responses from a random model rarely
+        # stop by themselves, so some hit the budget (a missing tag used to read as 0 tokens).
+        assert 0.0 < row["longwriter/response_tokens/mean"] <= 96
+        assert row["longwriter/truncated_ratio"] > 0.0
+        # Each reward's cuts flow from the reward function through verl to the step metrics: the
+        # MiniLM quality reward records them (a random model's 96 tokens can decode to more than
+        # MiniLM's 256 word pieces: 1 of 16 answers in a run here); length records none.
+        assert 0.0 <= row["longwriter/reward/quality/cut_ratio"] <= 1.0
+        assert "longwriter/reward/length/cut_ratio" not in row
         # The reward-hacking monitors ran on the decoded responses (rewards.monitors).
         assert row["longwriter/monitor/warnings"] >= 0.0
         assert row["longwriter/monitor/compression_ratio"] > 0.0
@@ -250,6 +266,7 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
         assert 0.0 < row[f"longwriter/reward/{USER_METRIC}/mean"] <= 1.0
         assert row[f"longwriter/groups/{USER_METRIC}/zero_var_ratio"] < 1.0
         assert row["longwriter/advantage/abs_mean"] > 0.0  # from the user reward alone
+        assert 0.0 < row["longwriter/response_tokens/mean"] <= 96
     log = sorted((out / "logs").glob("train-*.log"))[-1].read_text(errors="replace")
     assert "global_step_2" in log  # the checkpoint it loaded
     assert f"'{USER_REWARD}': 1.0" in log  # the trainer mode's weights (its start-up line)

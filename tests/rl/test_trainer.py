@@ -184,6 +184,37 @@ def test_weighted_mean_leaves_missing_components_out():
     assert m["longwriter/reward/weighted_mean/none_available_ratio"] == 1 / 3
 
 
+def test_response_lens_of_refuses_a_missing_truncation_tag():
+    """The truncation share comes from each sample's response_len tag: a missing tag is an error
+    naming the sample, never 0 tokens (which would read as "not truncated")."""
+    tags = [{"response_len": 96}, {"response_len": 40, "is_padding": False}, {"is_padding": True}]
+    assert T.response_lens_of(["k0", "k1", "k2"], tags, [True, True, False]) == [96, 40]  # padding skipped
+    with pytest.raises(
+        RuntimeError, match=r"sample 'k2' has no 'response_len' tag \(tags: \['is_padding'\]\)"
+    ):
+        T.response_lens_of(["k0", "k1", "k2"], tags, [True, True, True])
+    with pytest.raises(RuntimeError, match="sample 'k0'"):
+        T.response_lens_of(["k0"], [{"response_len": None}], [True])
+    m = T.step_metrics({"x": [0.5, 0.5]}, ["g", "g"], [0.0, 0.0], [{}, {}], [96, 40], 96, {"x": 1})
+    assert m["longwriter/truncated_ratio"] == 0.5 and m["longwriter/response_tokens/mean"] == 68
+
+
+def test_cut_ratio_per_reward_over_recorded_samples():
+    """longwriter/reward/<name>/cut_ratio: the share of samples a reward did not read whole; a
+    reward that records no cuts (NaN) is not logged, never reported as 0."""
+    infos = [
+        {"quality_cut_chars": 0.0, "pairwise_cut_chars": 1200.0, "length_cut_chars": math.nan},
+        {"quality_cut_chars": 3000.0, "pairwise_cut_chars": math.nan, "length_cut_chars": math.nan},
+        {"quality_cut_chars": 0.0, "pairwise_cut_chars": 0.0, "length_cut_chars": math.nan},
+        {"quality_cut_chars": 10.0, "pairwise_cut_chars": 0.0, "length_cut_chars": math.nan},
+    ]
+    scores = {"quality": [0.5] * 4, "pairwise": [1.0] * 4, "length": [0.2] * 4}
+    m = T.step_metrics(scores, ["a", "a", "b", "b"], [0.0] * 4, infos, [5] * 4, 64, {"quality": 1})
+    assert m["longwriter/reward/quality/cut_ratio"] == 0.5
+    assert m["longwriter/reward/pairwise/cut_ratio"] == pytest.approx(1 / 3)  # 3 recorded
+    assert "longwriter/reward/length/cut_ratio" not in m
+
+
 def test_judge_watch_stops_after_consecutive_bad_steps_only():
     """More than the share, the stated number of steps IN A ROW: a good step resets the count,
     exactly the share is not more than it, and the error names the reward and the endpoint."""

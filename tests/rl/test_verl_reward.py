@@ -204,22 +204,25 @@ def test_config_from_yaml_path_and_env(rows, tmp_path, monkeypatch):
         vr.compute_score_sync(*args, reward_config={"rewards": {"lenght": 1}})
 
 
+ROW = {"id": "r1", "request": "Write a 15-word poem."}
+
+
 @pytest.mark.parametrize(
     "solution, ground_truth, extra_info",
     [
-        (None, None, None),
-        ("", "", {}),
-        (b"\xff\xfe<think>", "{not json", {"target": None}),
-        ("<answer>\ud800 lone surrogate</answer>", '{"lower": 5, "upper": 1}', {"request": 7}),
+        (None, None, ROW),
+        ("", "", ROW),
+        (b"\xff\xfe<think>", None, ROW),
+        ("<answer>\ud800 lone surrogate</answer>", '{"lower": 5, "upper": 9}', ROW),
         (
             "</answer></think><answer><answer>" * 2000,
             json.dumps({"lower": 10, "upper": 20}),
-            {"language": "zh"},
+            {**ROW, "language": "zh"},
         ),
         ("word " * 50_000, None, {"request": "Write 100 words."}),
     ],
 )
-def test_bad_input_never_raises(solution, ground_truth, extra_info):
+def test_bad_model_output_never_raises(solution, ground_truth, extra_info):
     out = asyncio.run(
         vr.compute_score("longwriter_rl", solution, ground_truth, extra_info, reward_config=CONFIG)
     )
@@ -227,6 +230,64 @@ def test_bad_input_never_raises(solution, ground_truth, extra_info):
     assert out["score"] == pytest.approx(mean_of_available(out))
     for key, value in out.items():
         assert isinstance(value, str) if key == "reasons" else isinstance(value, float), key
+    assert out["length_missing"] == 0.0  # every row here has a target (given or stated)
+
+
+@pytest.mark.parametrize(
+    "ground_truth, extra_info, match",
+    [
+        (None, None, "no request text"),  # no extra_info at all
+        (None, {"id": "x1"}, "id='x1'.*no request text"),  # scored against "" before
+        (None, {"id": "x2", "request": "   "}, "id='x2'.*no request text"),
+        (None, {"id": "x3", "request": 7}, "id='x3'.*no request text"),
+        ("{not json", {"id": "x4", "request": "Write."}, "id='x4'.*ground_truth is not JSON"),
+        ('["a", 1]', {"id": "x5", "request": "Write."}, "id='x5'.*must be a JSON object"),
+        (None, {"id": "x6", "request": "Write.", "target": "200 words"}, "id='x6'.*not an object"),
+    ],
+)
+def test_malformed_rows_are_errors_naming_the_row(ground_truth, extra_info, match):
+    """A data bug in a row (no request, a malformed ground_truth) is a RewardError naming the row,
+    never a sample scored against an empty request or a silently absent target."""
+    from rewards.base import RewardError
+
+    with pytest.raises(RewardError, match=match):
+        asyncio.run(
+            vr.compute_score(
+                "longwriter_rl", "<answer>x</answer>", ground_truth, extra_info, reward_config=CONFIG
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    "ground_truth, extra_info, match",
+    [
+        # no target anywhere: none in the row, none stated in the request
+        (None, {"id": "y1", "request": "Describe the smell of rain."}, "id='y1'.*no target range"),
+        ("null", {"id": "y2", "request": "Describe the smell of rain."}, "id='y2'.*no target range"),
+        # a target that is there but invalid (lower 0; upper below lower; not numbers)
+        ('{"lower": 0, "upper": 50}', {"id": "y3", "request": "Write."}, "id='y3'.*invalid target"),
+        ('{"lower": 5, "upper": 1}', {"id": "y4", "request": "Write."}, "id='y4'.*invalid target"),
+        (None, {"id": "y5", "request": "Write.", "target": {"lower": "a", "upper": 3}}, "id='y5'.*invalid"),
+        ('{"upper": 50}', {"id": "y6", "request": "Write."}, "id='y6'.*invalid target"),
+    ],
+)
+def test_length_without_a_usable_target_is_an_error_naming_the_sample(ground_truth, extra_info, match):
+    """The built-in length reward is never missing for a data reason: RewardError, naming the sample."""
+    from rewards.base import RewardError
+
+    with pytest.raises(RewardError, match=f"reward 'length'.*{match}"):
+        vr.compute_score_sync(
+            None, "<answer>some words here</answer>", ground_truth, extra_info, reward_config=CONFIG
+        )
+    # the same rows score when the length reward is not configured (nothing needs a target)
+    out = vr.compute_score_sync(
+        None,
+        "<answer>some words here</answer>",
+        ground_truth,
+        extra_info,
+        reward_config={"rewards": ["format"]},
+    )
+    assert out["format_missing"] == 0.0
 
 
 def test_batch_contract_matches_per_sample(rows):
@@ -251,18 +312,30 @@ def test_batch_contract_matches_per_sample(rows):
         vr.compute_score_batch(None, ["a", "b"], ["x"], None)
 
 
+def _no_score(prompt, response, metadata):
+    """A reward that cannot score (as a failed judge does): missing, with its reason."""
+    return None, ["no_score: the judge did not answer"]
+
+
 def test_missing_component_is_nan_with_a_flag():
-    """No target anywhere (none in the row, none in the request): length is missing."""
+    """A component that says it is missing (here a user reward, as a failed judge) is NaN + a flag."""
+    from rewards import register_reward
+
+    register_reward("lw_test_no_score", _no_score, defaults={})
+    cfg = {"rewards": {"lw_test_no_score": 1.0, "quality": 1.0, "format": 1.0}}
     out = vr.compute_score_sync(
-        None, RESPONSES["en-nolen"], None, {"request": "Describe the smell of rain."}, reward_config=CONFIG
+        None, RESPONSES["en-nolen"], None, {"request": "Describe the smell of rain."}, reward_config=cfg
     )
-    assert math.isnan(out["length"]) and out["length_missing"] == 1.0
+    assert math.isnan(out["lw_test_no_score"]) and out["lw_test_no_score_missing"] == 1.0
     assert out["quality_missing"] == 0.0 and out["format_missing"] == 0.0
     assert math.isnan(out["target_lower"]) and math.isnan(out["target_upper"])
     assert out["score"] == pytest.approx((out["quality"] + out["format"]) / 2)
-    assert "no target" in out["reasons"]
-    # the advantage leaves the missing value out of its group's length statistics
-    scores = {"length": torch.tensor([out["length"], 0.2, 0.8]), "format": torch.tensor([out["format"]] * 3)}
+    assert "judge did not answer" in out["reasons"]
+    # the advantage leaves the missing value out of its group's statistics
+    scores = {
+        "lw_test_no_score": torch.tensor([out["lw_test_no_score"], 0.2, 0.8]),
+        "format": torch.tensor([out["format"]] * 3),
+    }
     adv = compute_advantage(scores, ["g", "g", "g"])
     assert adv[0] == 0 and adv[1] < 0 < adv[2]
 
@@ -282,7 +355,7 @@ def test_batches_close_at_max_size_and_model_loads_once():
                 None,
                 RESPONSES["en-ok"],
                 None,
-                {"request": f"Write poem {k}."},
+                {"request": f"Write a 20-word poem {k}."},
                 reward_config=CONFIG,
                 max_batch_size=3,
             )
@@ -347,7 +420,11 @@ def test_samples_arriving_during_scoring_join_the_next_batch():
 
             def call(k):
                 coro = vr.compute_score(
-                    None, RESPONSES["en-ok"], None, {"request": f"Write {k}."}, reward_config=CONFIG
+                    None,
+                    RESPONSES["en-ok"],
+                    None,
+                    {"request": f"Write {k} lines in 30 words."},
+                    reward_config=CONFIG,
                 )
                 return asyncio.ensure_future(coro)
 
@@ -367,3 +444,23 @@ def test_samples_arriving_during_scoring_join_the_next_batch():
     results, batches = asyncio.run(stream())
     assert len(results) == 6 and all(list(r) == vr.result_keys(CONFIG) for r in results)
     assert batches == [1, 5]
+
+
+def test_cut_chars_reach_verl_reward_info_and_the_step_metric():
+    """Each reward's cut reaches verl as <name>_cut_chars (NaN where the reward records none) and
+    the trainer mode's cut_ratio; a 10,000-word answer in one paragraph is mostly unread by MiniLM."""
+    from rl.trainer import cut_ratios
+
+    words = " ".join(f"tide{k % 40}" for k in range(10_000))
+    info = {"id": "c1", "request": "Write a 10000-word essay about tides."}
+    outs = vr.compute_score_batch(
+        None,
+        [f"<think>p</think><answer>{words}</answer>", RESPONSES["en-ok"]],
+        None,
+        [info, {"id": "c2", "request": "Write a 20-word poem about a harbour."}],
+        reward_config=CONFIG,
+    )
+    assert all(list(o) == vr.result_keys(CONFIG) for o in outs)
+    assert outs[0]["quality_cut_chars"] > 0.9 * len(words) and outs[1]["quality_cut_chars"] == 0.0
+    assert math.isnan(outs[0]["length_cut_chars"]) and math.isnan(outs[0]["format_cut_chars"])
+    assert cut_ratios(outs, list(CONFIG["rewards"])) == {"longwriter/reward/quality/cut_ratio": 0.5}

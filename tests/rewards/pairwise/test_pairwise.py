@@ -216,6 +216,37 @@ def test_an_empty_answer_is_a_loss_the_curriculum_counts():
     assert store.step_metrics()["advances"] == 1
 
 
+def test_pairwise_judge_reads_two_10k_word_answers_whole_by_default_and_records_cuts():
+    """Both answers of a pair are shown whole at the default size; a smaller budget records, per
+    sample, the characters of each answer the judge did not read (and says so in a reason)."""
+    para = " ".join(f"word{k % 89}" for k in range(100))
+    long = "\n\n".join([para] * 100) + " [q9]"  # 10,000 words, about 60,000 characters
+    ref = "\n\n".join([para] * 50) + " [q5]"
+    shown: list[str] = []
+
+    def responder(body, attempt):
+        from fake_openai import last_user_content
+
+        shown.append(last_user_content(body))
+        return reference_pairwise_responder()(body, attempt)
+
+    with FakeOpenAIServer(responder) as server:
+        config = {"rewards": {"pairwise": 1.0}, "options": {"pairwise": opts(server, curriculum=False)}}
+        out = score_batch([sample(long, "a", refs=(ref,))], config)[0]
+        assert out.components["pairwise"] == 1.0
+        assert all("characters omitted" not in s and long.strip() in s for s in shown)
+        assert out.details["pairwise.cut_chars"] == 0 and out.details["pairwise.answer_chars"] == len(long)
+        config["options"]["pairwise"]["max_answer_chars"] = 20_000
+        shown.clear()
+        out = score_batch([sample(long, "a", refs=(ref,))], config)[0]
+    assert all(s.count("characters omitted") == 2 for s in shown)
+    d = out.details
+    assert d["pairwise.policy_cut_chars"] == len(long) - 20_000
+    assert d["pairwise.opponent_cut_chars"] == len(ref) - 20_000
+    assert d["pairwise.cut_chars"] == d["pairwise.policy_cut_chars"] + d["pairwise.opponent_cut_chars"]
+    assert any("head and tail only" in r for r in out.reasons)
+
+
 def test_both_pairwise_rewards_are_group_level_and_split_from_per_sample_ones():
     from rewards.base import get_reward, split_by_scope
 

@@ -25,6 +25,41 @@ def test_judge_messages_shorten_long_answers():
     assert msgs[0]["role"] == "system" and "JSON" in msgs[0]["content"]
 
 
+def long_answer(words: int = 10_000) -> str:
+    """A 10,000-word answer (about 60,000 characters) in paragraphs, with a marked middle."""
+    para = " ".join(f"word{k % 97}" for k in range(100))
+    paras = [para] * (words // 100)
+    paras[len(paras) // 2] = "MIDDLE-MARK " + " ".join(["middle"] * 99)
+    return "\n\n".join(paras)
+
+
+def test_judge_reads_a_10k_word_answer_whole_by_default_and_records_any_cut(fake_openai):
+    """The default shows a 10,000-word answer whole (cut 0, recorded); a smaller budget shows head
+    and tail and records the characters kept and cut, with a reason."""
+    seen: list[str] = []
+
+    def responder(body, attempt):
+        seen.append(answer_of(body))
+        return '{"score": 8, "reason": "fine"}'
+
+    server = fake_openai(responder)
+    answer = long_answer()
+    assert len(answer) > 60_000
+    out = score_batch([sample(answer, "Write 10000 words about words.")], judge_config(server))[0]
+    assert seen[-1] == answer and "MIDDLE-MARK" in seen[-1]  # read whole
+    assert out.details["quality.cut_chars"] == 0 and out.details["quality.answer_chars"] == len(answer)
+    assert not any("characters of the answer" in r for r in out.reasons)
+
+    out = score_batch([sample(answer), sample("short")], judge_config(server, max_answer_chars=24_000))
+    long_one, short = out
+    shown = next(s for s in seen[-2:] if "characters omitted" in s)
+    assert "MIDDLE-MARK" not in shown and shown.startswith(answer[:100]) and shown.endswith(answer[-100:])
+    assert long_one.details["quality.cut_chars"] == len(answer) - 24_000
+    assert long_one.details["quality.answer_chars"] == len(answer)
+    assert any(f"read 24000 of {len(answer)} characters" in r for r in long_one.reasons)
+    assert short.details["quality.cut_chars"] == 0 and short.details["quality.answer_chars"] == 5
+
+
 def answer_of(body):
     """The answer text inside the judge's user message (between '## Answer' and the instruction)."""
     content = last_user_content(body)
