@@ -30,6 +30,7 @@ run's fraction, and each path's best rate against the bare baseline's. Why 1 s: 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import tempfile
@@ -62,25 +63,46 @@ def _replies() -> tuple[str, tuple[tuple[str, str], ...]]:
     return json.dumps(dict.fromkeys(DIMENSIONS, 4)), ((PAIRWISE_MARKER, PAIRWISE_REPLY),)
 
 
-def _answer(i: int | str) -> str:
-    return f"An answer about topic {i}. " * 20
+#: Answer length of the default table (words); the long table uses LONG_WORDS for both the answer
+#: and the baseline, as a LongWriter-Zero answer has (~60-70k characters each).
+SHORT_WORDS = 100
+LONG_WORDS = 10_000
+LONG_CONCURRENCY = (1, 8, 32)
 
 
-def _arena_inputs(tag: str, n_pairs: int) -> tuple[list, dict[str, dict]]:
+@functools.lru_cache(maxsize=4)
+def _body(words: int, seed: int) -> str:
+    """A varied English text of ``words`` words (benchmarks/_long_text.py), built once per size."""
+    from benchmarks._long_text import english_paragraphs
+
+    return "\n\n".join(english_paragraphs(words, seed))
+
+
+def _answer(i: int | str, words: int = SHORT_WORDS) -> str:
+    if words <= SHORT_WORDS:
+        return f"An answer about topic {i}. " * (words // 5)
+    return f"An answer about topic {i}.\n\n" + _body(words, 0)
+
+
+def _baseline(i: int | str, words: int = SHORT_WORDS) -> str:
+    if words <= SHORT_WORDS:
+        return f"Baseline {i}. " * (words // 5)
+    return f"Baseline {i}.\n\n" + _body(words, 1)
+
+
+def _arena_inputs(tag: str, n_pairs: int, words: int = SHORT_WORDS) -> tuple[list, dict[str, dict]]:
     """``n_pairs`` Arena-Write items (one baseline each) and a prediction for each."""
     from eval.arena_write import ArenaItem
 
     items = [
-        ArenaItem(
-            f"{tag}{i}", f"Write about topic {i}.", "essay", None, "en", {"ref": f"Baseline {i}. " * 20}
-        )
+        ArenaItem(f"{tag}{i}", f"Write about topic {i}.", "essay", None, "en", {"ref": _baseline(i, words)})
         for i in range(n_pairs)
     ]
-    preds = {it.id: {"id": it.id, "error": None, "answer": _answer(it.id)} for it in items}
+    preds = {it.id: {"id": it.id, "error": None, "answer": _answer(it.id, words)} for it in items}
     return items, preds
 
 
-async def _measure_bare(url: str, concurrency: int, waves: int) -> dict:
+async def _measure_bare(url: str, concurrency: int, waves: int, words: int = SHORT_WORDS) -> dict:
     """The baseline: a bare aiohttp loop posting the Arena-Write prompts, no client logic."""
     from benchmarks._loopback import measure_bare
     from eval.pairwise import pairwise_prompt
@@ -89,7 +111,7 @@ async def _measure_bare(url: str, concurrency: int, waves: int) -> dict:
 
     def content(i: str) -> str:
         return prompt.fill(
-            request=f"Write about topic {i}.", answer_a=_answer(i), answer_b=f"Baseline {i}. " * 20
+            request=f"Write about topic {i}.", answer_a=_answer(i, words), answer_b=_baseline(i, words)
         )
 
     row, texts = await measure_bare(url, concurrency, waves, content, MODEL)
@@ -97,14 +119,14 @@ async def _measure_bare(url: str, concurrency: int, waves: int) -> dict:
     return row
 
 
-async def measure_longbench(url: str, concurrency: int, waves: int) -> dict:
+async def measure_longbench(url: str, concurrency: int, waves: int, words: int = SHORT_WORDS) -> dict:
     """The LongBench-Write path: :func:`eval.judge.judge_answers` rating ``waves x concurrency``
     answers (every verdict must parse)."""
     from eval.judge import judge_answers
     from rollout.endpoint import EndpointClient
 
     def items(tag: str, n: int) -> list[tuple[str, str, str]]:
-        return [(f"{tag}{i}", f"Write about topic {i}.", _answer(i)) for i in range(n)]
+        return [(f"{tag}{i}", f"Write about topic {i}.", _answer(i, words)) for i in range(n)]
 
     async with EndpointClient(url, MODEL, concurrency=concurrency, max_retries=0) as client:
         await judge_answers(client, items("w", concurrency), max_attempts=1)  # warm-up
@@ -118,7 +140,7 @@ async def measure_longbench(url: str, concurrency: int, waves: int) -> dict:
     return row
 
 
-def _measure_arena(url: str, concurrency: int, waves: int, workdir: Path) -> dict:
+def _measure_arena(url: str, concurrency: int, waves: int, workdir: Path, words: int = SHORT_WORDS) -> dict:
     """The Arena-Write path: :func:`eval.arena_write.judge_pairs` end to end on
     ``waves x concurrency / 2`` pairs in both orders, appending to a fresh jsonl file."""
     from eval.arena_write import judge_pairs
@@ -129,7 +151,7 @@ def _measure_arena(url: str, concurrency: int, waves: int, workdir: Path) -> dic
     if n % 2:
         raise ValueError(f"waves x concurrency must be even (pairs in both orders), got {n}")
     path = workdir / f"arena-c{concurrency}-{time.monotonic_ns()}.jsonl"  # fresh: nothing to skip
-    items, preds = _arena_inputs(f"a{concurrency}-", n // 2)
+    items, preds = _arena_inputs(f"a{concurrency}-", n // 2, words)
     client = EndpointClient(url, MODEL, concurrency=concurrency, max_retries=0)
     t0, c0 = time.monotonic(), time.process_time()
     stored = judge_pairs(items, preds, client, pairwise_prompt(), path, max_attempts=1, progress=False)
@@ -145,6 +167,7 @@ def bench_judge(
     concurrency: tuple[int, ...] = CONCURRENCY,
     waves: int = WAVES,
     repeats: int = REPEATS,
+    words: int = SHORT_WORDS,
 ) -> list[dict]:
     """The three clients against one loopback judge (benchmarks/_loopback.py) in its own process;
     one row per concurrency. Each client runs ``repeats`` times, interleaved with the others; a row
@@ -159,9 +182,9 @@ def bench_judge(
             workdir = Path(tmp)
             _measure_arena(url, 1, 2, workdir)  # warm-up: imports and first-use costs of this path
             measures = {
-                "bare": lambda c: asyncio.run(_measure_bare(url, c, waves)),
-                "longbench": lambda c: asyncio.run(measure_longbench(url, c, waves)),
-                "arena": lambda c: _measure_arena(url, c, waves, workdir),
+                "bare": lambda c: asyncio.run(_measure_bare(url, c, waves, words)),
+                "longbench": lambda c: asyncio.run(measure_longbench(url, c, waves, words)),
+                "arena": lambda c: _measure_arena(url, c, waves, workdir, words),
             }
             return interleaved_rows(measures, concurrency, latency, waves, repeats)
     finally:
@@ -183,18 +206,24 @@ def main(
     waves: int = WAVES,
     repeats: int = REPEATS,
 ) -> list[dict]:
-    """Measure and print the table (figures go to benchmarks/RESULTS.md); returns its rows."""
-    load = os.getloadavg()
-    rows = bench_judge(latency, concurrency, waves, repeats)
-    end = os.getloadavg()
-    print(
-        f"Judge paths vs loopback judge (aiohttp.web, own process), fixed latency {latency * 1000:.0f} ms, "
-        f"{waves} x concurrency requests per run, best of {repeats} interleaved runs, ideal = concurrency / "
-        f"latency, {os.cpu_count()} CPUs, load average (1/5/15 min) {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} "
-        f"at start, {end[0]:.1f}/{end[1]:.1f}/{end[2]:.1f} at end; CPU = client process CPU ms per request "
-        "(best run)"
-    )
-    print(format_rows(rows))
+    """Measure and print two tables (figures go to benchmarks/RESULTS.md): answers and baselines of
+    about :data:`SHORT_WORDS` words at ``concurrency``, then of :data:`LONG_WORDS` words (each
+    request carries one or two 60-70k-character answers) at :data:`LONG_CONCURRENCY`, 2 repeats.
+    Returns the rows of both."""
+    rows = []
+    for words, levels, reps in ((SHORT_WORDS, concurrency, repeats), (LONG_WORDS, LONG_CONCURRENCY, 2)):
+        load = os.getloadavg()
+        table = bench_judge(latency, levels, waves, reps, words)
+        end = os.getloadavg()
+        print(
+            f"\nJudge paths vs loopback judge (aiohttp.web, own process), answers and baselines of {words} words, "
+            f"fixed latency {latency * 1000:.0f} ms, {waves} x concurrency requests per run, best of {reps} "
+            f"interleaved runs, ideal = concurrency / latency, {os.cpu_count()} CPUs, load average (1/5/15 min) "
+            f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} at start, {end[0]:.1f}/{end[1]:.1f}/{end[2]:.1f} at end; "
+            "CPU = client process CPU ms per request (best run)"
+        )
+        print(format_rows(table))
+        rows.extend({**r, "words": words} for r in table)
     return rows
 
 

@@ -415,6 +415,15 @@ def _cmd_writingbench(args: argparse.Namespace) -> int:
     )
 
     official = args.protocol == "writingbench"
+    if args.data is None:  # the release `longwrite data get writingbench` cached, checked
+        from eval.benchdata import WRITINGBENCH_PROMPT, WRITINGBENCH_REQUIREMENTS, bench_dir, resolve_data
+
+        args.data = str(resolve_data(None, "writingbench"))
+        release = bench_dir("writingbench")
+        if official and not args.judge_prompt:
+            args.judge_prompt = str(release / WRITINGBENCH_PROMPT)
+        if args.requirements is None:
+            args.requirements = str(release / WRITINGBENCH_REQUIREMENTS)
     if official and not args.judge_prompt:
         raise ValueError(
             "--protocol writingbench needs --judge-prompt PATH/TO/WritingBench/prompt.py (its "
@@ -607,6 +616,7 @@ def register(subparsers: Any) -> None:
         _WB_DOC,
         _cmd_writingbench,
         data_help="WritingBench jsonl (index, domain1, domain2, query, checklist; as released)",
+        data_cache="writingbench",
     )
     _add_judge_args(w, protocol=True)
     w.add_argument(
@@ -629,7 +639,7 @@ def register(subparsers: Any) -> None:
     w.add_argument(
         "--requirements",
         help="WritingBench's requirement/ folder (style|format|length/*_subset[_C].jsonl) for its "
-        "requirement scores",
+        "requirement scores (default with the cached release: its requirement/ folder)",
     )
 
     r = _benchmark_parser(

@@ -1,4 +1,4 @@
-"""``longwrite data get longbench-write|ruler``: download the benchmark data, checked and cached.
+"""``longwrite data get longbench-write|ruler|writingbench``: download the benchmark data, checked and cached.
 
 Thin layer over :func:`eval.benchdata.get`; ``longwrite eval`` reads the cached files when
 ``--data`` is not given.
@@ -10,9 +10,12 @@ import argparse
 from typing import Any
 
 _GET_DOC = """\
-Download a benchmark's files from the LongWriter repository (THUDM/LongWriter, evaluation/, at a
-pinned commit), check each against its recorded sha256 and cache them. A file with another
-checksum is refused and nothing is cached. `longwrite eval` then finds the data on its own.
+Download a benchmark's files at a pinned commit - LongBench-Write and LongWrite-Ruler from the
+LongWriter repository (THUDM/LongWriter, evaluation/), WritingBench's queries, requirement subsets
+and judge prompt (prompt.py) from X-PLUG/WritingBench - check each against its recorded checksum
+(sha256, or git's object id of the file at that commit) and cache them. A file with another
+checksum is refused and nothing is cached. `longwrite eval` then finds the data on its own
+(WritingBench: --data, --requirements and, for --protocol writingbench, --judge-prompt).
 
 The cache folder is --dir, else $LONGWRITE_DATA_DIR, else ~/.cache/longwriter-rl/data (set
 LONGWRITE_DATA_DIR to the same --dir for `longwrite eval` to find it there). The source is
@@ -34,13 +37,13 @@ def register(subparsers: Any) -> None:
     from eval.benchdata import BENCHMARKS
 
     data = subparsers.add_parser(
-        "data", help="get benchmark data (LongBench-Write, LongWrite-Ruler)", description=_GET_DOC
+        "data", help="get benchmark data (LongBench-Write, LongWrite-Ruler, WritingBench)", description=_GET_DOC
     )
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     data.set_defaults(func=lambda a: data.print_help() or 2)
     g = sub.add_parser(
         "get",
-        help="download, verify (sha256) and cache a benchmark's files",
+        help="download, verify (checksum) and cache a benchmark's files",
         description=_GET_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

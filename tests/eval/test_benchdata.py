@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from eval.benchdata import BENCHMARKS, get, resolve_data, sha256_of
+from eval.benchdata import (
+    BENCHMARKS,
+    WRITINGBENCH_COMMIT,
+    WRITINGBENCH_PROMPT,
+    WRITINGBENCH_REQUIREMENTS,
+    checksum_of,
+    get,
+    resolve_data,
+    sha256_of,
+)
 from longwrite.cli import main
 
 
@@ -54,7 +63,7 @@ def served(tmp_path, longbench_dir):
 
 
 def test_recorded_checksums_are_those_of_the_shared_copies(longbench_dir):
-    for bench in BENCHMARKS.values():
+    for bench in (BENCHMARKS["longbench-write"], BENCHMARKS["ruler"]):
         for name, digest in bench.files.items():
             assert sha256_of(longbench_dir / name) == digest, name
 
@@ -80,7 +89,7 @@ def test_a_wrong_checksum_is_refused_and_nothing_is_cached(served, tmp_path):
     with (folder / "longbench_write_en.jsonl").open("a", encoding="utf-8") as fh:
         fh.write('{"prompt": "one more", "type": "x", "length": 100}\n')
     cache = tmp_path / "cache"
-    with pytest.raises(ValueError, match="longbench_write_en.jsonl: sha256 .* does not match"):
+    with pytest.raises(ValueError, match="longbench_write_en.jsonl: checksum .* does not match"):
         get("longbench-write", cache, url=server.url, log=lambda *_: None)
     # The first file was fine, but the benchmark is all or nothing: no file, no leftovers.
     assert list(cache.iterdir()) == []
@@ -130,3 +139,93 @@ def test_unreachable_source_is_an_error_not_a_cache(tmp_path):
     with pytest.raises(OSError):
         get("ruler", tmp_path / "c", url="http://127.0.0.1:9/none", timeout=5, log=lambda *_: None)
     assert list((tmp_path / "c").iterdir()) == []
+
+
+# --- WritingBench: released paths, git-blob pins, eval reads the cache -----------------------
+
+
+def test_git_blob_checksum_is_gits_object_id(tmp_path):
+    # git hash-object of "hello\n" is ce01362...; an empty file is e69de29...
+    (tmp_path / "h").write_bytes(b"hello\n")
+    (tmp_path / "e").write_bytes(b"")
+    assert checksum_of(tmp_path / "h", "git-blob:x") == "git-blob:ce013625030ba8dba906f756967f9e9ca394464a"
+    assert checksum_of(tmp_path / "e", "git-blob:x") == "git-blob:e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+    assert checksum_of(tmp_path / "h", "0" * 64) == sha256_of(tmp_path / "h")
+
+
+def test_writingbench_pins_every_released_file_it_reads():
+    wb = BENCHMARKS["writingbench"]
+    assert wb.default_file == "benchmark_query/benchmark_all.jsonl" and wb.subdir == "writingbench"
+    assert wb.source.endswith(WRITINGBENCH_COMMIT) and "X-PLUG/WritingBench" in wb.source
+    kinds = {"format", "length", "style"}
+    want = {f"{WRITINGBENCH_REQUIREMENTS}/{k}/{k}_subset{c}.jsonl" for k in kinds for c in ("", "_C")}
+    assert want | {wb.default_file, WRITINGBENCH_PROMPT} == set(wb.files)
+    for digest in wb.files.values():
+        hexpart = digest.removeprefix("git-blob:")
+        assert len(hexpart) == (40 if digest.startswith("git-blob:") else 64) and int(hexpart, 16) >= 0
+
+
+def _released_writingbench(root, wb_rows, prompt_text):
+    """A tree shaped as X-PLUG/WritingBench's release (queries, requirement subsets, prompt.py);
+    returns the relative paths of its files."""
+    from judged_data import write_jsonl, write_requirements
+
+    write_jsonl(root / "benchmark_query" / "benchmark_all.jsonl", wb_rows)
+    write_requirements(root / WRITINGBENCH_REQUIREMENTS)
+    (root / "prompt.py").write_text(prompt_text, encoding="utf-8")
+    return [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
+
+
+def test_get_writingbench_checks_git_blobs_and_eval_reads_the_cache(
+    tmp_path, monkeypatch, capsys, fake_openai
+):
+    from dataclasses import replace
+
+    from fake_judge import official_responder, writer_responder
+    from judged_data import OFFICIAL_PROMPT_PY, WB_RELEASED_ROWS, WB_RELEASED_SCORES
+
+    from eval import benchdata
+
+    www = tmp_path / "www"
+    files = _released_writingbench(
+        www / "wb", WB_RELEASED_ROWS, OFFICIAL_PROMPT_PY.read_text(encoding="utf-8")
+    )
+    # The pins of the real release cannot be met by files a test writes: pin this tree the same way
+    # (git blobs for the queries and subsets, sha256 for the prompt), as the release is pinned.
+    pins = {
+        rel: checksum_of(www / "wb" / rel, "git-blob:" if rel.endswith(".jsonl") else "0" * 64)
+        for rel in files
+    }
+    bench = replace(BENCHMARKS["writingbench"], files=pins)
+    monkeypatch.setitem(benchdata.BENCHMARKS, "writingbench", bench)
+    server = _Server(www)
+    url = server.url.replace("/evaluation", "/wb")
+    try:
+        cache = tmp_path / "cache"
+        monkeypatch.setenv("LONGWRITE_DATA_DIR", str(cache))
+        assert main(["data", "get", "writingbench", "--base-url", url]) == 0
+        folder = cache / "writingbench"
+        assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == sorted(files)
+        assert resolve_data(None, "writingbench") == folder / "benchmark_query" / "benchmark_all.jsonl"
+        # A file served with other bytes is refused, and a fresh cache stays empty.
+        (www / "wb" / "benchmark_query" / "requirement" / "style" / "style_subset.jsonl").write_text("{}\n")
+        with pytest.raises(ValueError, match="style_subset.jsonl: checksum git-blob:.* does not match"):
+            get("writingbench", tmp_path / "c2", url=url, log=lambda *_: None)
+        assert not any(p.is_file() for p in (tmp_path / "c2").rglob("*"))
+    finally:
+        server.stop()
+
+    # `longwrite eval writingbench --protocol writingbench` with no --data, --judge-prompt or
+    # --requirements: the cached release supplies all three.
+    writer = fake_openai(writer_responder(default_words=60), model="w")
+    judge = fake_openai(official_responder(WB_RELEASED_SCORES), model="critic")
+    capsys.readouterr()
+    argv = ["eval", "writingbench", "--protocol", "writingbench", "--endpoint", writer.url, "--model", "w",
+            "--judge-endpoint", judge.url, "--judge-model", "critic", "--out", str(tmp_path / "run"),
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["data"]["path"] == str(folder / "benchmark_query" / "benchmark_all.jsonl")
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    # The cached requirement subsets were read (length: items 1 and 2 of this run, 999 is not).
+    assert scores["official"]["requirements"]["length"]["R"]["n_scored"] == 2

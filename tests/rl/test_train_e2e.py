@@ -208,17 +208,24 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
         assert 0.0 < row[f"longwriter/reward/{USER_METRIC}/mean"] <= 1.0
         assert row[f"longwriter/reward/{USER_METRIC}/weight"] == 1.0
         assert row[f"longwriter/reward/{USER_METRIC}/missing_ratio"] == 0.0
-        for name in COMPONENTS:
-            assert 0.0 <= row[f"longwriter/reward/{name}/mean"] <= 1.0
-            assert row[f"longwriter/reward/{name}/std"] >= 0.0
-            assert 0.0 <= row[f"longwriter/groups/{name}/zero_var_ratio"] <= 1.0
-        assert 0.0 <= row["longwriter/groups/zero_var_ratio"] <= 1.0
-        assert 0.0 <= row["longwriter/truncated_ratio"] <= 1.0
-        assert 0.0 <= row["longwriter/well_formed_ratio"] <= 1.0  # the reward info's well_formed
-        for stat in ("mean", "p50", "p90", "max"):
-            assert row[f"longwriter/length/answer/{stat}"] >= 0.0
-            assert row[f"longwriter/length/plan/{stat}"] >= 0.0
-        assert row["longwriter/length/answer/p50"] <= row["longwriter/length/answer/max"]
+        # Every component scored every sample, so the reward function's per-sample total (the
+        # weighted mean of its components) averages to the weighted mean of the component means:
+        # the total, the components and the weights reached the trainer consistently.
+        names = (USER_METRIC, *COMPONENTS)
+        assert all(row[f"longwriter/reward/{n}/missing_ratio"] == 0.0 for n in names)
+        weights = {n: row[f"longwriter/reward/{n}/weight"] for n in names}
+        assert weights == dict.fromkeys(names, 1.0)
+        expected = sum(w * row[f"longwriter/reward/{n}/mean"] for n, w in weights.items()) / sum(
+            weights.values()
+        )
+        assert row["longwriter/reward/score/mean"] == pytest.approx(expected, abs=1e-5)
+        # The group statistics cannot say more groups are constant than each component alone.
+        assert row["longwriter/groups/zero_var_ratio"] <= min(
+            row[f"longwriter/groups/{n}/zero_var_ratio"] for n in names
+        )
+        for part in ("answer", "plan"):
+            stats = [row[f"longwriter/length/{part}/{s}"] for s in ("p50", "p90", "max")]
+            assert stats == sorted(stats) and row[f"longwriter/length/{part}/mean"] <= stats[-1]
         # The balanced advantage is centred per group: its batch mean is ~0.
         assert abs(row["longwriter/advantage/mean"]) < 1e-4
         assert row["longwriter/samples"] == 16  # 4 prompts x 4 samples, padding excluded
@@ -237,7 +244,6 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
         assert 0.0 <= row["longwriter/reward/quality/cut_ratio"] <= 1.0
         assert "longwriter/reward/length/cut_ratio" not in row
         # The reward-hacking monitors ran on the decoded responses (rewards.monitors).
-        assert row["longwriter/monitor/warnings"] >= 0.0
         assert row["longwriter/monitor/compression_ratio"] > 0.0
         assert 0.0 < row["longwriter/monitor/distinct_1"] <= 1.0
     assert latest_checkpoint_step(out / "checkpoints") == 2
