@@ -34,7 +34,9 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -199,7 +201,7 @@ def run(opts: Options) -> int:
     timings: dict[str, float] = {}
 
     print("[1/5] the SFT baseline: tiny writer (built once per machine, then reused) ...", flush=True)
-    with stage("writer", logs / "writer.log", opts.verbose, timings):
+    with stage("writer", logs / "writer.log", opts.verbose, timings, progress=sft_progress):
         writer = tiny_writer_path(0)
     print(f"      {writer}")
     print(f"[2/5] GRPO from the writer, {opts.steps} steps (targets above what it writes) ...", flush=True)
@@ -330,13 +332,75 @@ def print_tail(log: Path, lines: int = 25) -> None:
     print("---", file=sys.stderr, flush=True)
 
 
+_SFT_BAR = re.compile(r"Epoch (\d+)/(\d+):\s*\d+%\|[^|]*\|\s*(\d+)/(\d+) \[")
+
+
+def sft_progress(chunk: str) -> tuple[int, int] | None:
+    """(step, total steps) from a line of verl's SFT trainer progress bar, else None.
+
+    The bar reads ``Epoch e/E:  45%|####  | n/N [...]`` (N steps an epoch): step (e-1)*N + n of E*N.
+    """
+    m = _SFT_BAR.search(chunk)
+    if not m:
+        return None
+    epoch, epochs, n, per = map(int, m.groups())
+    return (epoch - 1) * per + n, epochs * per
+
+
+class _Watcher:
+    """A thread that reads a growing log, and prints ``name: step n/N, elapsed`` to ``fd`` each
+    time ``parse`` reports another tenth of the stage done (a long stage's one line of ours)."""
+
+    def __init__(self, name: str, log: Path, parse, fd: int, interval: float = 2.0) -> None:
+        self.name, self.log, self.parse, self.fd, self.interval = name, log, parse, fd, interval
+        self.stop = threading.Event()
+        self.start = time.monotonic()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        offset, shown, tail = 0, -1, ""
+        while not self.stop.wait(self.interval):
+            try:
+                with open(self.log, "rb") as f:
+                    f.seek(offset)
+                    data = f.read()
+            except OSError:
+                continue
+            offset += len(data)
+            chunks = re.split(r"[\r\n]", tail + data.decode("utf-8", errors="replace"))
+            tail = chunks.pop()
+            found = [p for p in map(self.parse, [*chunks, tail]) if p]  # a bar's last state: no \r yet
+            if not found:
+                continue
+            step, total = found[-1]
+            tenth = step * 10 // max(total, 1)
+            if tenth > shown:
+                shown = tenth
+                line = f"      {self.name}: step {step}/{total}, {(time.monotonic() - self.start) / 60:.1f} min\n"
+                os.write(self.fd, line.encode())
+
+    def close(self) -> None:
+        """Stop the thread (it prints nothing more)."""
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
 @contextlib.contextmanager
-def stage(name: str, log: Path, verbose: bool, timings: dict[str, float]) -> Iterator[None]:
+def stage(name: str, log: Path, verbose: bool, timings: dict[str, float], progress=None) -> Iterator[None]:
     """Run a block as a named stage: its output to ``log``; one line with its seconds when done.
 
-    On an exception the log's tail and path are printed, then the exception propagates.
+    ``progress`` (e.g. :func:`sft_progress`) parses the log's lines into (step, total): a line of
+    ours then shows the stage's step every tenth of the way. On an exception the log's tail and
+    path are printed, then the exception propagates.
     """
     t = time.monotonic()
+    watcher = None
+    if progress is not None and not verbose:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.touch()
+        sys.stdout.flush()
+        watcher = _Watcher(name, log, progress, os.dup(1))
     try:
         with captured(log, verbose):
             yield
@@ -344,6 +408,10 @@ def stage(name: str, log: Path, verbose: bool, timings: dict[str, float]) -> Ite
         print_tail(log)
         print(f"      {name} failed; log: {log}", file=sys.stderr, flush=True)
         raise
+    finally:
+        if watcher is not None:
+            watcher.close()
+            os.close(watcher.fd)
     timings[name] = time.monotonic() - t
     print(f"      {name}: done in {timings[name]:.0f} s (log: {log})", flush=True)
 

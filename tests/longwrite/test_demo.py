@@ -190,3 +190,25 @@ def test_a_failing_command_stage_shows_the_log_tail_and_a_one_line_reason(tmp_pa
     assert rc != 0
     assert f"demo failed: report exited {rc}; log: {log}" in err
     assert "no-run" in log.read_text() and "no-run" in err  # the tail carries the command's reason
+
+
+def test_a_long_stage_shows_its_step_every_tenth_of_the_way(tmp_path, capfd):
+    # verl's SFT bar (tqdm: carriage returns, no newlines), written by a child into the stage's log.
+    bar = "".join(
+        f"\rEpoch {e}/2:  {n * 10}%|####      | {n}/10 [00:01<00:02,  1.2it/s]"
+        for e in (1, 2)
+        for n in range(1, 11)
+    )
+    code = f"import sys, time\nfor part in {bar.split(chr(13))!r}:\n    sys.stderr.write(chr(13) + part); sys.stderr.flush(); time.sleep(0.01)\n"
+    with demo.stage("writer", tmp_path / "w.log", False, {}, progress=demo.sft_progress):
+        subprocess.run([sys.executable, "-c", code], check=True)
+        import time
+
+        time.sleep(2.5)  # the watcher reads the log every 2 s
+    out, err = capfd.readouterr()
+    assert "Epoch" not in out + err  # verl's bar stays in the log
+    lines = [line.strip() for line in out.splitlines() if line.strip().startswith("writer: step")]
+    assert lines and lines[-1].startswith("writer: step 20/20"), out
+    assert len(lines) <= 11
+    assert demo.sft_progress("Epoch 2/3:  45%|####5     | 68/150 [02:03<07:19,  5.36s/it]") == (218, 450)
+    assert demo.sft_progress("step:69 - train/loss:2.2") is None
