@@ -30,7 +30,6 @@ repository; else a clear error naming ``longwrite data get``.
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import json
 import os
@@ -511,27 +510,6 @@ def compare_runs(runs: dict[str, Path]) -> Verdict:
     return Verdict(rl > sft, verdict, "\n".join(lines))
 
 
-#: The exit code :func:`_end_quietly` ends the process with (set when the demo returns).
-_EXIT_CODE: list[int] = []
-
-
-def _end_quietly() -> None:
-    """At exit, after every other atexit handler: end the process without interpreter finalization
-    when Triton's nanobind extension was loaded (vLLM imports it).
-
-    At finalization that extension reports the Triton IR functions still referenced ("nanobind:
-    leaked 514 functions!" and one line each, about 30 lines in all); nothing a user can act on,
-    and nanobind's switch (``set_leak_warnings``) is C++ only, not exported by Triton. Python's
-    atexit handlers (vLLM's engine shutdown, Ray, logging, temporary folders) have all run by now:
-    this one is registered first, so it runs last. ``--verbose`` keeps the normal exit.
-    """
-    if "triton._C.libtriton" not in sys.modules:
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(_EXIT_CODE[-1] if _EXIT_CODE else 1)
-
-
 def _cmd(args: argparse.Namespace) -> int:
     try:
         opts = check_options(args.out, args.data, args.steps, args.max_required, args.ruler_items,
@@ -539,11 +517,14 @@ def _cmd(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"longwrite demo: {exc}", file=sys.stderr)
         return 2
-    if not opts.verbose:
-        atexit.register(_end_quietly)  # before vLLM registers its handlers: runs after them
-    rc = run(opts)
-    _EXIT_CODE.append(rc)
-    return rc
+    if not opts.verbose:  # no nanobind leak report at exit (longwrite.quiet_exit); --verbose keeps it
+        from longwrite.quiet_exit import end_quietly_at_exit, set_exit_code
+
+        end_quietly_at_exit()  # before vLLM is imported: its atexit handlers run first
+        rc = run(opts)
+        set_exit_code(rc)
+        return rc
+    return run(opts)
 
 
 def register(subparsers) -> None:
