@@ -317,14 +317,29 @@ def _count(runs: Sequence[RunData], n_training: int) -> str:
 
 
 def _html(
-    runs: Sequence[RunData], tables: list[Table], plots: dict[str, tuple[str, bytes]], n_training: int = 0
+    runs: Sequence[RunData],
+    tables: list[Table],
+    plots: dict[str, tuple[str, bytes]],
+    n_training: int = 0,
+    lead: int = 0,
 ) -> str:
+    """The HTML report: the first ``lead`` tables, then :data:`LEAD_PLOT`, then the rest."""
+
+    def figure(key: str, caption: str, png: bytes) -> str:
+        data = base64.b64encode(png).decode("ascii")
+        return (
+            f"<figure><img id='plot-{key}' alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>"
+        )
+
     out = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>longwrite evaluation report</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Evaluation report</h1><p class='note'>{_count(runs, n_training)}</p>",
     ]
-    for t in tables:
+    for k, t in enumerate(tables):
+        if k == lead and LEAD_PLOT in plots:
+            out.append(figure(LEAD_PLOT, *plots[LEAD_PLOT]))
         out.append(f"<h2>{html.escape(t.title)}</h2><table><thead><tr>")
         out += [f"<th>{html.escape(h)}</th>" for h in t.header]
         out.append("</tr></thead><tbody>")
@@ -333,13 +348,10 @@ def _html(
         out.append("</tbody></table>")
         if t.note:
             out.append(f"<p class='note'>{html.escape(t.note)}</p>")
+    if lead >= len(tables) and LEAD_PLOT in plots:
+        out.append(figure(LEAD_PLOT, *plots[LEAD_PLOT]))
     out.append("<h2>Plots</h2>")
-    for key, (caption, png) in plots.items():
-        data = base64.b64encode(png).decode("ascii")
-        out.append(
-            f"<figure><img id='plot-{key}' alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
-            f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>"
-        )
+    out += [figure(key, caption, png) for key, (caption, png) in plots.items() if key != LEAD_PLOT]
     out.append("</body></html>")
     return "\n".join(out)
 
@@ -349,16 +361,26 @@ def _md_escape(s: str) -> str:
 
 
 def _markdown(
-    runs: Sequence[RunData], tables: list[Table], plots: dict[str, tuple[str, bytes]], n_training: int = 0
+    runs: Sequence[RunData],
+    tables: list[Table],
+    plots: dict[str, tuple[str, bytes]],
+    n_training: int = 0,
+    lead: int = 0,
 ) -> str:
+    """The Markdown report, in the HTML's order (see :func:`_html`)."""
     out = ["# Evaluation report", "", _count(runs, n_training), ""]
-    for t in tables:
+    lead_plot = [f"![{plots[LEAD_PLOT][0]}]({LEAD_PLOT}.png)", ""] if LEAD_PLOT in plots else []
+    for k, t in enumerate(tables):
+        if k == lead:
+            out += lead_plot
         out += [f"## {t.title}", "", "| " + " | ".join(map(_md_escape, t.header)) + " |"]
         out.append("|" + "---|" * len(t.header))
         out += ["| " + " | ".join(map(_md_escape, row)) + " |" for row in t.rows]
         out += ["", t.note, ""] if t.note else [""]
+    if lead >= len(tables):
+        out += lead_plot
     out += ["## Plots", ""]
-    out += [f"![{caption}]({key}.png)\n" for key, (caption, _) in plots.items()]
+    out += [f"![{caption}]({key}.png)\n" for key, (caption, _) in plots.items() if key != LEAD_PLOT]
     return "\n".join(out)
 
 
@@ -414,6 +436,10 @@ def build_report(
     plots.update(judged_plots(judged))
     tables += [rm_eval_table(json.loads(Path(p).read_text())) for p in rm_evals]
     _add_training(trainings, tables, plots)
+    # The opening is what a reader came for: the leaderboards, then one chart of the models side by
+    # side; the comparability and metadata tables follow (computed first, as they mark the runs).
+    tables = [t for t in tables if _leads(t)] + [t for t in tables if not _leads(t)]
+    lead = sum(map(_leads, tables))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -421,10 +447,23 @@ def build_report(
         paths[key] = out / f"{key}.png"
         paths[key].write_bytes(png)
     paths["html"] = out / "report.html"
-    paths["html"].write_text(_html(runs, tables, plots, len(trainings)), encoding="utf-8")
+    paths["html"].write_text(_html(runs, tables, plots, len(trainings), lead), encoding="utf-8")
     paths["md"] = out / "report.md"
-    paths["md"].write_text(_markdown(runs, tables, plots, len(trainings)), encoding="utf-8")
+    paths["md"].write_text(_markdown(runs, tables, plots, len(trainings), lead), encoding="utf-8")
     return paths
+
+
+def _leads(table: Table) -> bool:
+    """Whether a table opens the report: a leaderboard (LongBench-Write, Arena-Write Elo, WritingBench)."""
+    return table.title.startswith(LEAD_TABLES)
+
+
+#: Titles of the tables that open the report, in the order the sections produce them.
+LEAD_TABLES = ("Leaderboard", "Arena-Write Elo", "WritingBench (per-query")
+
+
+#: The chart shown right after the leaderboards: every model's required vs produced length.
+LEAD_PLOT = "scatter"
 
 
 def _add_training(trainings: Sequence[Any], tables: list[Table], plots: dict[str, tuple[str, bytes]]) -> None:

@@ -104,6 +104,7 @@ class LearningRun:
     rows: list[dict[str, Any]]
     returncode: int
     seconds: float
+    log_file: Path | None = None  # verl's full output (rl.local_run.train's log)
 
     def series(self, key: str) -> list[float]:
         """The per-step values of metric ``key``, in step order."""
@@ -159,7 +160,7 @@ def run_learning(
         if r.get("_file") == result.metrics_file.name and any(k.startswith("longwriter/") for k in r)
     ]
     rows.sort(key=lambda r: r["step"])
-    return LearningRun(direction, plan.output_dir, rows, result.returncode, result.seconds)
+    return LearningRun(direction, plan.output_dir, rows, result.returncode, result.seconds, result.log_file)
 
 
 @dataclass(frozen=True)

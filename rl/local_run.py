@@ -65,6 +65,8 @@ def run_environment(plan: RunPlan, pythonpath: list[str]) -> dict[str, str]:
     )
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.setdefault("RAY_DEDUP_LOGS", "0")
+    # verl's "engine is not available" import warnings, narrowly (VERL_WARNING_FILTERS).
+    env["PYTHONWARNINGS"] = ",".join(p for p in (env.get("PYTHONWARNINGS", ""), *VERL_WARNING_FILTERS) if p)
     return env
 
 
@@ -171,6 +173,7 @@ def _run(
     plan.metrics_dir.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    total = plan_steps(plan)
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + shlex.join(plan.command()) + "\n")
         log.flush()
@@ -193,8 +196,11 @@ def _run(
                 if echo:
                     sys.stdout.write(line)
                     sys.stdout.flush()
-                elif progress and (short := step_line(line)):
+                elif progress and (short := step_line(line, total, time.monotonic() - start)):
                     print(short, flush=True)
+
+        if progress and not echo:
+            print(f"  verl started ({total or '?'} steps); its full output: {log_path}", flush=True)
 
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
@@ -204,6 +210,8 @@ def _run(
             _kill_group(proc)
             rc = 124
             log.write(f"\n[longwrite] timeout after {timeout_s:.0f} s: killed the run\n")
+            if progress and not echo:
+                print(f"  verl timed out after {timeout_s:.0f} s: killed; log: {log_path}", flush=True)
         except BaseException:
             _kill_group(proc)
             raise
@@ -219,6 +227,27 @@ def _run(
     )
 
 
+#: PYTHONWARNINGS entries for verl's children: verl/workers/engine/__init__.py warns at import
+#: about each optional training engine it cannot load (torchtitan, veomni, automodel, mindspeed,
+#: megatron); we train with FSDP, so nothing there is for a user to act on. Narrow: these
+#: messages, from that module only.
+VERL_WARNING_FILTERS: tuple[str, ...] = tuple(
+    f"ignore:{name} engine is not available:UserWarning:verl.workers.engine"
+    for name in ("torchtitan", "veomni", "automodel", "mindspeed", "megatron")
+)
+
+
+def filter_verl_warnings() -> None:
+    """Apply :data:`VERL_WARNING_FILTERS` in this process (entry points that import verl)."""
+    import warnings
+
+    for spec in VERL_WARNING_FILTERS:
+        _, message, _, module = spec.split(":")
+        warnings.filterwarnings(
+            "ignore", message=re.escape(message), category=UserWarning, module=re.escape(module) + r"\Z"
+        )
+
+
 _STEP_LINE = re.compile(r"(?:^|\s)step:(\d+) - ")
 _PROGRESS_KEYS = (
     ("longwriter/reward/score/mean", "score {:.3f}"),
@@ -227,23 +256,36 @@ _PROGRESS_KEYS = (
 )
 
 
-def step_line(line: str) -> str | None:
+def plan_steps(plan: RunPlan) -> int | None:
+    """The plan's ``trainer.total_training_steps`` (the last override wins), None when unset."""
+    steps = None
+    for override in plan.overrides:
+        if _key_of(override) == "trainer.total_training_steps":
+            value = override.split("=", 1)[1]
+            steps = int(value) if value.isdigit() else None
+    return steps
+
+
+def step_line(line: str, total: int | None = None, elapsed: float | None = None) -> str | None:
     """A one-line summary of verl's console metrics line for a finished step, else None.
 
     verl's console logger prints ``step:N - key:value - key:value ...``; the summary keeps the
-    step, the weighted reward, the mean answer length (words / Chinese characters) and the step's
-    seconds, for progress output that does not flood the terminal.
+    step (``N/total`` when ``total`` is known), the weighted reward, the mean answer length
+    (words / Chinese characters), the step's seconds and the run's ``elapsed`` seconds, for
+    progress output that does not flood the terminal.
     """
     m = _STEP_LINE.search(line)
     if not m:
         return None
     fields = dict(kv.split(":", 1) for kv in line[m.end() :].split(" - ") if ":" in kv)
-    parts = [f"  step {m.group(1)}"]
+    parts = [f"  step {m.group(1)}" + (f"/{total}" if total else "")]
     for key, fmt in _PROGRESS_KEYS:
         try:
             parts.append(fmt.format(float(fields[key].strip())))
         except (KeyError, ValueError):
             continue
+    if elapsed is not None:
+        parts.append(f"elapsed {elapsed / 60:.1f} min")
     return ", ".join(parts)
 
 

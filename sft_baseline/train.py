@@ -203,6 +203,8 @@ def launch(
                 raise FileNotFoundError(
                     f"data.{key}: {f} does not exist (make it with `longwrite prepare-sft`)"
                 )
+    from rl.local_run import VERL_WARNING_FILTERS
+
     run_dir = Path(cfg.trainer.default_local_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     argv, env = launch_command(preset, overrides, nproc_per_node)
@@ -216,6 +218,8 @@ def launch(
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(PRESET_DIR.parents[1]), os.environ.get("PYTHONPATH")])
         ),
+        # verl's import-time warnings about training engines we do not use (rl.local_run)
+        "PYTHONWARNINGS": ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), *VERL_WARNING_FILTERS])),
     }
     subprocess.run(argv, env=full_env, check=True, timeout=timeout)
     return run_dir

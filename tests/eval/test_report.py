@@ -119,3 +119,19 @@ def test_a_run_without_a_judge_reads_not_judged_never_zero(fake_openai, tmp_path
     assert re.search(
         r"\| unjudged-writer[^|]* \| 3 \| \d+\.\d \| not judged \| not judged \| 0 \| 0 \|", md
     ), md
+
+
+def test_the_report_opens_with_the_leaderboard_and_the_models_side_by_side(runs, tmp_path):
+    # What a reader came for first; the comparability and metadata tables after, all still there.
+    paths = build_report(runs, tmp_path / "report")
+    md = paths["md"].read_text(encoding="utf-8")
+    heads = [line for line in md.splitlines() if line.startswith(("## ", "!["))]
+    assert heads[0] == "## Leaderboard (LongBench-Write)", heads
+    assert heads[1].startswith("![Required vs produced length") and heads[1].endswith("(scatter.png)"), heads
+    for later in ("## Comparability", "## Runs", "## Reward-hacking monitors", "## Plots"):
+        assert later in heads[2:], heads
+    html = paths["html"].read_text(encoding="utf-8")
+    first = html.index("<h2>Leaderboard (LongBench-Write)</h2>")
+    assert first < html.index("id='plot-scatter'") < html.index("<h2>Comparability</h2>")
+    assert html.count("id='plot-scatter'") == 1 and html.count("<img ") == 3  # every plot once
+    assert md.count("scatter.png") == 1

@@ -44,10 +44,16 @@ def workdir():
 
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("direction", ["long", "short"])
-def test_grpo_moves_answer_length_toward_targets(direction, writer, workdir):
+def test_grpo_moves_answer_length_toward_targets(direction, writer, workdir, longbench_dir):
     from longwrite.learning import learning_slope, learning_trend, run_learning
 
-    run = run_learning(direction, workdir / direction, steps=STEPS, model=writer, timeout_s=1000)
+    if direction == "long":  # the demo's own GRPO run, shared with tests/longwrite/test_demo_path.py
+        from grpo_long import long_run
+
+        opts, run, _ = long_run(longbench_dir)
+        assert opts.steps == STEPS
+    else:
+        run = run_learning(direction, workdir / direction, steps=STEPS, model=writer, timeout_s=1000)
     assert run.returncode == 0, f"verl failed, see {run.output_dir / 'logs'}"
     assert [r["step"] for r in run.rows] == list(range(1, STEPS + 1))
     for row in run.rows:
