@@ -3,8 +3,9 @@
 Runs :func:`longwrite.learning.run_learning` for ``long`` and ``short`` (the same runs as the slow
 test ``tests/rl/test_learning.py``), prints per step the reward components and the answer length
 p50/p90 (words / Chinese characters) of both runs, and the trend statistics of each: the
-least-squares slope with its 95% t interval (what the slow test asserts on) and the 95% bootstrap
-interval of mean(last 3 steps) - mean(first 3 steps). The baseline of each curve is its own first
+random-walk drift test :func:`longwrite.learning.learning_drift_test` (what the slow test asserts
+on), the least-squares slope with its 95% t interval and the 95% bootstrap interval of
+mean(last 3 steps) - mean(first 3 steps). The baseline of each curve is its own first
 steps. Writes ``benchmarks/learning.png`` (or ``$LONGWRITE_BENCH_OUT/learning.png``).
 
 ``python -m benchmarks learning`` (about 12 minutes on 2 cores; builds the writer first if needed).

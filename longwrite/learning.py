@@ -5,9 +5,11 @@ more than the tiny writer writes (:data:`sft_baseline.writer.ANSWER_BAND`), ``sh
 less. Both use the ``tiny-cpu`` preset (verl V1 trainer, vLLM CPU rollouts, our three rewards,
 the ``longwriter_balanced`` trainer mode) with the writer as the policy and
 :data:`LEARNING_OVERRIDES` (every step trains on all :data:`N_PROMPTS` prompts), for
-:data:`DEFAULT_STEPS` steps. :func:`learning_slope` states whether a metric moved: the 95%
-Student-t interval of the least-squares slope of its per-step values (what the test asserts);
-:func:`learning_trend`, mean(last k) - mean(first k) with a bootstrap interval, is printed beside it.
+:data:`DEFAULT_STEPS` steps. :func:`learning_drift_test` states whether a metric moved beyond
+what a drifting policy does by chance (a t-test on the step-to-step increments, valid under a
+random-walk null: what the test asserts); :func:`learning_slope` (least squares, independent
+steps assumed) and :func:`learning_trend` (mean(last k) - mean(first k), bootstrap) are printed
+beside it.
 
 Used by the slow test ``tests/rl/test_learning.py``, ``benchmarks/learning.py`` and the demo.
 Lengths are English words / Chinese characters (:func:`rollout.text.count_words`).

@@ -19,6 +19,7 @@ the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*
       monitor_thresholds: {}       # override rewards.monitors.DEFAULT_THRESHOLDS (warnings)
       judge_max_missing_share: 0.5 # a judge-backed reward missing for more than this share...
       judge_max_missing_steps: 3   # ...of a step's samples this many steps in a row stops the run
+      debug_advantage: null        # permute | negate: a negative control (debug_advantages)
 
 Group-level rewards (registered with ``group=True``: ``pairwise``, ``group_pairwise``) are scored
 here, once per step, over every whole group of the step (:func:`score_group_rewards`): verl's
