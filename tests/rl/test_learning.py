@@ -8,7 +8,8 @@ mean per-step change, with a 95% interval that holds when the policy's per-step 
 random walk (a t-test on the step-to-step increments); it must exclude 0 upward, and the answer
 length's mean step must point the way the targets ask. A sign error in the advantage lowers the
 reward, and advantages attached to the wrong samples leave nothing to learn (the interval then
-straddles 0): both measured to fail here (benchmarks/RESULTS.md, "negative controls").
+straddles 0): ``python -m benchmarks.learning --control permute|negate`` runs those
+negative controls (benchmarks/RESULTS.md, issue 22).
 (The least-squares slope's t interval was the criterion before: it assumes independent steps and
 called 14% of simulated driftless random walks a rise; mean(last 3) - mean(first 3) before that.)
 """
