@@ -3,11 +3,15 @@
 Runs :func:`longwrite.learning.run_learning` for ``long`` and ``short`` (the same runs as the slow
 test ``tests/rl/test_learning.py``), prints per step the reward components and the answer length
 p50/p90 (words / Chinese characters) of both runs, and the trend statistics of each: the
-least-squares slope with its 95% t interval (what the slow test asserts on) and the 95% bootstrap
-interval of mean(last 3 steps) - mean(first 3 steps). The baseline of each curve is its own first
+random-walk drift test :func:`longwrite.learning.learning_drift_test` (what the slow test asserts
+on), the least-squares slope with its 95% t interval and the 95% bootstrap interval of
+mean(last 3 steps) - mean(first 3 steps). The baseline of each curve is its own first
 steps. Writes ``benchmarks/learning.png`` (or ``$LONGWRITE_BENCH_OUT/learning.png``).
 
 ``python -m benchmarks learning`` (about 12 minutes on 2 cores; builds the writer first if needed).
+Negative controls (advantages broken on purpose; must fail the criterion):
+``python -m benchmarks.learning --control permute --directions long`` (or ``--control negate``).
+Each run's per-step rows go to ``learning[-<control>].json`` beside the PNG, for re-scoring.
 """
 
 from __future__ import annotations
@@ -51,36 +55,89 @@ def plot(runs: dict, path: Path) -> Path:
     return path
 
 
-def main(steps: int | None = None) -> dict:
-    """Run both directions, print the per-step table and trends, write the PNG; return the runs."""
-    from longwrite.learning import DEFAULT_STEPS, learning_slope, learning_trend, run_learning
+CONTROLS = ("permute", "negate")
+
+
+def main(
+    steps: int | None = None, control: str | None = None, directions: tuple[str, ...] = ("long", "short")
+) -> dict:
+    """Run ``directions``, print the per-step table and trends, write the PNG and a JSON of the
+    per-step rows; return the runs.
+
+    ``control`` (``permute`` | ``negate``) runs the negative control instead: the same runs with
+    ``+longwriter.debug_advantage=<control>`` (advantages attached to the wrong samples, or with
+    their sign flipped; :func:`rl.trainer.debug_advantages`), which must fail the criterion.
+    """
+    import json
+
+    from longwrite.learning import (
+        DEFAULT_STEPS,
+        learning_drift_test,
+        learning_slope,
+        learning_trend,
+        run_learning,
+    )
 
     steps = DEFAULT_STEPS if steps is None else steps
+    if control is not None and control not in CONTROLS:
+        raise ValueError(f"control must be one of {', '.join(CONTROLS)}, got {control!r}")
+    overrides = [f"+longwriter.debug_advantage={control}"] if control else []
+    tag = f"-{control}" if control else ""
     from sft_baseline.writer import tiny_writer_path
 
     writer = tiny_writer_path(0)
     work = Path(tempfile.mkdtemp(prefix="lw-bench-learning-"))
     runs, seconds = {}, {}
     try:
-        for direction in ("long", "short"):
+        for direction in directions:
             t = time.monotonic()
-            runs[direction] = run_learning(direction, work / direction, steps=steps, model=writer)
+            runs[direction] = run_learning(
+                direction, work / direction, steps=steps, model=writer, overrides=overrides
+            )
             seconds[direction] = time.monotonic() - t
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"machine: {platform.node()} {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}")
+    if control:
+        print(f"NEGATIVE CONTROL: +longwriter.debug_advantage={control}")
     for direction, run in runs.items():
-        print(f"\ntargets {direction}: exit {run.returncode}, {seconds[direction]:.0f} s")
+        print(f"\ntargets {direction}{tag}: exit {run.returncode}, {seconds[direction]:.0f} s")
         print(f"{'step':>4} " + " ".join(f"{label:>14}" for _, label in CURVES))
         for row in run.rows:
             print(f"{row['step']:>4} " + " ".join(f"{row.get(k, float('nan')):>14.3f}" for k, _ in CURVES))
         for key, label in (CURVES[0], ("longwriter/length/answer/mean", "answer mean")):
-            print(f"  {label}: {learning_slope(run.series(key))}")
-            print(f"  {label}: {learning_trend(run.series(key), k=3)}")
-    out = Path(os.environ.get("LONGWRITE_BENCH_OUT", Path(__file__).parent)) / "learning.png"
-    print(f"\nwrote {plot(runs, out)}")
+            series = run.series(key)
+            if len(series) < 4:
+                print(f"  {label}: only {len(series)} steps logged, no statistics")
+                continue
+            print(f"  {label}: {learning_drift_test(series)}  <- the test's criterion")
+            print(f"  {label}: {learning_slope(series)}")
+            if len(series) >= 6:
+                print(f"  {label}: {learning_trend(series, k=3)}")
+    out_dir = Path(os.environ.get("LONGWRITE_BENCH_OUT", Path(__file__).parent))
+    rows_file = out_dir / f"learning{tag}.json"
+    rows_file.parent.mkdir(parents=True, exist_ok=True)
+    rows_file.write_text(
+        json.dumps(
+            {
+                d: {"control": control, "returncode": r.returncode, "seconds": seconds[d], "rows": r.rows}
+                for d, r in runs.items()
+            },
+            default=str,
+            indent=1,
+        )
+    )
+    print(f"\nwrote {rows_file}")
+    print(f"wrote {plot(runs, out_dir / f'learning{tag}.png')}")
     return runs
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--control", choices=CONTROLS, default=None, help="run a negative control")
+    parser.add_argument("--directions", nargs="+", default=["long", "short"], choices=["long", "short"])
+    parser.add_argument("--steps", type=int, default=None)
+    args = parser.parse_args()
+    main(args.steps, args.control, tuple(args.directions))

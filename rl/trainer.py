@@ -19,6 +19,7 @@ the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*
       monitor_thresholds: {}       # override rewards.monitors.DEFAULT_THRESHOLDS (warnings)
       judge_max_missing_share: 0.5 # a judge-backed reward missing for more than this share...
       judge_max_missing_steps: 3   # ...of a step's samples this many steps in a row stops the run
+      debug_advantage: null        # permute | negate: a negative control (debug_advantages)
 
 Group-level rewards (registered with ``group=True``: ``pairwise``, ``group_pairwise``) are scored
 here, once per step, over every whole group of the step (:func:`score_group_rewards`): verl's
@@ -541,6 +542,51 @@ def sample_advantages(
     return adv, valid_list, scores, uids
 
 
+#: ``longwriter.debug_advantage`` values: negative controls that break the advantage on purpose.
+DEBUG_ADVANTAGE_MODES: tuple[str, ...] = ("permute", "negate")
+
+
+def debug_advantage_mode(settings: Mapping[str, Any] | None) -> str | None:
+    """The negative-control switch ``longwriter.debug_advantage`` (None: off, the default).
+
+    ``permute`` attaches each advantage to another real sample (:func:`debug_advantages`),
+    ``negate`` flips every sign: runs that must NOT learn, to show that a learning criterion
+    can fail (``benchmarks/learning.py --control``). Any other set value is a ValueError, so a
+    typo never runs a broken trainer unnoticed; a set switch is announced loudly.
+    """
+    value = (settings or {}).get("debug_advantage", None)
+    if value is None or value is False:
+        return None
+    if value not in DEBUG_ADVANTAGE_MODES:
+        raise ValueError(
+            f"longwriter.debug_advantage={value!r}; valid: {', '.join(DEBUG_ADVANTAGE_MODES)} (or unset)"
+        )
+    return str(value)
+
+
+def debug_advantages(adv, valid: Sequence[bool], mode: str | None, seed: int = 0):
+    """Break per-sample advantages on purpose (the negative controls of ``debug_advantage``).
+
+    ``permute``: the real samples' advantages are shuffled among the real samples of the whole
+    batch (seeded by ``seed``, the step), so most land on another group's sample; padding keeps
+    its 0. ``negate``: every advantage's sign flips. ``None`` returns ``adv`` unchanged.
+    ``adv`` is the (N,) tensor of :func:`sample_advantages`; returns a new tensor.
+    """
+    import torch
+
+    if mode is None:
+        return adv
+    if mode == "negate":
+        return -adv
+    if mode != "permute":
+        raise ValueError(f"unknown debug_advantage mode {mode!r}")
+    real = torch.tensor([i for i, ok in enumerate(valid) if ok], dtype=torch.long)
+    order = torch.randperm(len(real), generator=torch.Generator().manual_seed(int(seed)))
+    out = adv.clone()
+    out[real] = adv[real[order]]
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # The trainer mode
 # --------------------------------------------------------------------------------------------
@@ -592,6 +638,11 @@ class LongWriterTrainer(PPOTrainerSync):
         from rl.reward_source import from_verl_config
 
         self._judge_watch = JudgeWatch(judge_limits(from_verl_config(config), lw))
+        self.debug_advantage = debug_advantage_mode(lw)
+        if self.debug_advantage is not None:
+            msg = f"longwriter.debug_advantage={self.debug_advantage}: advantages BROKEN ON PURPOSE (a negative control)"
+            logger.warning("[%s] %s", MODE_NAME, msg)
+            print(f"[{MODE_NAME}] WARNING {msg}", flush=True)
         if self.config.algorithm.use_kl_in_reward:
             raise ValueError(f"trainer mode {MODE_NAME!r} does not support algorithm.use_kl_in_reward")
         from rl.advantage import MODES
@@ -686,6 +737,8 @@ class LongWriterTrainer(PPOTrainerSync):
             eps=self.advantage_eps,
             norm_by_std=bool(self.config.algorithm.get("norm_adv_by_std_in_grpo", True)),
         )
+        debug = getattr(self, "debug_advantage", None)
+        adv = debug_advantages(adv, valid_list, debug, seed=int(getattr(self, "global_steps", 0)))
         valid = torch.tensor(valid_list, dtype=torch.bool)
         real_infos = [info for info, ok in zip(infos, valid_list, strict=True) if ok]
         token_adv = adv.unsqueeze(-1) * response_mask.to(torch.float32)
@@ -712,6 +765,8 @@ class LongWriterTrainer(PPOTrainerSync):
             )
         )
         metrics[f"{METRIC_PREFIX}/padding_samples"] = float((~keep).sum())
+        for name in DEBUG_ADVANTAGE_MODES:
+            metrics[f"{METRIC_PREFIX}/debug/advantage_{name}d"] = float(debug == name)
         metrics.update(judge_call_metrics(real_infos))
         real_scores = {k: [v for v, ok in zip(vals, keep, strict=True) if ok] for k, vals in scores.items()}
         for name in self._judge_watch.limits:  # per-sample judge rewards are in the infos

@@ -5,7 +5,28 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from longwrite.learning import learning_slope, learning_trend
+from longwrite.learning import learning_drift_test, learning_slope, learning_trend
+
+#: The recorded runs' per-step length reward (benchmarks/RESULTS.md, "GRPO learning", 2026-11-30).
+REAL_LONG = [0.426, 0.496, 0.556, 0.587, 0.688, 0.750, 0.730, 0.778]
+REAL_SHORT = [0.222, 0.274, 0.421, 0.541, 0.673, 0.705, 0.786, 0.775]
+STEPS = 8  # the learning runs' steps (longwrite.learning.DEFAULT_STEPS)
+SEEDS = 4000  # simulated series per setting
+NOMINAL = 0.025  # one side of a 95% interval
+# Monte Carlo slack: 3 binomial standard errors at the nominal rate over SEEDS series
+SLACK = 3 * np.sqrt(NOMINAL * (1 - NOMINAL) / SEEDS)
+
+
+def _random_walks(rng, drift_ratio: float, trend: float = 0.0, noise: float = 1.0) -> np.ndarray:
+    """SEEDS series of STEPS steps: a random walk (step sd ``drift_ratio * noise``) plus i.i.d.
+    noise (sd ``noise``) plus a linear ``trend`` per step: a policy that wanders while it learns."""
+    walk = np.cumsum(np.c_[np.zeros(SEEDS), rng.normal(0, drift_ratio * noise, (SEEDS, STEPS - 1))], axis=1)
+    return trend * np.arange(STEPS) + walk + rng.normal(0, noise, (SEEDS, STEPS))
+
+
+def _rise_rate(stat, series: np.ndarray) -> float:
+    """Share of series whose 95% interval lies above 0 (a one-sided 2.5% call of a rise)."""
+    return float(np.mean([stat(s).low > 0 for s in series]))
 
 
 def test_slope_of_a_hand_worked_series():
@@ -49,3 +70,52 @@ def test_too_few_steps_is_an_error():
         learning_slope([1, 2, 3])
     with pytest.raises(ValueError, match="at least 6 steps"):
         learning_trend([1, 2, 3, 4, 5], k=3)
+
+
+def test_drift_test_of_a_hand_worked_series():
+    # increments 2, 1, 4: mean 7/3, sample sd sqrt(((-1/3)^2 + (-4/3)^2 + (5/3)^2) / 2) = sqrt(7/3)
+    d = learning_drift_test([2.0, 4.0, 5.0, 9.0])
+    se = np.sqrt(7 / 3) / np.sqrt(3)
+    assert d.drift == pytest.approx(7 / 3)
+    assert (d.low, d.high) == pytest.approx((7 / 3 - 4.303 * se, 7 / 3 + 4.303 * se))  # t(0.975, 2)
+    assert d.t == pytest.approx((7 / 3) / se)
+    assert d.n == 4
+    with pytest.raises(ValueError, match="at least 4 steps"):
+        learning_drift_test([1, 2, 3])
+    with pytest.raises(ValueError, match="non-finite"):
+        learning_drift_test([1, 2, float("nan"), 4])
+
+
+@pytest.mark.parametrize("drift_ratio", [0.5, 1.0, 3.0, 1e6])
+def test_drift_test_false_positives_on_random_walks_stay_at_the_nominal_level(drift_ratio):
+    """No learning, a drifting policy: random walks whose step sd is 0.5x, 1x, 3x the per-step
+    noise (1e6: a pure random walk, the worst case) are called a rise at most 2.5% + slack."""
+    series = _random_walks(np.random.default_rng(int(drift_ratio * 10) % 1000), drift_ratio)
+    rate = _rise_rate(learning_drift_test, series)
+    fall = float(np.mean([learning_drift_test(s).high < 0 for s in series]))
+    assert rate <= NOMINAL + SLACK, (drift_ratio, rate)
+    assert fall <= NOMINAL + SLACK, (drift_ratio, fall)
+
+
+def test_the_old_slope_interval_fails_the_same_drift_test():
+    """Why the criterion changed: the least-squares slope's t interval assumes independent steps;
+    on the same random walks it calls a rise far above 2.5% (measured 7%, 14%, 22%)."""
+    rng = np.random.default_rng(1)
+    rates = {r: _rise_rate(learning_slope, _random_walks(rng, r)) for r in (0.5, 1.0, 3.0)}
+    assert all(rate > NOMINAL + SLACK for rate in rates.values()), rates
+    assert rates[3.0] > 0.15, rates
+
+
+def test_drift_test_power_on_a_trend_the_size_of_the_real_runs():
+    """A real trend: the recorded `long` run's length reward went 0.43 -> 0.78 in 8 steps
+    (0.05 a step) with increments of sd 0.038 (i.i.d. step noise of sd 0.027 if it were all
+    noise). Simulated at that size, with and without a random walk (0.5x the noise) on top, the
+    criterion must call most runs a rise; the measured power is recorded in RESULTS.md."""
+    rng = np.random.default_rng(5)
+    step, noise = (REAL_LONG[-1] - REAL_LONG[0]) / (STEPS - 1), 0.027
+    iid = _rise_rate(learning_drift_test, _random_walks(rng, 0.0, step, noise))
+    drifting = _rise_rate(learning_drift_test, _random_walks(rng, 0.5, step, noise))
+    assert iid >= 0.7, iid
+    assert drifting >= 0.6, drifting
+    # and both recorded real runs pass it
+    assert learning_drift_test(REAL_LONG).low > 0 and learning_drift_test(REAL_SHORT).low > 0

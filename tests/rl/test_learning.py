@@ -3,13 +3,13 @@
 Two runs of the tiny-cpu preset path (``rl.presets.build_plan`` + ``rl.local_run.train``: verl's
 V1 trainer, vLLM CPU rollouts, our rewards and trainer mode), identical but for the prompts'
 target lengths (``longwrite.learning.TARGETS``): ``long`` far above what the writer writes,
-``short`` below it. The statistic (``longwrite.learning.learning_slope``): the least-squares slope
-of the per-step means over all steps, with its 95% Student-t interval from the steps' scatter
-around the line (the run's step-to-step noise); it must exclude 0 in the asked direction, for the
-answer length and for the length reward. A sign error in the advantage moves the length the wrong
-way, and a reward attached to the wrong sample leaves nothing to learn (the interval then straddles
-0): either fails here. (mean(last 3) - mean(first 3) was the first statistic: a run whose short
-targets were learned by step 3 put a learned step in the "first" window; see RESULTS.md.)
+``short`` below it. Asserted (``longwrite.learning.learning_slope``): the least-squares slope of
+the per-step means with its 95% Student-t interval must exclude 0 the asked way, for the answer
+length and the length reward. That interval assumes independent steps and calls 7-24% of simulated
+drifting random walks a rise, so the drift-robust criterion (``learning_drift_test``: a t-test on
+the step-to-step changes, exact under a random-walk null, at most 2.3% there) is printed beside
+it; it is not asserted yet because at 8 steps its power is about 0.8 a run (benchmarks/RESULTS.md,
+issue 22). ``python -m benchmarks.learning --control permute|negate`` runs the negative controls.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def workdir():
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("direction", ["long", "short"])
 def test_grpo_moves_answer_length_toward_targets(direction, writer, workdir, longbench_dir):
-    from longwrite.learning import learning_slope, learning_trend, run_learning
+    from longwrite.learning import learning_drift_test, learning_slope, learning_trend, run_learning
 
     if direction == "long":  # the demo's own GRPO run, shared with tests/longwrite/test_demo_path.py
         from grpo_long import long_run
@@ -62,13 +62,19 @@ def test_grpo_moves_answer_length_toward_targets(direction, writer, workdir, lon
 
     length = learning_slope(run.series("longwriter/length/answer/mean"))
     reward = learning_slope(run.series("longwriter/reward/length/mean"))
+    drift = learning_drift_test(run.series("longwriter/reward/length/mean"))
     print(f"\n[{direction}] trends: {learning_trend(run.series('longwriter/length/answer/mean'), k=K)}")
+    print(f"[{direction}] length reward, drift-robust (random-walk null): {drift}")
     formed = run.series("longwriter/well_formed_ratio")
     print(f"\n[{direction}] answer length: {length}\n[{direction}] length reward: {reward}")
     print(f"[{direction}] well-formed share per step: {[round(v, 2) for v in formed]}")
     print(
         f"[{direction}] format reward per step: {[round(v, 2) for v in run.series('longwriter/reward/format/mean')]}"
     )
+    # Asserted: the least-squares slope's interval. The drift-robust criterion is printed beside
+    # it, not asserted: at 8 steps its power is about 0.8 a run (tests/longwrite/
+    # test_learning_stats.py), so two runs would fail CI about one time in three; making it the
+    # criterion needs longer runs or the two directions pooled (issue 22, open).
     if direction == "long":
         assert length.low > 0, f"answer length did not grow beyond noise: {length}"
     else:

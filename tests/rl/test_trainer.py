@@ -255,3 +255,200 @@ def test_judge_limits_come_from_the_reward_then_longwriter_then_defaults():
     assert limits["group_pairwise"].endpoint == judge["base_url"]
     with pytest.raises(ValueError, match="judge_max_missing_share"):
         T.judge_limits(config, {"judge_max_missing_share": 1.5})
+
+
+class FakeTransferQueue:
+    """An in-memory TransferQueue speaking the KV calls ``LongWriterTrainer._compute_advantage`` makes.
+
+    ``kv_batch_get(keys, partition_id, select_fields)`` returns a TensorDict in the order of the
+    ``keys`` asked for (jagged nested tensors for per-token fields, non-tensor stacks for the
+    rest), as transfer_queue does; ``kv_batch_put(keys, partition_id, fields)`` stores row ``i``
+    of ``fields`` under ``keys[i]`` and returns a ``KVBatchMeta``. A field never stored is a
+    KeyError, like a missing field in the real queue. Everything goes through one partition.
+    """
+
+    def __init__(self, partition_id: str):
+        self.partition_id = partition_id
+        self.rows: dict[str, dict] = {}
+        self.gets: list[list[str]] = []
+        self.puts: list[list[str]] = []
+
+    def kv_batch_get(self, keys, partition_id, select_fields=None):
+        import torch
+        from tensordict import NonTensorData, NonTensorStack, TensorDict
+
+        assert partition_id == self.partition_id
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        self.gets.append(list(select_fields or []))
+        out = {}
+        for name in select_fields:
+            values = [self.rows[k][name] for k in keys]  # KeyError: a field never stored
+            if isinstance(values[0], torch.Tensor):
+                out[name] = torch.nested.as_nested_tensor(values, layout=torch.jagged)
+            else:
+                out[name] = NonTensorStack(*[NonTensorData(v) for v in values])
+        return TensorDict(out, batch_size=len(keys))
+
+    def kv_batch_put(self, keys, partition_id, fields=None, tags=None):
+        from transfer_queue.metadata import KVBatchMeta
+
+        assert partition_id == self.partition_id
+        keys = list(keys)
+        self.puts.append(keys)
+        for name in fields.keys():  # noqa: SIM118 - iterating a TensorDict yields rows
+            for key, row in zip(keys, fields[name].unbind(0), strict=True):
+                self.rows[key][name] = row.clone()
+        return KVBatchMeta(keys=keys, tags=tags or [{} for _ in keys], partition_id=partition_id)
+
+
+def _queue_batch(seed: int = 11, groups: int = 8, group_size: int = 4):
+    """``groups`` GRPO groups of ``group_size`` samples (real shape: 8 prompts x 4) plus two
+    padding samples, stored in a :class:`FakeTransferQueue`, with the batch meta listing them in
+    a seeded shuffled order (groups interleaved), as verl's replay buffer may hand them over."""
+    import random
+
+    import torch
+    from transfer_queue.metadata import KVBatchMeta
+
+    rng = random.Random(seed)
+    queue = FakeTransferQueue("train_0")
+    keys, tags = [], []
+    for g in range(groups):
+        uid = f"uid{g:02d}"
+        for i in range(group_size):
+            key = f"{uid}_0_{i}"
+            n = rng.randint(20, 200)  # response length in tokens
+            info = {
+                "length": rng.random(),
+                "format": float(rng.random() < 0.8),
+                "quality": rng.random(),
+                "score": 0.0,
+                "answer_len": float(rng.randint(30, 300)),
+                "think_len": 10.0,
+                "well_formed": 1.0,
+            }
+            queue.rows[key] = {
+                "response_mask": torch.ones(n, dtype=torch.int64),
+                "extra_fields": {"reward_extra_info": info},
+                "metrics": {"generate_sequences": 1.5, "compute_score": 0.01},
+            }
+            keys.append(key)
+            tags.append({"is_padding": False, "response_len": n})
+    for j in range(2):  # verl's batch balancing: deep copies of a real sample, tagged is_padding
+        key = f"pad{j}_0_0"
+        src = queue.rows[keys[j]]
+        queue.rows[key] = {k: (v.clone() if hasattr(v, "clone") else dict(v)) for k, v in src.items()}
+        keys.append(key)
+        tags.append({"is_padding": True, "response_len": int(src["response_mask"].numel())})
+    order = list(range(len(keys)))
+    rng.shuffle(order)
+    assert order != sorted(order)
+    meta = KVBatchMeta(keys=[keys[i] for i in order], tags=[tags[i] for i in order], partition_id="train_0")
+    return queue, meta
+
+
+def _bare_trainer(debug: str | None = None):
+    """A LongWriterTrainer without verl's __init__: only the attributes _compute_advantage reads."""
+    from types import SimpleNamespace
+
+    obj = object.__new__(T.LongWriterTrainer)
+    obj.weights = {"length": 1.0, "quality": 1.0, "format": 1.0}
+    obj.advantage_mode = "balanced"
+    obj.advantage_eps = 1e-6
+    obj.monitors = False
+    obj.group_config = None
+    obj.curriculum = None
+    obj._judge_watch = T.JudgeWatch({})
+    obj.global_steps = 3
+    obj.debug_advantage = debug
+    obj.config = SimpleNamespace(
+        algorithm={"norm_adv_by_std_in_grpo": True}, data=SimpleNamespace(max_response_length=512)
+    )
+    return obj
+
+
+def _run_compute_advantage(monkeypatch, debug: str | None = None):
+    import transfer_queue
+
+    queue, meta = _queue_batch()
+    monkeypatch.setattr(transfer_queue, "kv_batch_get", queue.kv_batch_get)
+    monkeypatch.setattr(transfer_queue, "kv_batch_put", queue.kv_batch_put)
+    # what the pure helper gives each sample, computed in the store's own (grouped) order
+    keys = list(queue.rows)
+    tags = [{"is_padding": k.startswith("pad")} for k in keys]
+    infos = [queue.rows[k]["extra_fields"]["reward_extra_info"] for k in keys]
+    adv, _valid, _scores, _uids = T.sample_advantages(
+        keys, tags, infos, {"length": 1.0, "quality": 1.0, "format": 1.0}
+    )
+    expected = dict(zip(keys, adv.tolist(), strict=True))
+    metrics: dict = {}
+    out = _bare_trainer(debug)._compute_advantage(meta, metrics)
+    return queue, meta, out, metrics, expected
+
+
+def _written(queue, key):
+    row = queue.rows[key]
+    adv, ret = row["advantages"], row["returns"]
+    assert adv.shape == row["response_mask"].shape  # one value per response token
+    assert torch_equal(adv, ret)
+    assert bool((adv == adv[0]).all()), key  # the sample's advantage on every token
+    return float(adv[0])
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a, b))
+
+
+def test_compute_advantage_writes_each_sample_its_own_groups_advantage_in_shuffled_order(monkeypatch):
+    """The trainer mode's wiring: fetch by key, tags, write-back by key, with groups interleaved.
+
+    The batch meta lists 8 groups x 4 samples plus 2 padding copies in shuffled order; every
+    sample's written-back per-token advantage (and return) must equal what
+    :func:`rl.trainer.sample_advantages` gives it within its own group, padding 0.
+    """
+    queue, meta, out, metrics, expected = _run_compute_advantage(monkeypatch)
+    assert len(set(expected.values())) > 20  # distinct values: a mis-keyed write shows
+    for key in meta.keys:
+        got = _written(queue, key)
+        if key.startswith("pad"):
+            assert got == 0.0
+        else:
+            assert got == pytest.approx(expected[key], abs=1e-6), key
+    assert queue.puts == [list(meta.keys)] and list(out.keys) == list(meta.keys)
+    assert ["response_mask", "extra_fields"] in queue.gets
+    assert metrics[f"{T.METRIC_PREFIX}/padding_samples"] == 2.0
+    assert metrics[f"{T.METRIC_PREFIX}/groups/count"] == 8
+    assert metrics[f"{T.METRIC_PREFIX}/debug/advantage_permuted"] == 0.0
+    assert metrics[f"{T.METRIC_PREFIX}/debug/advantage_negated"] == 0.0
+
+
+def test_debug_advantage_negate_and_permute_break_the_advantage_and_say_so(monkeypatch):
+    """The negative-control switch: negate flips each sample's own advantage; permute keeps the
+    batch's values but moves them to other samples; both are recorded in the metrics."""
+    queue, meta, _out, metrics, expected = _run_compute_advantage(monkeypatch, "negate")
+    real = [k for k in meta.keys if not k.startswith("pad")]
+    for key in real:
+        assert _written(queue, key) == pytest.approx(-expected[key], abs=1e-6)
+    assert metrics[f"{T.METRIC_PREFIX}/debug/advantage_negated"] == 1.0
+
+    queue, meta, _out, metrics, expected = _run_compute_advantage(monkeypatch, "permute")
+    got = {k: _written(queue, k) for k in meta.keys}
+    assert sorted(got[k] for k in real) == pytest.approx(sorted(expected[k] for k in real), abs=1e-6)
+    moved = sum(abs(got[k] - expected[k]) > 1e-6 for k in real)
+    assert moved >= 24, moved  # most of the 32 land on another sample
+    assert all(got[k] == 0.0 for k in meta.keys if k.startswith("pad"))
+    assert metrics[f"{T.METRIC_PREFIX}/debug/advantage_permuted"] == 1.0
+    assert metrics[f"{T.METRIC_PREFIX}/debug/advantage_negated"] == 0.0
+
+
+def test_debug_advantage_mode_is_off_by_default_and_refuses_typos():
+    assert T.debug_advantage_mode(None) is None
+    assert T.debug_advantage_mode({}) is None
+    assert T.debug_advantage_mode({"debug_advantage": None}) is None
+    assert T.debug_advantage_mode({"debug_advantage": "negate"}) == "negate"
+    with pytest.raises(ValueError, match="permute, negate"):
+        T.debug_advantage_mode({"debug_advantage": "permuted"})
+    with pytest.raises(ValueError):
+        T.debug_advantage_mode({"debug_advantage": True})
