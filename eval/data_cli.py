@@ -37,7 +37,9 @@ def register(subparsers: Any) -> None:
     from eval.benchdata import BENCHMARKS
 
     data = subparsers.add_parser(
-        "data", help="get benchmark data (LongBench-Write, LongWrite-Ruler, WritingBench)", description=_GET_DOC
+        "data",
+        help="get benchmark data (LongBench-Write, LongWrite-Ruler, WritingBench)",
+        description=_GET_DOC,
     )
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     data.set_defaults(func=lambda a: data.print_help() or 2)
