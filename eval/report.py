@@ -77,6 +77,12 @@ def _judged(run: RunData, v: Any) -> str:
     return fmt(v)
 
 
+def _by_group_table(title: str, lbw: Sequence[RunData], key: str, groups: Sequence[str]) -> Table:
+    """One row per LongBench-Write run, one column per group of ``scores[key]`` (S̄ (S_l / S_q))."""
+    rows = [[r.name, *(_cell(r.scores[key].get(g)) for g in groups)] for r in lbw]
+    return Table(title, ["model", *groups], rows, "Each cell: S̄ (S_l / S_q).")
+
+
 def _cell(group: dict | None) -> str:
     if not group:
         return "–"
@@ -112,23 +118,9 @@ def _tables(runs: Sequence[RunData]) -> list[Table]:
         )
         buckets = [b[0] for b in BUCKETS] + [OUT_OF_BUCKETS]
         present = [b for b in buckets if any(b in r.scores["by_bucket"] for r in lbw)]
-        tables.append(
-            Table(
-                "By required length (words / characters)",
-                ["model", *present],
-                [[r.name, *(_cell(r.scores["by_bucket"].get(b)) for b in present)] for r in lbw],
-                "Each cell: S̄ (S_l / S_q).",
-            )
-        )
+        tables.append(_by_group_table("By required length (words / characters)", lbw, "by_bucket", present))
         langs = sorted({k for r in lbw for k in r.scores["by_language"]})
-        tables.append(
-            Table(
-                "By language",
-                ["model", *langs],
-                [[r.name, *(_cell(r.scores["by_language"].get(lang)) for lang in langs)] for r in lbw],
-                "Each cell: S̄ (S_l / S_q).",
-            )
-        )
+        tables.append(_by_group_table("By language", lbw, "by_language", langs))
         types = sorted({k for r in lbw for k in r.scores["by_type"]})
         tables.append(
             Table(

@@ -37,7 +37,15 @@ from typing import Any
 
 from rollout.jsonl import append_records, latest_by_key
 
-__all__ = ["ChatRequest", "ChatResult", "PostResult", "EndpointClient", "ResponseCache", "request_key"]
+__all__ = [
+    "ChatRequest",
+    "ChatResult",
+    "PostResult",
+    "EndpointClient",
+    "ResponseCache",
+    "request_key",
+    "run_sync",
+]
 
 log = logging.getLogger(__name__)
 
@@ -326,12 +334,7 @@ class EndpointClient:
             finally:
                 await self.aclose()
 
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(main())
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, main()).result()
+        return run_sync(main())
 
     async def post(self, path: str, body: dict, id: str | None = None) -> PostResult:
         """POST ``body`` (JSON) to ``path`` within the same limits and retries as :meth:`chat`
@@ -411,12 +414,7 @@ class EndpointClient:
             finally:
                 await self.aclose()
 
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(main())
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, main()).result()
+        return run_sync(main())
 
     def _post_url(self, path: str) -> str:
         """The absolute URL of ``path`` (root-relative when it starts with ``/``)."""
@@ -570,6 +568,18 @@ def _reply_text(status: int, headers: Any, raw: bytes) -> str:
             raise _Retryable(f"HTTP {status}: {message}", _retry_after(headers)) from None
         raise _Fatal(f"HTTP {status}: {message}") from None
     return text
+
+
+def run_sync(coro: Any) -> Any:
+    """Run ``coro`` to completion from synchronous code and return its result. Inside a running
+    event loop (a notebook, an async caller) it runs in a helper thread with a loop of its own,
+    since the caller's loop cannot be re-entered."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _after(error: str, attempts: int) -> str:

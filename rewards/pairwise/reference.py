@@ -56,9 +56,7 @@ reason) and per step (``longwriter/reward/<name>/cut_ratio``).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
-import json
 import logging
 import re
 import time
@@ -226,17 +224,15 @@ def parse_verdict(text: str | None) -> tuple[str | None, str]:
     """(``"A"`` / ``"B"`` / ``"tie"``, reason) from a judge reply, or (None, why it is unusable)."""
     if not text or not isinstance(text, str):
         return None, "empty judge reply"
-    for m in re.finditer(r"\{[^{}]*\}", text, re.DOTALL):
-        try:
-            obj = json.loads(m.group(0))
-        except json.JSONDecodeError:
-            continue
-        if isinstance(obj, dict) and "winner" in obj:
-            w = _WINNERS.get(str(obj["winner"]).strip().strip("[]\"' ").lower())
-            if w is None:
-                return None, f"judge winner is not A, B or tie: {obj['winner']!r}"
-            reason = obj.get("reason")
-            return w, reason if isinstance(reason, str) else ""
+    from rewards.quality.judge import first_json_with
+
+    obj = first_json_with(text, "winner")
+    if obj is not None:
+        w = _WINNERS.get(str(obj["winner"]).strip().strip("[]\"' ").lower())
+        if w is None:
+            return None, f"judge winner is not A, B or tie: {obj['winner']!r}"
+        reason = obj.get("reason")
+        return w, reason if isinstance(reason, str) else ""
     marks = {_WINNERS[m.lower()] for m in re.findall(r"\[\[\s*(A|B|tie)\s*\]\]", text, re.IGNORECASE)}
     if len(marks) == 1:
         return marks.pop(), ""
@@ -285,12 +281,9 @@ def run_with_deadline(client: Any, requests: Sequence[Any], deadline_s: float | 
         finally:
             await client.aclose()
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(main())
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, main()).result()
+    from rollout.endpoint import run_sync
+
+    return run_sync(main())
 
 
 def judge_pairs(

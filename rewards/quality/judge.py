@@ -119,21 +119,30 @@ def parse_judge_reply(text: str | None) -> tuple[float | None, str]:
     """
     if not text or not isinstance(text, str):
         return None, "empty judge reply"
+    obj = first_json_with(text, "score")
+    if obj is None:
+        return None, "judge reply has no JSON object with a score"
+    try:
+        score = float(obj["score"])
+    except (TypeError, ValueError):
+        return None, f"judge score is not a number: {obj['score']!r}"
+    if not 1.0 <= score <= 10.0:
+        return None, f"judge score {score:g} outside 1-10"
+    reason = obj.get("reason")
+    return (score - 1.0) / 9.0, reason if isinstance(reason, str) else ""
+
+
+def first_json_with(text: str, key: str) -> dict | None:
+    """The first flat JSON object in a judge reply (alone, in a code fence or inside prose) that
+    has ``key``, or None; unparsable candidates are passed over."""
     for m in re.finditer(r"\{[^{}]*\}", text, re.DOTALL):
         try:
             obj = json.loads(m.group(0))
         except json.JSONDecodeError:
             continue
-        if isinstance(obj, dict) and "score" in obj:
-            try:
-                score = float(obj["score"])
-            except (TypeError, ValueError):
-                return None, f"judge score is not a number: {obj['score']!r}"
-            if not 1.0 <= score <= 10.0:
-                return None, f"judge score {score:g} outside 1-10"
-            reason = obj.get("reason")
-            return (score - 1.0) / 9.0, reason if isinstance(reason, str) else ""
-    return None, "judge reply has no JSON object with a score"
+        if isinstance(obj, dict) and key in obj:
+            return obj
+    return None
 
 
 def _client(options: dict):

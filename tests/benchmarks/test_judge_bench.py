@@ -60,15 +60,10 @@ def test_server_answers_by_marker_and_the_judge_parsers_read_it():
 
 
 def test_bench_judge_rows_and_table_columns():
+    from bench_rows import check_interleaved_rows
+
     rows = bench_judge(latency=0.01, concurrency=(1, 3), waves=2, repeats=2)
-    assert [r["concurrency"] for r in rows] == [1, 3]
-    for r in rows:
-        assert r["requests"] == 2 * r["concurrency"]
-        assert r["ideal"] == pytest.approx(r["concurrency"] / 0.01)
-        for name in CLIENTS:
-            assert len(r[f"{name}_runs"]) == 2
-            assert r[f"{name}_rps"] == max(r[f"{name}_runs"]) > 0
-            assert r[f"{name}_cpu_ms"] > 0
+    check_interleaved_rows(rows, CLIENTS, (1, 3), latency=0.01, waves=2, repeats=2)
     lines = format_rows(rows).splitlines()
     assert len(lines) == 3
     for column in ("concurrency", "ideal/s", "of ideal", "CPU", "all runs", "LBW/bare", "arena/bare"):

@@ -66,15 +66,10 @@ def test_endpoint_client_reads_the_server(server):
 
 
 def test_bench_endpoint_rows_and_table_columns():
+    from bench_rows import check_interleaved_rows
+
     rows = bench_endpoint(latency=0.01, concurrency=(1, 3), waves=2, repeats=2)
-    assert [r["concurrency"] for r in rows] == [1, 3]
-    for r in rows:
-        assert r["requests"] == 2 * r["concurrency"]
-        assert r["ideal"] == pytest.approx(r["concurrency"] / 0.01)
-        for name in CLIENTS:
-            assert len(r[f"{name}_runs"]) == 2
-            assert r[f"{name}_rps"] == max(r[f"{name}_runs"]) > 0
-            assert r[f"{name}_cpu_ms"] > 0
+    check_interleaved_rows(rows, CLIENTS, (1, 3), latency=0.01, waves=2, repeats=2)
     lines = format_endpoint_rows(rows).splitlines()
     assert len(lines) == 3
     for column in ("concurrency", "ideal/s", "bare aiohttp /s", "client /s", "judge /s", "of ideal"):

@@ -7,23 +7,22 @@ from fake_judge import judge_responder, writer_responder
 from longwrite.cli import main as cli_main
 
 
-def test_eval_longbench_write_and_ruler_cli(fake_openai, longbench_dir, tmp_path, capsys):
+def _lbw_argv(fake_openai, longbench_dir) -> tuple:
+    """(writer, judge, argv): ``longwrite eval longbench-write`` against a loopback API writer
+    (120 words) and judge."""
     writer = fake_openai(writer_responder(default_words=120), model="api-writer")
     judge = fake_openai(judge_responder(), model="api-judge")
+    argv = ["eval", "longbench-write", "--endpoint", writer.url, "--model", "api-writer",
+            "--judge-endpoint", judge.url, "--judge-model", "api-judge",
+            "--data", str(longbench_dir / "longbench_write.jsonl")]  # fmt: skip
+    return writer, judge, argv
+
+
+def test_eval_longbench_write_and_ruler_cli(fake_openai, longbench_dir, tmp_path, capsys):
+    writer, judge, lbw = _lbw_argv(fake_openai, longbench_dir)
     out = tmp_path / "run"
     argv = [
-        "eval",
-        "longbench-write",
-        "--endpoint",
-        writer.url,
-        "--model",
-        "api-writer",
-        "--judge-endpoint",
-        judge.url,
-        "--judge-model",
-        "api-judge",
-        "--data",
-        str(longbench_dir / "longbench_write.jsonl"),
+        *lbw,
         "--out",
         str(out),
         "--limit",
@@ -150,22 +149,10 @@ def test_eval_cli_bad_input(tmp_path, capsys, longbench_dir):
 
 
 def test_protocol_longbench_write_uses_the_official_settings(fake_openai, longbench_dir, tmp_path, capsys):
-    writer = fake_openai(writer_responder(default_words=120), model="api-writer")
-    judge = fake_openai(judge_responder(), model="api-judge")
+    writer, judge, lbw = _lbw_argv(fake_openai, longbench_dir)
     out = tmp_path / "run"
     base = [
-        "eval",
-        "longbench-write",
-        "--endpoint",
-        writer.url,
-        "--model",
-        "api-writer",
-        "--judge-endpoint",
-        judge.url,
-        "--judge-model",
-        "api-judge",
-        "--data",
-        str(longbench_dir / "longbench_write.jsonl"),
+        *lbw,
         "--limit",
         "2",
         "--no-progress",
