@@ -182,7 +182,10 @@ def _target_from(ground_truth: Any, extra_info: Mapping[str, Any]) -> dict | Non
     if isinstance(ground_truth, Mapping):
         return dict(ground_truth) if _present(ground_truth) else None
     if isinstance(ground_truth, bytes):
-        ground_truth = ground_truth.decode("utf-8", errors="replace")
+        try:
+            ground_truth = ground_truth.decode("utf-8")
+        except UnicodeDecodeError as exc:  # our data, not model output: never repaired
+            raise RewardError(f"row {_where(extra_info)}: ground_truth is not UTF-8 ({exc})") from None
     if ground_truth is None or (isinstance(ground_truth, str) and not ground_truth.strip()):
         return None
     try:

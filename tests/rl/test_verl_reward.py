@@ -243,6 +243,7 @@ def test_bad_model_output_never_raises(solution, ground_truth, extra_info):
         ("{not json", {"id": "x4", "request": "Write."}, "id='x4'.*ground_truth is not JSON"),
         ('["a", 1]', {"id": "x5", "request": "Write."}, "id='x5'.*must be a JSON object"),
         (None, {"id": "x6", "request": "Write.", "target": "200 words"}, "id='x6'.*not an object"),
+        (b'{"lower": 1\xff}', {"id": "x7", "request": "Write."}, "id='x7'.*ground_truth is not UTF-8"),
     ],
 )
 def test_malformed_rows_are_errors_naming_the_row(ground_truth, extra_info, match):
