@@ -178,6 +178,13 @@ _CHANGE = re.compile(
     rf"(?:到|至|为|成|\bto\b)\s*(?P<n>{_NUM}){_UNIT}",
     re.IGNORECASE,
 )
+# "1,500 words minimum, 2,000 maximum", "800 min / 1,000 max words": a minimum and a maximum
+# written after their numbers, a unit on at least one of them.
+_MIN_MAX = re.compile(
+    rf"(?P<a>{_NUM})\s*(?:{_UNIT_PLAIN})?\s*(?:minimum|min\b\.?)\s*(?:[,;，；/]|\band\b)?\s*(?:and\s+)?"
+    rf"(?P<n>{_NUM})\s*(?:{_UNIT_PLAIN})?\s*(?:maximum|max\b\.?)",
+    re.IGNORECASE,
+)
 # 两三千字, 三四百字, 一两万字: two adjacent digits before a scale, an approximate range.
 _ZH_PAIR = re.compile(
     r"(?P<a>[一两二三四五六七八])(?P<b>[两二三四五六七八九])(?P<s>十|百|千|万)(?:多)?(?:个)?(?:汉)?字"
@@ -759,6 +766,7 @@ class _Cand:
     rule: str
     scope: str = "whole"
     noun: str | None = None
+    slot: int | None = None  # an item's place in its list (line start or inline segment index)
 
 
 def _kind_around(text: str, start: int, end: int) -> str:
@@ -878,6 +886,14 @@ def _collect(masked: str, zh: bool, rejected: list[Rejected]) -> list[_Cand]:
         )
         rejected.append(Rejected(m.group("a"), m.start("a"), m.end("a"), "the length to start from"))
         taken.append((m.start(), m.end()))
+    for m in scan(_MIN_MAX):
+        a, b = number_value(m.group("a")), number_value(m.group("n"))
+        words, chars = re.search(r"(?i)\bwords?\b", m.group(0)), re.search(r"字", m.group(0))
+        if a is None or b is None or not MIN_LENGTH <= a < b <= MAX_LENGTH or not (words or chars):
+            continue
+        if free(*m.span()):
+            cands.append(_Cand(m.start(), m.end(), a, b, "words" if words else "chars", "minimum + maximum"))
+            taken.append(m.span())
     for m in scan(_RANGE):
         if not free(m.start("a"), m.end()):
             continue
@@ -1023,6 +1039,76 @@ def _list_item(masked: str, start: int) -> str | None:
     return f"list@{first}:{n}" if n >= 2 else None
 
 
+_SENTENCE_END = re.compile(r"[\n。！？!?]|\.(?=\s|$)")
+_INLINE_LABEL = re.compile(r"\s*(?:and\s+|以及|和)?(?P<label>[^(（:：,，、;；]{1,24}?)\s*[(（:：]")
+
+
+def _inline_item(masked: str, start: int) -> tuple[str, int] | None:
+    """``("inline@<colon>:<items>", index)`` when the number at ``start`` is the limit of one named
+    item of a list written on one line after a colon, three or more short items apart by commas,
+    顿号 or semicolons ("with these sections: Summary (150 words at most), Timeline, Root cause",
+    "按以下结构：摘要（约300字）、引言（约800字）、……"), else None. The item must be a label with
+    its limit in brackets or after a colon; a length field ("length", "字数") is not an item.
+    """
+    ls = max(m.end() for m in [*_SENTENCE_END.finditer(masked, 0, start)] or [re.match("", masked)])
+    end = _SENTENCE_END.search(masked, start)
+    le = end.start() if end else len(masked)
+    colon = max(masked.rfind(":", ls, start), masked.rfind("：", ls, start))
+    if colon == -1:
+        return None
+    segs, depth, seg_start = [], 0, colon + 1
+    for i in range(colon + 1, le):
+        ch = masked[i]
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in ",，、;；":
+            segs.append((seg_start, i))
+            seg_start = i + 1
+    segs.append((seg_start, le))
+    if len(segs) < 3 or any(len(masked[a:b].strip()) > 40 for a, b in segs):
+        return None
+    idx = next((k for k, (a, b) in enumerate(segs) if a <= start < b), None)
+    if idx is None:
+        return None
+    m = _INLINE_LABEL.match(masked, segs[idx][0], start)
+    if m is None or _ITEM_NOT_SECTION.search(m.group("label")):
+        return None
+    return f"inline@{colon}:{len(segs)}", idx
+
+
+# A number that measures something already there ("comments average 42 words", "平均长度38字"):
+# a statistic, not a requirement.
+_STATISTIC_BEFORE = re.compile(
+    r"(?i)(?:\b(?:average|averages|averaging|avg\.?|mean|median|on\s+average)\b"
+    r"(?:\s+(?:length|word\s+count|of|is|was|about|around|roughly|at))*\s*[:：]?\s*"
+    r"|平均(?:长度|字数|篇幅|每条|每篇)?(?:为|约|是|在)?\s*)$"
+)
+# "Draft just the lay summary (max 250 words)", "请只写项目摘要部分（不超过400字）": the answer is that
+# one section, so its limit is the whole answer's.
+_ONLY_SECTION = re.compile(r"(?i)\b(?:just|only)\b[^.;!?\n]{0,40}$|(?:只|仅)(?:需要?|要)?(?:写|撰写|起草)")
+# The closing paragraph is the user's instruction when one of its sentences opens with a request.
+_CLOSING_OPENER = re.compile(
+    r"(?im)(?:^|(?<=[.!?。！？]))\s*(?:please|kindly|summari[sz]e|condense|rewrite|turn|reply|draft|write|"
+    r"compose|translate|explain|produce|prepare|create|give|make|document|using|based\s+on|"
+    r"请|帮我|麻烦|根据|基于|结合)"
+)
+
+
+def _closing_instruction(masked: str) -> int | None:
+    """Start of the request's closing paragraph when it reads as the user's instruction (a
+    paragraph of at most 600 characters after a blank line, with material or text before it)."""
+    text = masked.rstrip()
+    cut = text.rfind("\n\n")
+    if cut < 200:
+        return None
+    para = text[cut + 2 :]
+    if len(para) > 600 or not _CLOSING_OPENER.search(para):
+        return None
+    return cut + 2
+
+
 def _rej(c: _Cand, text: str, why: str) -> Rejected:
     return Rejected(text[c.start : c.end], c.start, c.end, why)
 
@@ -1090,15 +1176,30 @@ def _find(prompt: str) -> LengthFinding:
                 _rej(c, prompt, "characters in an English request (answers are counted in words)")
             )
             continue
+        if _STATISTIC_BEFORE.search(masked[max(0, c.start - 30) : c.start]):
+            rejected.append(_rej(c, prompt, "a measured average of existing text, not a requirement"))
+            continue
         c.scope, c.noun = (c.scope, None) if c.scope == "total" else _scope(masked, c.start, c.end)
         if c.scope in ("whole", "section"):
             item = _list_item(masked, c.start)
+            inline = None if item is not None else _inline_item(masked, c.start)
             if item is not None:
-                c.scope, c.noun = "item", item
+                c.scope, c.noun, c.slot = "item", item, masked.rfind("\n", 0, c.start)
+            elif inline is not None:
+                c.scope, (c.noun, c.slot) = "item", inline
+        if c.scope == "section" and _ONLY_SECTION.search(_window_before(masked, c.start)):
+            c.scope = "whole"  # the answer is that one section
         if c.scope == "described":
             rejected.append(_rej(c, prompt, "the length of a text referred to, not of the answer"))
             continue
         keep.append(c)
+    closing = _closing_instruction(masked)
+    if closing is not None and any(c.start >= closing and c.scope in ("whole", "total") for c in keep):
+        for c in keep:
+            if c.start < closing:
+                why = "before the closing instruction, which states the answer's own length"
+                rejected.append(_rej(c, prompt, why))
+        keep = [c for c in keep if c.start >= closing]
     explicit_units = [c.unit for c in keep if c.unit]
     for c in keep:
         if c.unit is None:
@@ -1174,9 +1275,9 @@ def _find(prompt: str) -> LengthFinding:
     lists = sorted({c.noun for c in items})
     for lst in lists:
         mine = [c for c in items if c.noun == lst]
-        n_items = int(lst.split(":")[1])
-        lines = {masked.rfind("\n", 0, c.start) for c in mine}
-        if len(mine) == n_items == len(lines) and len({c.unit for c in mine}) == 1:
+        n_items = int(lst.rsplit(":", 1)[1])
+        slots = {c.slot for c in mine}
+        if len(mine) == n_items == len(slots) and len({c.unit for c in mine}) == 1:
             # every item of the list has its own limit: the whole is their sum
             lo, hi = sum(c.lower for c in mine), sum(c.upper for c in mine)
             first, last = mine[0], mine[-1]
