@@ -34,21 +34,33 @@ The rules, in the order they apply:
    ``section`` (an introduction, abstract, conclusion, 摘要, 开头, 结尾), ``described`` (the length
    of a text being referred to: "this 3,000-word article", "这篇300字的短文") or ``whole``.
    A limit on one named item of a list of sections ("2. 分组实验的具体步骤说明（至少2000字）",
-   "- Introduction: 300 words") has scope ``item``: a list whose every item has a limit sums to
-   the whole; otherwise items never stand for the whole.
+   "- Introduction: 300 words", or one line after a colon: "sections: Summary (150 words at
+   most), Timeline, Root cause", "结构：摘要（约300字）、引言（约800字）、……") has scope
+   ``item``: a list whose every item has a limit sums to the whole; otherwise items never stand
+   for the whole. A section asked for alone ("Draft just the lay summary (max 250 words)",
+   "请只写项目摘要部分（不超过400字）") is the whole answer. A measured average ("the comments
+   average 42 words", "平均长度38字") is not a requirement.
+   When the request ends with an instruction paragraph (after a blank line; a sentence in it
+   opens with "Please", "Write", "Summarise", "请", "根据", ...) that states the answer's own
+   length, lengths earlier in the request (a contract's "report shall not exceed 1,500 words",
+   a call's "proposals must not exceed 5,000 words") are another document's, not the answer's.
    An explicit total wins; else the first whole-response length (a "least" and a "most" stated
    together combine into one range); else a per-part limit times its stated count ("5 posts,
    300 words each" is 5 x [270, 330]; the count must name the parts, with their classifier in
    Chinese: "5 bullet points in each", "2-3张配图", "3个镜头" never count parts; a count before the
    limit beats one after it); else several section limits summed, or a lone section limit
    (an abstract asked for on its own). A per-part limit without a count, or only a title/slogan
-   limit, gives no range: the request then falls to the predicted/fallback path.
+   limit, gives no range: the request then falls to the predicted/fallback path - unless a
+   labelled line gives a length to the very text the instruction asks for ("- Final essay:
+   3,000 words (±10%)" on a pasted course page with "write my final essay"; "一、调研报告：
+   4000字（±10%）" with "请帮我写这份调研报告"): that length is adopted (±p% gives
+   [N(1-p), N(1+p)], else about N).
 4. **Numbers.** Numbers under 10 are content rules ("in three words"), not lengths.
    Ranges follow LongWriter-Zero: about N -> [0.9N, 1.1N]; at most N -> [0.9N, N]; at least N ->
    [N, 1.1N]; a range gives itself. "控制在N字左右/上下" ("keep it at about N") is about N;
    "控制在N字以内" and a bare "控制在N字" stay at most N. "Maximum length: N words" is at most,
    "Minimum word count: N" at least, and a field range without a unit ("Word count: 900-1,100")
-   gives itself.
+   gives itself, as does "1,500 words minimum, 2,000 maximum".
 """
 
 from __future__ import annotations
@@ -886,7 +898,7 @@ def _collect(masked: str, zh: bool, rejected: list[Rejected]) -> list[_Cand]:
         )
         rejected.append(Rejected(m.group("a"), m.start("a"), m.end("a"), "the length to start from"))
         taken.append((m.start(), m.end()))
-    for m in scan(_MIN_MAX):
+    for m in scan(_MIN_MAX) if re.search(r"(?i)\bmin(?:imum)?\b", masked) else ():
         a, b = number_value(m.group("a")), number_value(m.group("n"))
         words, chars = re.search(r"(?i)\bwords?\b", m.group(0)), re.search(r"字", m.group(0))
         if a is None or b is None or not MIN_LENGTH <= a < b <= MAX_LENGTH or not (words or chars):
@@ -1050,7 +1062,8 @@ def _inline_item(masked: str, start: int) -> tuple[str, int] | None:
     "按以下结构：摘要（约300字）、引言（约800字）、……"), else None. The item must be a label with
     its limit in brackets or after a colon; a length field ("length", "字数") is not an item.
     """
-    ls = max(m.end() for m in [*_SENTENCE_END.finditer(masked, 0, start)] or [re.match("", masked)])
+    lo = max(0, start - 300)  # a list sentence is short: look back a bounded stretch only
+    ls = max((m.end() for m in _SENTENCE_END.finditer(masked, lo, start)), default=lo)
     end = _SENTENCE_END.search(masked, start)
     le = end.start() if end else len(masked)
     colon = max(masked.rfind(":", ls, start), masked.rfind("：", ls, start))
@@ -1107,6 +1120,43 @@ def _closing_instruction(masked: str) -> int | None:
     if len(para) > 600 or not _CLOSING_OPENER.search(para):
         return None
     return cut + 2
+
+
+# "- Final essay: 3,000 words (±10%)", "三、期末论文：5000字（±10%）": a labelled length in a brief.
+_LABELLED_LENGTH = re.compile(
+    r"(?m)^[ \t]*(?:[-*•·][ \t]*|\d{1,2}[.、)][ \t]*|[一二三四五六七八九十]{1,3}、)?"
+    rf"(?P<label>[^\n:：\d]{{2,30}}?)[ \t]*[:：][ \t]*(?P<n>{_NUM}){_UNIT}"
+    r"(?:[ \t]*[(（][ \t]*(?:±|\+/?-|\+-)[ \t]*(?P<pct>\d{1,2})[ \t]*%[ \t]*[)）])?",
+    re.IGNORECASE,
+)
+
+
+def _adopted(prompt: str, masked: str, zh: bool) -> tuple[int, int, str, tuple[int, int], str] | None:
+    """(lower, upper, unit, span, label) when the instruction asks for a text that a labelled line
+    of the request gives a length to: "write my final essay" with "- Final essay: 3,000 words
+    (±10%)" on a pasted course page, "请帮我写这份调研报告" with "一、调研报告：4000字（±10%）".
+    The instruction must name the label whole (after my/the/this/our/your, or 写 in Chinese),
+    outside the labelled line and outside pasted material. "±p%" gives [N(1-p), N(1+p)], else
+    about N."""
+    for m in _LABELLED_LENGTH.finditer(prompt):
+        label = m.group("label").strip()
+        if _ITEM_NOT_SECTION.search(label) or len(label) < 2:
+            continue
+        outside = masked[: m.start()] + "\n" * (m.end() - m.start()) + masked[m.end() :]
+        if re.search(r"[\u4e00-\u9fff]", label):
+            asked = re.search(rf"写[^\n，。,]{{0,6}}?{re.escape(label)}", outside)
+        else:
+            if len(label.split()) < 2:
+                continue  # one English word ("Summary") is too generic to tie a length to
+            asked = re.search(rf"(?i)\b(?:my|the|this|our|your)\s+{re.escape(label)}\b", outside)
+        n = number_value(m.group("n"))
+        unit = _unit_of_match(m, zh)
+        if not asked or n is None or not MIN_LENGTH <= n <= MAX_LENGTH or unit not in ("words", "chars"):
+            continue
+        pct = int(m.group("pct")) if m.group("pct") else 10
+        lo, hi = int(round(n * (1 - pct / 100))), int(round(n * (1 + pct / 100)))
+        return lo, hi, unit, (m.start("label"), m.end()), label
+    return None
 
 
 def _rej(c: _Cand, text: str, why: str) -> Rejected:
@@ -1271,6 +1321,19 @@ def _find(prompt: str) -> LengthFinding:
                     ev.material,
                 ),
             )
+    # The instruction asks for one labelled text whose length a line of the request gives (before
+    # summing list items: "- Weekly log: 300 words / - Final essay: 3,000 words" + "write my final
+    # essay" asks for the essay alone).
+    adopted = _adopted(prompt, masked, zh)
+    if adopted is not None:
+        lo, hi, unit, (s, e), label = adopted
+        for c in keep:
+            if not s <= c.start < e:
+                rejected.append(_rej(c, prompt, f"the instruction asks for the {label!r} alone"))
+        rejected[:] = [r for r in rejected if not s <= r.start < e]
+        rule = f"adopted: the instruction asks for the {label!r} that this line gives a length"
+        ev = LengthEvidence(s, e, prompt[s:e], rule, _sorted(rejected), tuple(material))
+        return LengthFinding(lo, hi, unit, ev)
     items = [c for c in keep if c.scope == "item"]
     lists = sorted({c.noun for c in items})
     for lst in lists:

@@ -768,6 +768,15 @@ ROWS = [
     ("zh-58", D, "section-sum", "financial-report",
      lambda r: fin_zh(r) + "\n\n请按以下结构写一份行业分析：背景（约500字）、现状（约800字）、问题（约700字）、建议（约1000字）。",
      (2700, 3300, C)),
+    ("en-63", D, "length-adopted", "spec-sheet",
+     lambda r: "Assignment brief (Marketing 210)\n- Reflective essay: 1,500 words (±10%)\n- Poster: A1, one page\n"
+     "- Peer review: 2 pages\n\n" + spec_en(r) + "\nPlease write my reflective essay on this launch.", (1350, 1650, W)),
+    ("zh-59", D, "length-adopted", "financial-report",
+     lambda r: "课程作业要求：\n一、调研报告：4000字（±10%）\n二、课堂展示：10分钟\n\n" + fin_zh(r)
+     + "\n\n请帮我写这份调研报告，数据用上面的年报。", (3600, 4400, C)),
+    ("en-64", D, "length-adopted", "meeting-notes",
+     lambda r: "Deliverables agreed:\n- Executive summary: 200 words\n- Risk register: one table\n\n" + notes_en(r)
+     + "\n\nWrite the full project report from these notes.", None),
 ]  # fmt: skip
 
 
