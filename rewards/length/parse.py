@@ -42,8 +42,10 @@ The rules, in the order they apply:
    average 42 words", "平均长度38字") is not a requirement.
    When the request ends with an instruction paragraph (after a blank line; a sentence in it
    opens with "Please", "Write", "Summarise", "请", "根据", ...) that states the answer's own
-   length, lengths earlier in the request (a contract's "report shall not exceed 1,500 words",
-   a call's "proposals must not exceed 5,000 words") are another document's, not the answer's.
+   length, lengths earlier in the request outside any request sentence of the user's (a
+   contract's "report shall not exceed 1,500 words", a call's "proposals must not exceed 5,000
+   words") are another document's, not the answer's; an earlier request ("Write a 3,000-word
+   essay") keeps its place.
    An explicit total wins; else the first whole-response length (a "least" and a "most" stated
    together combine into one range); else a per-part limit times its stated count ("5 posts,
    300 words each" is 5 x [270, 330]; the count must name the parts, with their classifier in
@@ -1109,6 +1111,22 @@ _CLOSING_OPENER = re.compile(
 )
 
 
+_REQUEST_OPENER = re.compile(
+    r"(?i)\s*(?:[-*•]\s*)?(?:please|kindly|summari[sz]e|condense|rewrite|reply|draft|write|compose|translate|"
+    r"explain|produce|prepare|create|give|make|turn|keep|(?:word\s+count|length|word\s+limit)\b|请|帮我|麻烦|字数|篇幅)"
+)
+
+
+def _in_request(masked: str, start: int) -> bool:
+    """Whether the number at ``start`` sits in a sentence that asks for something (opens with a
+    request or a length field, or has a writing verb): the user's own words, not a document's."""
+    lo = max(0, start - 300)
+    ss = max((m.end() for m in _SENTENCE_END.finditer(masked, lo, start)), default=lo)
+    end = _SENTENCE_END.search(masked, start)
+    sentence = masked[ss : end.start() if end else len(masked)]
+    return bool(_REQUEST_OPENER.match(sentence) or _WRITE_VERB.search(sentence))
+
+
 def _closing_instruction(masked: str) -> int | None:
     """Start of the request's closing paragraph when it reads as the user's instruction (a
     paragraph of at most 600 characters after a blank line, with material or text before it)."""
@@ -1245,11 +1263,12 @@ def _find(prompt: str) -> LengthFinding:
         keep.append(c)
     closing = _closing_instruction(masked)
     if closing is not None and any(c.start >= closing and c.scope in ("whole", "total") for c in keep):
-        for c in keep:
-            if c.start < closing:
-                why = "before the closing instruction, which states the answer's own length"
-                rejected.append(_rej(c, prompt, why))
-        keep = [c for c in keep if c.start >= closing]
+        # earlier lengths outside any request of the user's (a contract's, a call's) give way
+        other = [c for c in keep if c.start < closing and not _in_request(masked, c.start)]
+        for c in other:
+            why = "another document's length: the closing instruction states the answer's own"
+            rejected.append(_rej(c, prompt, why))
+        keep = [c for c in keep if c not in other]
     explicit_units = [c.unit for c in keep if c.unit]
     for c in keep:
         if c.unit is None:

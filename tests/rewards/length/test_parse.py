@@ -452,7 +452,19 @@ def test_a_closing_instruction_with_a_length_outranks_a_length_in_a_pasted_docum
     zh = "第3条 乙方每月提交服务报告，正文不少于3000字。\n" * 3 + "甲方按期付款，逾期按日计息。" * 30
     got = find_length(zh + "\n\n请用通俗的语言解读这份合同，不超过1500字。")
     assert (got.lower, got.upper, got.unit) == (1350, 1500, "chars"), got.evidence.describe()
-    # guard: a closing paragraph with no length of its own leaves the opening instruction's length
+    # guards: an earlier request of the user's keeps its place against a closing length that is
+    # another text's; a closing paragraph with no length of its own changes nothing
+    prose = "Revenue grew 12% in the quarter and churn fell. " * 30
+    for closing in (
+        "Please note the source article is 1,200 words long.",
+        "Write it plainly; my last essay was 2,000 words.",
+    ):
+        got = find_length("Write a 3,000-word essay on the report below.\n\n" + prose + "\n\n" + closing)
+        assert (got.lower, got.upper) == (2700, 3300), got.evidence.describe()
+    got = find_length(
+        "请写一篇3000字的分析文章。\n\n" + "营收增长12%，流失率下降。" * 40 + "\n\n请注意原文只有1200字。"
+    )
+    assert (got.lower, got.upper) == (2700, 3300), got.evidence.describe()
     got = find_length(
         "Write a 2,000-word briefing on the contract below.\n\n" + doc + "\n\nPlease use plain English."
     )
