@@ -201,3 +201,40 @@ def test_cli_refuses_bad_runs_in_one_line(runs, tmp_path):
         assert r.stderr.startswith("longwrite annotate: error: ") and len(r.stderr.strip().splitlines()) == 1
     r = _longwrite("annotate", "results", "--db", tmp_path / "nothing.db")
     assert r.returncode == 2 and "annotation database not found" in r.stderr
+
+
+def test_results_export_rm_data_and_report_from_the_command_line(runs, tmp_path):
+    from eval.annotate.assign import next_assignment, submit
+    from eval.annotate.runs import load_runs
+    from eval.annotate.store import open_db, store_runs
+
+    db = tmp_path / "h.db"
+    conn = open_db(db)
+    store_runs(conn, load_runs(runs))
+    for who, verdict in (("ann", "A>B"), ("bob", "skip")):
+        while (a := next_assignment(conn, who)) is not None:
+            submit(conn, who, a["id"], verdict)
+    pairs = tmp_path / "pairs.jsonl"
+    r = _longwrite(
+        "annotate",
+        "results",
+        "--db",
+        db,
+        "--export-pairs",
+        pairs,
+        "--json",
+        tmp_path / "r.json",
+        "--bootstrap",
+        "20",
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        "Human evaluation: Elo" in r.stdout
+        and "6 human verdict(s) from 2 annotator(s) on 6 pair(s), 6 skipped" in r.stdout
+    )
+    assert f"wrote {N_ITEMS} preference pair(s)" in r.stdout and "6 skip(s)" in r.stdout
+    r = _longwrite("rm", "data", "--in", pairs, "--out", tmp_path / "rm")
+    assert r.returncode == 0, r.stderr
+    r = _longwrite("report", *runs, "--out", tmp_path / "rep", "--annotations", db)
+    assert r.returncode == 0, r.stderr
+    assert "## Human evaluation: Elo" in (tmp_path / "rep" / "report.md").read_text()

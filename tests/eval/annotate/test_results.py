@@ -169,3 +169,19 @@ def test_judge_folder_of_another_annotation_is_refused(db, tmp_path):
     )
     with pytest.raises(ValueError, match="judged another annotation's runs"):
         results(conn, [tmp_path / "j"])
+
+
+def test_position_bias_shows_with_both_orders(db):
+    conn, _ = db
+    names = dict(conn.execute("SELECT id, name FROM runs"))
+    n = 0
+    while (a := next_assignment(conn, "lefty", both_orders=True)) is not None:
+        submit(conn, "lefty", a["id"], "A>B")  # always the left answer: a pure position bias
+        n += 1
+    assert n == 2 * N_ITEMS
+    res = results(conn, rounds=20)
+    assert res["position"]["lefty"] == {"left": 16, "tie": 0, "right": 0, "both_orders": 8, "consistent": 0}
+    # the two orders cancel: the Elo sees no difference between the runs
+    r = res["human"]["ratings"]
+    assert r["long"] == pytest.approx(r["short"]) == pytest.approx(1000.0)
+    assert sorted(names.values()) == ["long", "short"]
