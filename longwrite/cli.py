@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "longwrite.submit_cli",
     "sft_baseline.cli",
     "eval.cli",
+    "eval.annotate.cli",
     "eval.data_cli",
 )
 
