@@ -99,7 +99,13 @@ def main(
             )
             seconds[direction] = time.monotonic() - t
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        failed = [d for d, r in runs.items() if r.returncode != 0] or (
+            [] if len(runs) == len(directions) else ["?"]
+        )
+        if failed:  # a failed run keeps its folder: its verl log says why
+            print(f"run(s) {', '.join(failed)} failed or did not finish; their folders and logs: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print(f"machine: {platform.node()} {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}")
     if control:
         print(f"NEGATIVE CONTROL: +longwriter.debug_advantage={control}")
