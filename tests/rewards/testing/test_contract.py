@@ -47,7 +47,7 @@ def _classify(body: dict, attempt: int) -> list[list[float]]:
 _ENDPOINT_OPTS = {"max_retries": 1, "backoff_base": 0.01, "timeout": 30.0, "concurrency": 4}
 
 
-def _setup(name: str, fake_openai, tiny_model) -> tuple[str, dict, dict]:
+def _setup(name: str, fake_openai, tiny_model, random_rm) -> tuple[str, dict, dict]:
     """(registry name, options, metadata) to check the parameter ``name`` with."""
     if name == "quality:judge":
         server = fake_openai(_judge_reply)
@@ -56,6 +56,8 @@ def _setup(name: str, fake_openai, tiny_model) -> tuple[str, dict, dict]:
             {"backend": "judge", "base_url": server.url, "model": server.model, **_ENDPOINT_OPTS},
             {},
         )
+    if name == "quality:classifier":
+        return "quality", {"backend": "classifier", "model": random_rm, "max_length": 512}, {}
     if name == "quality:served":
         server = fake_openai(classify_responder=_classify, model=str(tiny_model))
         opts = {"backend": "served", "base_url": server.url, "model": str(tiny_model), "batch_size": 4}
@@ -76,7 +78,7 @@ def _setup(name: str, fake_openai, tiny_model) -> tuple[str, dict, dict]:
     return name, {}, {}
 
 
-REWARD_PARAMS = [*list_rewards(), "quality:judge", "quality:served"]
+REWARD_PARAMS = [*list_rewards(), "quality:judge", "quality:served", "quality:classifier"]
 
 
 def _allowed(name: str, result) -> list[str]:
@@ -92,10 +94,10 @@ def _allowed(name: str, result) -> list[str]:
 
 
 @pytest.mark.parametrize("param", REWARD_PARAMS)
-def test_every_registered_reward_keeps_the_contract(param, fake_openai, tiny_model):
+def test_every_registered_reward_keeps_the_contract(param, fake_openai, tiny_model, random_rm):
     """The battery without its two long cases (those run in the slow test below), every reward in
     the registry (a reward added later is picked up), endpoint-backed ones through loopback HTTP."""
-    name, options, metadata = _setup(param, fake_openai, tiny_model)
+    name, options, metadata = _setup(param, fake_openai, tiny_model, random_rm)
     result = check_reward(name, options=options, metadata=metadata, cases=SHORT_CASES, threads=3)
     print(result)
     assert _allowed(param.split(":")[0], result) == [], result.to_markdown()
@@ -106,9 +108,9 @@ def test_every_registered_reward_keeps_the_contract(param, fake_openai, tiny_mod
 
 @pytest.mark.slow
 @pytest.mark.parametrize("param", REWARD_PARAMS)
-def test_every_registered_reward_scores_the_long_answers(param, fake_openai, tiny_model):
+def test_every_registered_reward_scores_the_long_answers(param, fake_openai, tiny_model, random_rm):
     """The 10,000-word and the 20,000-character Chinese answers: in range, deterministic, costed."""
-    name, options, metadata = _setup(param, fake_openai, tiny_model)
+    name, options, metadata = _setup(param, fake_openai, tiny_model, random_rm)
     result = check_reward(name, options=options, metadata=metadata, cases=LONG_CASES, threads=0)
     print(result)
     assert result.ok, result.to_markdown()
