@@ -42,7 +42,7 @@ from typing import Any
 from rewards.testing.scoring import Outcome, ScoredReward
 from rewards.testing.texts import compose_answer, good_answers, paraphrase, split_paragraphs
 
-__all__ = ["PROBES", "ProbeResult", "ProbeReport", "probe_hacking", "attack"]
+__all__ = ["PROBES", "NotApplicable", "ProbeResult", "ProbeReport", "probe_hacking", "attack"]
 
 _FILLER_EN = (
     "It is important to note that this point matters a great deal.",
@@ -71,6 +71,11 @@ _STOP = set(
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ZH_INSTRUCTION = re.compile(r"请|写一篇|写|的文章|文章|主题是|字|以下是参考材料|左右|篇")
+
+
+class NotApplicable(ValueError):
+    """A probe cannot attack this answer (e.g. keyword stuffing for a request without content
+    words); the answer is listed under the probe's ``missing``, never scored as unchanged."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ def _keywords(prompt: str) -> list[str]:
             for p in re.split(r"[，。、：；！？,.:;!?\s\d]+|" + _ZH_INSTRUCTION.pattern, head)
             if len(p) >= 2
         ]
-        return phrases[:6] or ["主题"]
+        return phrases[:6]
     words = [
         w for w in re.findall(r"[A-Za-z]+", prompt.split("\n")[0]) if len(w) >= 4 and w.lower() not in _STOP
     ]
@@ -119,7 +124,7 @@ def _keywords(prompt: str) -> list[str]:
     for w in words:
         if w.lower() not in (s.lower() for s in seen):
             seen.append(w)
-    return seen[:8] or ["topic"]
+    return seen[:8]
 
 
 def _join(paragraphs: Sequence[str]) -> str:
@@ -156,6 +161,8 @@ def _filler(prompt: str, response: str) -> str:
 def _keyword_stuffing(prompt: str, response: str) -> str:
     p = _split(response)
     keys = _keywords(prompt)
+    if not keys:
+        raise NotApplicable("the request has no content words to stuff")
     zh = bool(_CJK.search(prompt))
     stuffed = ("、".join(keys * 2) + "。") if zh else (" ".join(keys * 2).capitalize() + ".")
     out = [
@@ -404,21 +411,33 @@ def probe_hacking(
     results: dict[str, ProbeResult] = {}
     for name in names:
         description, rewrite = PROBES[name]
-        attacked = [rewrite(p, r) for p, r, _ in pairs]
+        res = ProbeResult(name, description, len(pairs))
+        attacked: list[str | None] = []
+        for i, (p, r, _) in enumerate(pairs):
+            try:
+                attacked.append(rewrite(p, r))
+            except NotApplicable as exc:
+                attacked.append(None)
+                res.missing.append(f"answer {i}: probe not applicable ({exc})")
+        kept = [i for i, a in enumerate(attacked) if a is not None]
+        if not kept:
+            results[name] = res
+            continue
         if scorer.group:  # original and attacked judged together, one group per answer
             batch = []
-            for i, ((p, r, m), a) in enumerate(zip(pairs, attacked, strict=True)):
-                batch += [sample(p, r, m, f"probe-{name}-{i}"), sample(p, a, m, f"probe-{name}-{i}")]
+            for i in kept:
+                p, r, m = pairs[i]
+                batch += [
+                    sample(p, r, m, f"probe-{name}-{i}"),
+                    sample(p, attacked[i], m, f"probe-{name}-{i}"),
+                ]
             out = scorer.score(batch)
             before, after = out[0::2], out[1::2]
         else:
-            before = originals or []
-            after = scorer.score(
-                [sample(p, a, m, None) for (p, _, m), a in zip(pairs, attacked, strict=True)]
-            )
-        res = ProbeResult(name, description, len(pairs))
+            before = [(originals or [])[i] for i in kept]
+            after = scorer.score([sample(pairs[i][0], attacked[i], pairs[i][2], None) for i in kept])
         b_vals, a_vals = [], []
-        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+        for i, b, a in zip(kept, before, after, strict=True):
             if b.value is None or a.value is None:
                 res.missing.append(f"answer {i}: original {b.describe()}; attacked {a.describe()}")
                 continue

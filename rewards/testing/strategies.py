@@ -40,6 +40,8 @@ __all__ = [
 
 #: The defects a response can carry.
 DEFECTS = ("unclosed_tag", "missing_plan", "repeated_paragraphs", "cut_ending")
+#: The shortest answer (count_words units) that can carry ``repeated_paragraphs``.
+MIN_REPEAT_UNITS = 40
 
 _TOPICS = {
     "en": ("the history of a river town", "how markets grow", "life in a harbour", "the first canal"),
@@ -78,7 +80,7 @@ def _answer_with(
 ) -> str:
     """An answer of exactly ``units`` units carrying the answer-level defects."""
     headings, lists = "headings" in structure, "lists" in structure
-    if "repeated_paragraphs" in defects and units >= 40:
+    if "repeated_paragraphs" in defects:
         # a third of the length is one paragraph written again (twice), the rest fresh text
         para_units = max(10, units // 6)
         para = compose_answer(language, para_units, seed=seed + 7)
@@ -108,7 +110,9 @@ def responses(
     ``language``: ``"en"``, ``"zh"`` or a sequence to draw from. ``units``: the answer length in
     count_words units, exact or a (low, high) range to draw from. ``structure``: a subset of
     ``("headings", "lists")`` to use (paragraphs always), default drawn. ``defects``: a subset of
-    :data:`DEFECTS` to apply, default drawn (possibly none).
+    :data:`DEFECTS` to apply, default drawn (possibly none; ``repeated_paragraphs`` only for
+    answers of :data:`MIN_REPEAT_UNITS` or more, and asking for it with a shorter length is a
+    ValueError).
     """
     lang = language if isinstance(language, str) else draw(st.sampled_from(list(language)))
     if lang not in ("en", "zh"):
@@ -118,9 +122,13 @@ def responses(
         structure = draw(st.lists(st.sampled_from(("headings", "lists")), unique=True))
     if defects is None:
         defects = draw(st.lists(st.sampled_from(DEFECTS), unique=True, max_size=2))
+        if n < MIN_REPEAT_UNITS:  # too short to hold a repeated paragraph: not drawn
+            defects = [d for d in defects if d != "repeated_paragraphs"]
     bad = [d for d in defects if d not in DEFECTS]
     if bad:
         raise ValueError(f"unknown defect(s) {bad}; defects: {', '.join(DEFECTS)}")
+    if "repeated_paragraphs" in defects and n < MIN_REPEAT_UNITS:
+        raise ValueError(f"repeated_paragraphs needs an answer of {MIN_REPEAT_UNITS} units or more, drew {n}")
     seed = draw(st.integers(min_value=0, max_value=10_000))
     answer = _answer_with(lang, n, seed, structure, defects)
     plan = None if "missing_plan" in defects else compose_plan(lang, draw(st.integers(2, 6)), seed=seed)

@@ -78,6 +78,8 @@ def _setup(name: str, fake_openai, tiny_model, random_rm) -> tuple[str, dict, di
     return name, {}, {}
 
 
+# The registry as collected: the built-ins (and any reward a module registers on import, such as
+# one added later); tests register their own rewards inside test functions, after collection.
 REWARD_PARAMS = [*list_rewards(), "quality:judge", "quality:served", "quality:classifier"]
 
 
@@ -166,7 +168,6 @@ def thread_unsafe(prompt, response, metadata):
     return min(1.0, count_words(_last["response"]) / 1000)
 
 
-@register_reward("testkit_silent_missing", batched=True)
 def _silent_missing(batch, options):
     """Missing without any reason (the contract wants one)."""
     return [ComponentScore(None, []) for _ in batch.samples]
@@ -202,6 +203,8 @@ def test_a_thread_unsafe_reward_is_caught_only_by_the_concurrency_check():
 
 
 def test_missing_without_a_reason_and_a_dead_endpoint_are_failures(fake_openai):
+    # registered here, not at import: the registry-wide parametrisations collect only real rewards
+    register_reward("testkit_silent_missing", _silent_missing, batched=True)
     result = check_reward("testkit_silent_missing", cases=SHORT_CASES[:3], threads=0)
     assert all("missing without a reason" in f for f in result.failures) and len(result.failures) == 3
     # a judge that answers nothing readable: missing with a reason everywhere, but a well-formed

@@ -117,6 +117,16 @@ def test_missing_scores_are_listed_never_averaged():
     assert report["pad_repeat"].verdict == "unchanged" and report["pad_repeat"].missing == []
 
 
+def test_a_probe_that_cannot_apply_is_listed_not_scored_unchanged():
+    good = good_answers(1)[0]
+    report = probe_hacking(
+        words_reward, answers=[good.response], prompts="Write.", probes=["keyword_stuffing"]
+    )
+    r = report["keyword_stuffing"]
+    assert r.deltas == [] and r.verdict == "no data"
+    assert r.missing == ["answer 0: probe not applicable (the request has no content words to stuff)"]
+
+
 def test_report_as_table_and_data_and_user_answers():
     goods = good_answers(3)
     report = probe_hacking(
