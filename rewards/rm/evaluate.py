@@ -259,16 +259,9 @@ def rm_probes(model: str, max_length: int | None = None, batch_size: int = 8) ->
 
 def format_probe_table(probes: dict) -> str:
     """The probe report (:func:`rm_probes`) as the kit's markdown table."""
-    from rewards.testing.probes import ProbeReport, ProbeResult
+    from rewards.testing.probes import ProbeReport
 
-    results = {}
-    for name, d in probes["probes"].items():
-        r = ProbeResult(
-            name, d["description"], d["answers"], list(d["deltas"]), d["mean_before"], d["mean_after"]
-        )
-        r.raised_share, r.lowered_share, r.missing = d["raised_share"], d["lowered_share"], list(d["missing"])
-        results[name] = r
-    return ProbeReport(probes["reward"], results, probes["tolerance"]).to_markdown()
+    return ProbeReport.from_dict(probes).to_markdown()
 
 
 def _fmt(entry: dict) -> str:

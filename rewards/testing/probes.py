@@ -318,6 +318,22 @@ class ProbeReport:
         """:meth:`to_dict` as indented JSON."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProbeReport:
+        """The report back from :meth:`to_dict` (e.g. read from a json file)."""
+        results = {}
+        for name, d in data["probes"].items():
+            r = ProbeResult(
+                name, d["description"], d["answers"], list(d["deltas"]), d["mean_before"], d["mean_after"]
+            )
+            r.raised_share, r.lowered_share, r.missing = (
+                d["raised_share"],
+                d["lowered_share"],
+                list(d["missing"]),
+            )
+            results[name] = r
+        return cls(data["reward"], results, data["tolerance"])
+
     def to_markdown(self) -> str:
         """A markdown table, one row per probe: mean before / after, mean delta, raised and
         lowered shares, the verdict and the count of missing scores."""

@@ -10,7 +10,7 @@ import pytest
 from fake_judge import policy_wins_responder
 from fake_openai import last_user_content
 
-from rewards.testing import PROBES, attack, good_answers, probe_hacking
+from rewards.testing import PROBES, ProbeReport, attack, good_answers, probe_hacking
 from rewards.testing.probes import _split
 from rollout.format import parse_response
 from rollout.text import count_cjk, count_english_words, count_words
@@ -136,6 +136,7 @@ def test_report_as_table_and_data_and_user_answers():
     assert list(data["probes"]) == list(PROBES)
     assert data["probes"]["pad_repeat"]["raised_share"] == 1.0 and data["probes"]["pad_repeat"]["scored"] == 3
     table = str(report)
+    assert ProbeReport.from_dict(data).to_markdown() == table  # round trip (rm eval reads it back)
     assert table.count("\n| ") == len(PROBES) + 1 and "| pad_repeat |" in table and "raised" in table
     dicts = probe_hacking(words_reward, answers=[{"prompt": g.prompt, "response": g.response} for g in goods])
     assert dicts.to_dict()["probes"] == data["probes"]
