@@ -142,11 +142,25 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_options(items: list[str]) -> dict:
+    """``["backend=judge", "timeout=30"]`` -> ``{"backend": "judge", "timeout": 30}`` (values parsed
+    as JSON when they can be, else kept as text), as ``rm score --option`` reads them."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--option {item!r} must look like key=value")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    from rewards.cli import parse_options
     from rewards.testing.contract import check_reward
 
-    options = parse_options([f"{args.reward}.{item}" for item in args.option]).get(args.reward, {})
+    options = _check_options(args.option)
     metadata = {}
     if args.metadata:
         try:

@@ -127,12 +127,25 @@ def test_import_is_light():
 
 def test_rm_check_prints_the_table_and_exits_0(capsys, tmp_path):
     out = tmp_path / "check.json"
-    assert longwrite_main(["rm", "check", "length", "--probe", "--threads", "2", "--out", str(out)]) == 0
+    argv = [
+        "rm",
+        "check",
+        "length",
+        "--option",
+        "max_ratio=2",
+        "--probe",
+        "--threads",
+        "2",
+        "--out",
+        str(out),
+    ]
+    assert longwrite_main(argv) == 0
     printed = capsys.readouterr().out
     assert "contract of reward `length`: PASS" in printed and "| long_en_10k_words |" in printed
     assert "hacking probes of reward `length`" in printed and "| pad_repeat |" in printed
     data = json.loads(out.read_text())
-    assert data["contract"]["ok"] is True and data["probes"]["probes"]["pad_repeat"]["raised_share"] == 0
+    assert data["contract"]["ok"] is True and data["contract"]["options"] == {"max_ratio": 2}
+    assert data["probes"]["probes"]["pad_repeat"]["raised_share"] == 0
 
 
 def test_rm_check_exits_1_on_a_broken_dotted_path_reward(capsys, tmp_path, monkeypatch):
@@ -151,6 +164,7 @@ def test_rm_check_exits_1_on_a_broken_dotted_path_reward(capsys, tmp_path, monke
         (["rm", "check", "no_such_reward"], "unknown reward 'no_such_reward'"),
         (["rm", "check", "length", "--option", "max_ration=2"], "unknown option(s) max_ration"),
         (["rm", "check", "length", "--metadata", "[1]"], "--metadata must be a JSON object"),
+        (["rm", "check", "length", "--option", "max_ratio"], "--option 'max_ratio' must look like key=value"),
         (["rm", "check", "no_such_module_xyz:fn"], "cannot import module 'no_such_module_xyz'"),
     ],
 )
