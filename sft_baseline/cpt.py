@@ -177,11 +177,9 @@ def build_cpt_plan(
     if not any(o.startswith("trainer.default_local_dir=") for o in verl_overrides):
         forced.append(f"trainer.default_local_dir={out / 'run'}")
     verl_overrides = [*verl_overrides, *forced]
-    problems = _placeholders(cpt, "cpt") + _placeholders(p["verl"], "")
-    cfg = None
-    if not problems:
-        cfg = compose_sft_config(p, verl_overrides)
-        problems = _placeholders(OmegaConf.to_container(cfg), "")
+    # Placeholders are looked for after the overrides: an override is how a user gives the value.
+    cfg = compose_sft_config(p, verl_overrides)
+    problems = _placeholders(cpt, "cpt") + _placeholders(OmegaConf.to_container(cfg), "")
     if problems:
         raise ValueError(
             f"CPT preset {p['_path']} has settings left to give (unpublished or site-specific); "

@@ -214,13 +214,14 @@ def tokenize_source(
     *,
     shard_tokens: int = DEFAULT_SHARD_TOKENS,
     append_eos: bool = True,
+    batch_docs: int = _BATCH_DOCS,
 ) -> dict[str, Any]:
     """Tokenise source ``path`` into shards in folder ``out`` (see the module doc); return the manifest.
 
     Reuses a complete folder, resumes an interrupted one after its last finished shard, and
     starts over (logged, reason in ``manifest["rebuilt_because"]``) when the source or the
     tokenizer changed. ``shard_tokens`` is a target: a shard closes after the document that
-    reaches it (documents never span shards).
+    reaches it (documents never span shards). ``batch_docs``: documents per tokenizer call.
     """
     import numpy as np
 
@@ -323,7 +324,7 @@ def tokenize_source(
             pending_bad.append((row, f"{where}: {reason}"))
             continue
         batch.append((row, text))
-        if len(batch) >= _BATCH_DOCS:
+        if len(batch) >= batch_docs:
             encode_batch()
     encode_batch()
     if total_rows > shard_start or not manifest["shards"]:
