@@ -43,6 +43,7 @@ __all__ = [
     "CPTPlan",
     "build_cpt_plan",
     "prepare_cpt_data",
+    "format_mix",
     "run_cpt",
     "cpt_job_entrypoint",
     "cpt_preset_gpus",

@@ -47,7 +47,7 @@ def heldout_perplexity(model: str | os.PathLike, texts: Sequence[str], seq_len: 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(model)
-    lm = AutoModelForCausalLM.from_pretrained(model, torch_dtype=torch.float32)
+    lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
     lm.eval()
     total_nll = 0.0
     scored = 0
