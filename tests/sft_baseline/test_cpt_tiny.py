@@ -40,5 +40,9 @@ def test_cpt_lowers_heldout_perplexity_then_grpo_runs_from_it(tmp_path):
     # capped at tiny-cpu's own 96 tokens (run_learning's 512 is for the writer's long answers).
     short = ["data.max_response_length=96", "actor_rollout_ref.rollout.max_model_len=480"]
     run = run_learning("long", tmp_path / "rl", steps=2, model=meta["hf"], overrides=short, timeout_s=1200)
-    assert run.returncode == 0, f"GRPO from the CPT model failed, see {run.output_dir / 'logs'}"
+    if run.returncode != 0:  # the log's tail in the failure itself: pytest may delete tmp_path later
+        tail = run.log_file.read_text(errors="replace").splitlines()[-40:] if run.log_file else []
+        pytest.fail(
+            f"GRPO from the CPT model exited {run.returncode}; log {run.log_file}:\n" + "\n".join(tail)
+        )
     assert [r["step"] for r in run.rows] == [1, 2]
