@@ -158,7 +158,8 @@ def _check_presets(words: list[str], args) -> None:
     """Run a command's preset and overrides through the builder its handler uses (nothing starts)."""
     command = words[0] if words else ""
     sub = words[1] if len(words) > 1 else ""
-    if command in ("train", "submit") and not (getattr(args, "sft", False) or getattr(args, "rm", False)):
+    kind = [k for k in ("sft", "rm", "cpt") if getattr(args, k, False)]
+    if command in ("train", "submit") and not kind:
         from rl.presets import build_plan, check_reward_config, compose
 
         plan = build_plan(
@@ -178,6 +179,13 @@ def _check_presets(words: list[str], args) -> None:
         from sft_baseline.train import compose_sft_config, validate_sft_config
 
         validate_sft_config(compose_sft_config(args.preset, args.overrides))
+    elif command == "cpt" or (command == "submit" and args.cpt):
+        from sft_baseline.cpt import build_cpt_plan
+
+        if command == "cpt":
+            build_cpt_plan(args.preset, args.out, args.data, args.overrides)
+        else:
+            build_cpt_plan(args.preset, args.output_dir or "out", args.cpt_data, args.overrides)
     elif (command == "rm" and sub == "train") or (command == "submit" and args.rm):
         from rewards.rm.train import compose_rm_preset
 
