@@ -113,6 +113,8 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
     if args.sft and args.rm:
         raise ValueError("give at most one of --sft and --rm")
+    if args.async_mode and (args.sft or args.rm):
+        raise ValueError("--async is a GRPO setting; --sft and --rm jobs have no trainer mode")
     if args.sft:
         return _cmd_submit_sft(args)
     if args.rm:
@@ -126,6 +128,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         nodes=args.nodes,
         gpus_per_node=args.gpus_per_node,
         py_modules=args.py_modules,
+        async_mode=args.async_mode,
     )
     print_plan_notes(plan, "longwrite submit")
     if args.dry_run:
