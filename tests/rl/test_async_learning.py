@@ -38,6 +38,7 @@ def test_colocate_async_learns_and_resumes():
     from sft_baseline.writer import tiny_writer_path
 
     work = Path(tempfile.mkdtemp(prefix="lw-async-learning-"))
+    passed = False
     try:
         writer = tiny_writer_path(0)
         run = run_learning("long", work, steps=STEPS, model=writer, overrides=ASYNC, timeout_s=1200)
@@ -72,5 +73,9 @@ def test_colocate_async_learns_and_resumes():
         log = again.log_file.read_text(errors="replace")
         assert f"Resuming from {folder}" in log or f"global_step_{STEPS}" in log
         assert "Loading TransferQueue state" in log
+        passed = True
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if passed:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"[async] run folder kept for inspection: {work}")
