@@ -129,10 +129,12 @@ def run_learning(
     timeout_s: float = 1200.0,
     echo: bool = False,
     progress: bool = False,
+    prompts: str | Path | None = None,
 ) -> LearningRun:
     """GRPO from the tiny writer (``model``, default :func:`~sft_baseline.writer.tiny_writer_path`).
 
-    Prepares :func:`learning_prompts` for ``direction`` into ``out/data`` (every prompt trains:
+    Prepares :func:`learning_prompts` for ``direction`` (or the ``prompts`` jsonl given, e.g. a
+    mix of targets; ``direction`` then only names the run) into ``out/data`` (every prompt trains:
     no validation split), trains ``steps`` steps into ``out/run``, and returns the logged rows.
     """
     from rl.local_run import train
@@ -142,7 +144,7 @@ def run_learning(
     from sft_baseline.writer import tiny_writer_path
 
     out = Path(out).resolve()
-    prompts = learning_prompts(direction, out / "prompts.jsonl")
+    prompts = Path(prompts) if prompts is not None else learning_prompts(direction, out / "prompts.jsonl")
     prepare_rl_data(prompts, out / "data", val_fraction=0.0)
     policy = Path(model) if model is not None else tiny_writer_path(0)
     plan = build_plan(

@@ -140,6 +140,8 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         raise ValueError("give at most one of --sft, --rm and --cpt")
     if args.cpt_data and not args.cpt:
         raise ValueError("--cpt-data is for --cpt jobs")
+    if args.async_mode and (args.sft or args.rm or args.cpt):
+        raise ValueError("--async is a GRPO setting; --sft, --rm and --cpt jobs have no trainer mode")
     if args.cpt:
         return _cmd_submit_cpt(args)
     if args.sft:
@@ -155,6 +157,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         nodes=args.nodes,
         gpus_per_node=args.gpus_per_node,
         py_modules=args.py_modules,
+        async_mode=args.async_mode,
     )
     print_plan_notes(plan, "longwrite submit")
     if args.dry_run:

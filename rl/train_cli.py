@@ -46,6 +46,16 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         ),
     )
     p.add_argument(
+        "--async",
+        choices=("colocate", "separate"),
+        default=None,
+        dest="async_mode",
+        help=(
+            "asynchronous training: verl's colocate_async or separate_async trainer with our balanced "
+            "advantage, plus the preset's async settings (docs/training.md, 'Asynchronous training')"
+        ),
+    )
+    p.add_argument(
         "--dry-run",
         action="store_true",
         help=(
@@ -75,6 +85,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         output_dir=args.output_dir,
         data_dir=args.data_dir,
         py_modules=args.py_modules,
+        async_mode=args.async_mode,
     )
     if args.dry_run:
         # Every check of a real run (options, verl's config, data files, the reward import check

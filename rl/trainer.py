@@ -592,8 +592,7 @@ def debug_advantages(adv, valid: Sequence[bool], mode: str | None, seed: int = 0
 # --------------------------------------------------------------------------------------------
 
 
-@register_trainer(MODE_NAME)
-class LongWriterTrainer(PPOTrainerSync):
+class LongWriterSteps:
     """verl's synchronous PPO trainer with the advantage computed from every reward component."""
 
     mode_name: str = MODE_NAME
@@ -887,3 +886,11 @@ class LongWriterTrainer(PPOTrainerSync):
                 out[f"{METRIC_PREFIX}/timing/{label}_s/mean"] = float(arr.mean())
                 out[f"{METRIC_PREFIX}/timing/{label}_s/max"] = float(arr.max())
         return out
+
+
+@register_trainer(MODE_NAME)
+class LongWriterTrainer(LongWriterSteps, PPOTrainerSync):
+    """verl's synchronous PPO trainer with :class:`LongWriterSteps` (the balanced advantage from every
+    reward component, the step metrics and monitors, group rewards, curriculum checkpoints).
+
+    The asynchronous modes (:mod:`rl.trainer_async`) put the same steps on verl's async trainers."""
