@@ -6,8 +6,11 @@ writer, the tiny-cpu preset path, verl's V1 trainer, vLLM CPU rollouts, our rewa
 colocate_async trainer with our balanced advantage), then a second launch that resumes it for one
 more step. Asserted:
 
-* the learning test's criterion (``tests/rl/test_learning.py``): the least-squares slope of the
-  answer length and of the length reward, with its 95% interval, above 0;
+* the run learns the way its targets ask: the mean step of the answer length and of the length
+  reward (``longwrite.learning.learning_drift_test``) are above 0. A direction check, not the
+  learning test's significance criterion: that one pools a ``long`` and a ``short`` run
+  (``tests/rl/test_learning.py``), and one 8-step run alone has about 0.8 power against
+  random-walk drift, so its interval is printed, not asserted;
 * asynchrony happened and stayed bounded: some step trained samples generated under older weights
   (``longwriter/async/stale_ratio`` > 0), no sample lagged more versions than the preset's bound
   allows (``max_off_policy_threshold`` 3 -> lag <= 2), our step metrics and verl's off-policy
@@ -34,7 +37,7 @@ ASYNC = ["trainer.v1.trainer_mode=longwriter_colocate_async", "trainer.resume_mo
 
 @pytest.mark.timeout(1800)
 def test_colocate_async_learns_and_resumes():
-    from longwrite.learning import learning_slope, run_learning
+    from longwrite.learning import learning_drift_test, learning_slope, run_learning
     from sft_baseline.writer import tiny_writer_path
 
     work = Path(tempfile.mkdtemp(prefix="lw-async-learning-"))
@@ -58,11 +61,14 @@ def test_colocate_async_learns_and_resumes():
         print(f"[async] step seconds: {[round(v, 1) for v in run.series('timing_s/step')]}")
         assert max(stale) > 0, "no step trained on samples from older weights: nothing was asynchronous"
 
-        length = learning_slope(run.series("longwriter/length/answer/mean"))
-        reward = learning_slope(run.series("longwriter/reward/length/mean"))
+        length = learning_drift_test(run.series("longwriter/length/answer/mean"))
+        reward = learning_drift_test(run.series("longwriter/reward/length/mean"))
         print(f"[async] answer length: {length}\n[async] length reward: {reward}")
-        assert length.low > 0, f"answer length did not grow beyond noise: {length}"
-        assert reward.low > 0, f"length reward did not rise beyond noise: {reward}"
+        print(
+            f"[async] (slope, independent steps assumed: {learning_slope(run.series('longwriter/length/answer/mean'))})"
+        )
+        assert length.drift > 0, f"answer length did not grow: {length}"
+        assert reward.drift > 0, f"length reward did not rise: {reward}"
 
         folder = run.output_dir / "checkpoints" / f"global_step_{STEPS}"
         assert (folder / "transfer_queue").is_dir(), sorted(p.name for p in folder.iterdir())
