@@ -130,7 +130,12 @@ def _check(options: dict) -> None:
     if options["mode"] not in MODES:
         raise ValueError(f"checklist: mode must be one of {', '.join(MODES)}, got {options['mode']!r}")
     url = options["base_url"]
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+    placeholder = isinstance(url, str) and url.startswith("REQUIRED")  # a preset's: refused before a run
+    if (
+        url is not None
+        and not placeholder
+        and not (isinstance(url, str) and url.startswith(("http://", "https://")))
+    ):
         raise ValueError(f"checklist: base_url must be an http(s) URL, got {url!r}")
     if not 1 <= int(options["hard_threshold"]) <= 10:
         raise ValueError(f"checklist: hard_threshold must be in 1-10, got {options['hard_threshold']!r}")
@@ -336,8 +341,10 @@ def judge_checklists(
 @register_reward("checklist", batched=True, defaults=dict(CHECKLIST_DEFAULTS), check=_check)
 def _checklist_component(batch: Batch, options: dict) -> list[ComponentScore]:
     """The answer's weighted mean score over its request's criteria, with the hard-constraint veto."""
+    from rewards.pairwise.reference import check_endpoint
     from rewards.quality.judge import cut_reason, shorten
 
+    check_endpoint(options, "checklist")  # unset or a placeholder: a config error, raised
     out: list[ComponentScore | None] = [None] * len(batch)
     jobs: list[tuple[str, str, tuple[Criterion, ...]]] = []
     job_of: list[int] = []

@@ -369,3 +369,65 @@ def checklist_writer_responder(*, invalid: Iterable[str] = (), always_error: Ite
         return "```json\n" + json.dumps({"criteria": term_checklist(words, words[:1])}) + "\n```"
 
     return respond
+
+
+def term_pairwise_verdict(a: str, b: str, term: str) -> str:
+    """A pairwise judge with a learnable preference: the answer that uses ``term`` wins; both or
+    neither: a tie (length plays no part)."""
+    ta, tb = term.lower() in a.lower(), term.lower() in b.lower()
+    return "A" if ta and not tb else "B" if tb and not ta else "tie"
+
+
+def checklist_e2e_responder(term: str = "the"):
+    """One loopback server for a checklist + BRPO run: it writes checklists
+    (:func:`checklist_writer_responder`), scores criteria (:func:`checklist_judge_responder`) and
+    judges pairs (``## Answer A`` / ``## Answer B``) by :func:`term_pairwise_verdict` with ``term``."""
+    writer, judge = checklist_writer_responder(), checklist_judge_responder()
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        first = _first_prompt(body)
+        if "[Writing request]" in first:
+            return writer(body, attempt)
+        if "[Criterion]" in first or "[Criteria]" in first:
+            return judge(body, attempt)
+        a, b = _pair(body)
+        return json.dumps({"winner": term_pairwise_verdict(a, b, term), "reason": "uses the term"})
+
+    return respond
+
+
+def fixed_checklist_writer_responder(terms: Iterable[str] = ("Therefore",), hard: Iterable[str] = ()):
+    """A checklist generator that gives every request the same :func:`term_checklist` of ``terms``
+    (at least three criteria: padded with neutral ones the loopback judge scores 6, so only the
+    terms move the reward)."""
+    terms, hard = list(terms), list(hard)
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        criteria = term_checklist(terms, hard)
+        k = 0
+        while len(criteria) < 3:
+            k += 1
+            criteria.append(
+                {**criteria[0], "name": f"Neutral {k}", "description": "Reads as prose.", "hard": False}
+            )
+        return json.dumps({"criteria": criteria})
+
+    return respond
+
+
+def learning_responder(term: str = "Therefore"):
+    """One loopback server for the learning benchmarks: checklists that ask for ``term``
+    (:func:`fixed_checklist_writer_responder`), the checklist judge, and a pairwise judge preferring
+    the answer that uses ``term`` (:func:`term_pairwise_verdict`)."""
+    writer, judge = fixed_checklist_writer_responder([term]), checklist_judge_responder()
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        first = _first_prompt(body)
+        if "[Writing request]" in first:
+            return writer(body, attempt)
+        if "[Criterion]" in first or "[Criteria]" in first:
+            return judge(body, attempt)
+        a, b = _pair(body)
+        return json.dumps({"winner": term_pairwise_verdict(a, b, term), "reason": "uses the term"})
+
+    return respond

@@ -150,4 +150,6 @@ def test_bad_checklists_are_listed_not_invented_and_a_review_edit_is_used(tmp_pa
     (out / REVIEW_FILE).write_text(yaml.safe_dump(review, allow_unicode=True, sort_keys=False))
     capsys.readouterr()
     assert longwrite_main([*argv, "--checklist-missing", "drop"]) == 2
-    assert "checklists_review.yaml: entry 1 (id 'a'): 2 criteria; a checklist has 3-7" in capsys.readouterr().err
+    assert (
+        "checklists_review.yaml: entry 1 (id 'a'): 2 criteria; a checklist has 3-7" in capsys.readouterr().err
+    )
