@@ -80,3 +80,19 @@ def test_step_helper_adds_brpo_metrics_over_real_samples_only():
     assert out["longwriter/brpo/groups"] == 2 and out["longwriter/brpo/dropped_groups"] == 1
     assert out["longwriter/brpo/win_share"] == pytest.approx(6 / 8)
     assert extra_step_metrics(scores, uids, keep, [{}] * 8, {}) == {}  # neither checklist nor brpo
+
+
+def test_a_checklist_judge_that_stays_missing_stops_the_run():
+    """The judge rules apply: checklist has a base_url, so JudgeWatch watches it."""
+    from rewards.base import RewardConfig
+    from rl.trainer import JudgeDownError, JudgeWatch, judge_limits
+
+    cfg = RewardConfig(
+        {"checklist": 1.0}, {"checklist": {"base_url": "http://127.0.0.1:9/v1", "judge_max_missing_steps": 2}}
+    )
+    watch = JudgeWatch(judge_limits(cfg))
+    assert set(watch.limits) == {"checklist"}
+    reasons = [["checklist: judge failed, criterion 'A': endpoint error: HTTP 500 (missing, not 0)"]]
+    watch.update(1, {"checklist": [math.nan, math.nan, 0.5]}, reasons)
+    with pytest.raises(JudgeDownError, match="reward 'checklist': the judge at http://127.0.0.1:9/v1"):
+        watch.update(2, {"checklist": [math.nan, math.nan, 0.5]}, reasons)
