@@ -96,7 +96,10 @@ def run(kind: str, root: Path, url: str) -> list[dict]:
     plan = build_plan("tiny-cpu-checklist", common, output_dir=root / kind / "run", data_dir=data)
     result = train(plan, timeout_s=3000)
     if result.returncode != 0:
-        raise RuntimeError(f"{kind}: verl failed (exit {result.returncode}); see {result.log_file}")
+        kept = Path(tempfile.gettempdir()) / f"checklist-learning-{kind}.log"
+        if result.log_file is not None and Path(result.log_file).exists():
+            shutil.copy(result.log_file, kept)  # the run folder is removed at the end
+        raise RuntimeError(f"{kind}: verl failed (exit {result.returncode}); log kept at {kept}")
     rows = [r for r in read_metrics(plan.output_dir) if any(k.startswith("longwriter/") for k in r)]
     return sorted(rows, key=lambda r: r["step"])
 
