@@ -6,8 +6,8 @@ p50/p90 (words / Chinese characters) of both runs, and the trend statistics of e
 random-walk drift test :func:`longwrite.learning.learning_drift_test`, the least-squares slope
 with its 95% t interval and the 95% bootstrap interval of mean(last 3 steps) - mean(first 3
 steps) (the baseline of each curve is its own first steps); then the slow test's criterion over
-both runs (:func:`longwrite.learning.learning_criterion`: the length reward's changes pooled over
-the two runs, and each run's direction). Writes ``benchmarks/learning.png`` (or
+both runs (:func:`longwrite.learning.learning_criterion`: the answer length of the long run minus
+the short run's must rise beyond random-walk drift; each run's direction). Writes ``benchmarks/learning.png`` (or
 ``$LONGWRITE_BENCH_OUT/learning.png``).
 
 ``python -m benchmarks learning`` (about 12 minutes on 2 cores; builds the writer first if needed).

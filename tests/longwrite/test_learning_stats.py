@@ -189,21 +189,52 @@ def _run(direction: str, rewards, lengths):
     return LearningRun(direction, Path("."), rows, 0, 0.0)
 
 
+#: The 2026-12-05 pair (benchmarks/RESULTS.md): per-step mean answer length (words / characters).
+REAL_LONG_LEN = [79.2, 87.2, 103.4, 115.3, 139.1, 151.5, 164.0, 202.3]
+REAL_SHORT_LEN = [86.8, 77.2, 65.3, 48.3, 52.8, 48.0, 38.2, 41.3]
+REAL_LONG_2 = [0.448, 0.491, 0.571, 0.64, 0.731, 0.735, 0.793, 0.735]
+REAL_SHORT_2 = [0.132, 0.173, 0.441, 0.61, 0.58, 0.644, 0.687, 0.739]
+
+
 def test_the_criterion_passes_the_recorded_runs_and_fails_each_broken_case():
     from longwrite.learning import learning_criterion
 
-    long_len = [78, 95, 104, 110, 126, 140, 150, 178]
-    short_len = [76, 70, 60, 55, 50, 47, 45, 42]
-    ok = learning_criterion(_run("long", REAL_LONG, long_len), _run("short", REAL_SHORT, short_len))
-    assert ok.passed and ok.reward.low > 0, ok
+    ok = learning_criterion(
+        _run("long", REAL_LONG_2, REAL_LONG_LEN), _run("short", REAL_SHORT_2, REAL_SHORT_LEN)
+    )
+    assert ok.passed and ok.contrast.low > 0, ok
+    assert ok.contrast.drift == pytest.approx((202.3 - 41.3 - (79.2 - 86.8)) / 7)
     # negated advantages: both rewards fall, the lengths go the wrong way
     neg = learning_criterion(
-        _run("long", REAL_LONG[::-1], long_len[::-1]), _run("short", REAL_SHORT[::-1], short_len[::-1])
+        _run("long", REAL_LONG_2[::-1], REAL_LONG_LEN[::-1]),
+        _run("short", REAL_SHORT_2[::-1], REAL_SHORT_LEN[::-1]),
     )
-    assert not neg.passed and neg.reward.high < 0, neg
-    # one strong run carrying one whose answers went the wrong way: the direction check catches it
-    carried = learning_criterion(
-        _run("long", REAL_LONG, long_len), _run("short", REAL_SHORT, short_len[::-1])
-    )
-    assert carried.reward.low > 0 and not carried.passed, carried
+    assert not neg.passed and neg.contrast.high < 0, neg
+    # the runs pull apart, but only because the long run grew: the short one grew too (slower)
+    both_grow = [v + 40 * i for i, v in enumerate(REAL_SHORT_LEN)]
+    carried = learning_criterion(_run("long", REAL_LONG_2, [v + 80 * i for i, v in enumerate(REAL_LONG_LEN)]),
+                                 _run("short", REAL_SHORT_2, both_grow))  # fmt: skip
+    assert carried.contrast.low > 0 and not carried.passed, carried
     assert "criterion: FAIL" in str(carried) and "criterion: PASS" in str(ok)
+    with pytest.raises(ValueError, match="not comparable"):
+        learning_criterion(
+            _run("long", REAL_LONG_2, REAL_LONG_LEN), _run("short", REAL_SHORT_2[:7], REAL_SHORT_LEN[:7])
+        )
+
+
+def test_the_contrast_has_the_power_the_single_runs_lack():
+    """At the 2026-12-05 pair's size (answer length +17.6 and -6.5 a step; increment sd 10.4 and
+    7.9, i.e. step noise of sd 7.4 and 5.6), the contrast test finds the pull-apart in nearly every
+    simulated pair (9 in 10 with a random walk of 1x the noise on top); its false rises on a
+    no-learning pair are those of the one-run drift test (at most 2.5% + slack, tested above)."""
+    rng = np.random.default_rng(13)
+    rates = {}
+    for walk in (0.0, 1.0):
+        long = _random_walks(rng, walk, 17.6, 10.4 / np.sqrt(2))
+        short = _random_walks(rng, walk, -6.5, 7.9 / np.sqrt(2))
+        rates[walk] = float(
+            np.mean([learning_drift_test(a - b).low > 0 for a, b in zip(long, short, strict=True)])
+        )
+    assert rates[0.0] >= 0.98 and rates[1.0] >= 0.9, rates  # measured 0.991 and 0.927
+    null = _random_walks(rng, 1.0) - _random_walks(rng, 1.0)  # two no-learning runs' difference
+    assert _rise_rate(learning_drift_test, null) <= NOMINAL + SLACK
