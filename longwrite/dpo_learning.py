@@ -35,6 +35,7 @@ from typing import Any
 
 __all__ = [
     "PAIR_REWARDS",
+    "LEARNING_DEFAULTS",
     "split_ids",
     "PairedStats",
     "paired_stats",
@@ -45,6 +46,8 @@ __all__ = [
 #: The length-aware pair score: length (target from the request) and format (well-formed plan+answer).
 PAIR_REWARDS: dict[str, Any] = {"rewards": {"length": 1.0, "format": 0.5}, "options": {}}
 HELD_OUT_SHARE = 0.2
+#: The slow test's and the benchmark's settings (sized for a loaded 2-core machine).
+LEARNING_DEFAULTS: dict[str, Any] = {"n_prompts": 48, "k": 4}
 
 
 def split_ids(ids: Sequence[str], share: float = HELD_OUT_SHARE, seed: int = 0) -> tuple[set, set]:
@@ -143,6 +146,7 @@ def run_dpo_learning(
     lbw: str | Path,
     *,
     k: int = 6,
+    n_prompts: int | None = None,
     max_required: int = 300,
     max_tokens: int = 512,
     seed: int = 0,
@@ -150,6 +154,9 @@ def run_dpo_learning(
     timeout: float = 1800.0,
 ) -> DpoLearning:
     """Pairs -> DPO -> evaluation of the writer and the DPO model (see the module docstring).
+
+    ``n_prompts`` bundled requests (all when None) x ``k`` samples make the pairs; answers are
+    sampled at temperature 0.8 with ``max_tokens`` tokens, for pairs and evaluation alike.
 
     ``lbw`` is a ``longbench_write.jsonl``; everything is written under ``out`` (``logs/`` holds
     each stage's full output). Raises ``RuntimeError`` with the log's tail when a stage fails.
@@ -168,6 +175,10 @@ def run_dpo_learning(
 
     t = time.monotonic()
     prompts = [rec for _, rec in read_jsonl(BUNDLED_PROMPTS).records]
+    if n_prompts:  # a seeded sample, half English and half Chinese where the set allows
+        ranked = sorted(prompts, key=lambda r: hashlib.sha256(f"{seed}:{r['id']}".encode()).hexdigest())
+        by_lang = [[r for r in ranked if r["id"].startswith(lang)] for lang in ("en", "zh")]
+        prompts = by_lang[0][: n_prompts - n_prompts // 2] + by_lang[1][: n_prompts // 2]
     (out / "instructions.jsonl").write_text(
         "".join(
             json.dumps({"id": r["id"], "instruction": r["prompt"]}, ensure_ascii=False) + "\n"
