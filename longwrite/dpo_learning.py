@@ -2,8 +2,8 @@
 
 1. pairs by the project's own path, ``longwrite pairs``: the tiny writer
    (:mod:`sft_baseline.writer`, which writes 30-110 words / 40-140 characters whatever is asked)
-   samples ``k`` replies to each bundled request (``rl/data/prompts.jsonl``, English and Chinese,
-   stated targets of 100 to 12,000 words), scored by a length-aware reward (:data:`PAIR_REWARDS`:
+   samples ``k`` replies to each bundled request that states its length (``rl/data/prompts.jsonl``,
+   English and Chinese, stated targets of 100 to 12,000 words), scored by a length-aware reward (:data:`PAIR_REWARDS`:
    the length reward, linear below a target the writer misses, plus the format reward); the best
    reply is chosen against a random other. Requests are split by a hash of their id into
    training and held-out pairs (:func:`split_ids`).
@@ -174,7 +174,13 @@ def run_dpo_learning(
     writer = tiny_writer_path(seed=0)
 
     t = time.monotonic()
-    prompts = [rec for _, rec in read_jsonl(BUNDLED_PROMPTS).records]
+    from rewards.length.reward import parse_length_requirement
+
+    # Requests that state their length (the length reward scores against it); the rest are left
+    # out here, by design, not by accident: their count is recorded in the pair counts.
+    bundled = [rec for _, rec in read_jsonl(BUNDLED_PROMPTS).records]
+    prompts = [rec for rec in bundled if parse_length_requirement(rec["prompt"]) is not None]
+    unstated = len(bundled) - len(prompts)
     if n_prompts:  # a seeded sample, half English and half Chinese where the set allows
         ranked = sorted(prompts, key=lambda r: hashlib.sha256(f"{seed}:{r['id']}".encode()).hexdigest())
         by_lang = [[r for r in ranked if r["id"].startswith(lang)] for lang in ("en", "zh")]
@@ -205,6 +211,7 @@ def run_dpo_learning(
         )
     pair_counts = {
         "prompts": len(prompts),
+        "bundled_without_stated_length": unstated,
         "pairs": len(rows),
         "train": sum(r["id"] in train_ids for r in rows),
         "val": sum(r["id"] in held_ids for r in rows),

@@ -52,7 +52,8 @@ def test_two_process_dpo_writes_a_final_model_that_loads(repo_root, tmp_path, ti
     assert "torch.distributed.run" in proc.stdout and "--nproc_per_node=2" in proc.stdout
     summary = json.loads((out / "dpo_train.json").read_text())
     assert summary["world_size"] == 2 and summary["fsdp"] is False
-    assert summary["val_curve"][0] == {"epoch": 0.0, "margin": 0.0, "accuracy": 0.0}  # policy == reference
+    start = summary["val_curve"][0]  # the policy starts as its own reference (float32 noise apart)
+    assert start["epoch"] == 0.0 and start["margin"] == pytest.approx(0.0, abs=1e-5)
     assert summary["global_step"] == 4  # 8 pairs / (2 ranks x 2) x 2 epochs
     final = out / "final"
     assert (final / "model.safetensors").is_file() and (final / "chat_template.jinja").is_file()

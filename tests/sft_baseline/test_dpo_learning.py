@@ -16,7 +16,7 @@ from longwrite.dpo_learning import LEARNING_DEFAULTS, run_dpo_learning
 def test_dpo_from_the_writer_raises_the_margin_and_s_l(tmp_path, longbench_dir):
     r = run_dpo_learning(tmp_path, longbench_dir / "longbench_write.jsonl", **LEARNING_DEFAULTS)
     curve = r.dpo["val_curve"]
-    assert curve[0]["margin"] == 0.0  # the policy starts as its own reference
+    assert curve[0]["margin"] == pytest.approx(0.0, abs=1e-5)  # the policy starts as its own reference
     assert curve[-1]["margin"] > 0 and curve[-1]["accuracy"] >= 0.7, curve
     assert [row["epoch"] for row in curve] == sorted(row["epoch"] for row in curve)
     assert r.pairs["train"] >= 20 and r.pairs["val"] >= 5, r.pairs
