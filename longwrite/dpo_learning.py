@@ -194,14 +194,17 @@ def run_dpo_learning(
     )
     (out / "pair_rewards.yaml").write_text(yaml.safe_dump(PAIR_REWARDS), encoding="utf-8")
     all_pairs = out / "pairs-all.jsonl"
-    _cli(
-        ["pairs", "--local-model", str(writer), "--max-model-len", "1024", "--instructions",
-         str(out / "instructions.jsonl"), "-k", str(k), "--max-tokens", str(max_tokens),
-         "--temperature", "0.8", "--seed", str(seed), "--reward-config", str(out / "pair_rewards.yaml"),
-         "--out", str(all_pairs)],
-        logs / "pairs.log",
-        timeout,
-    )  # fmt: skip
+    if all_pairs.is_file():  # a re-run in the same folder reuses its pairs (said, not silent)
+        print(f"dpo learning: reusing {all_pairs}", file=sys.stderr)
+    else:
+        _cli(
+            ["pairs", "--local-model", str(writer), "--max-model-len", "1024", "--instructions",
+             str(out / "instructions.jsonl"), "-k", str(k), "--max-tokens", str(max_tokens),
+             "--temperature", "0.8", "--seed", str(seed), "--reward-config", str(out / "pair_rewards.yaml"),
+             "--out", str(all_pairs)],
+            logs / "pairs.log",
+            timeout,
+        )  # fmt: skip
     rows = [rec for _, rec in read_jsonl(all_pairs).records]
     train_ids, held_ids = split_ids([r["id"] for r in prompts], seed=seed)
     for name, ids in (("train", train_ids), ("val", held_ids)):
