@@ -410,10 +410,14 @@ def dpo_loss(
     }
 
 
-def reference_logps(model: Any, rows: list[dict], pad_id: int, batch_size: int = 4) -> None:
+def reference_logps(
+    model: Any, rows: list[dict], pad_id: int, batch_size: int = 4, device: Any = None
+) -> None:
     """Add ``ref_chosen`` / ``ref_rejected`` (summed response log-probabilities under ``model``, the
     starting weights) to every row. Under ``torch.distributed`` each rank scores every
-    world-size-th row and the results are gathered, so all ranks hold all of them."""
+    world-size-th row and the results are gathered, so all ranks hold all of them. ``device``
+    (the Trainer's, e.g. ``cuda:LOCAL_RANK``) is where the model and batches go for the pass;
+    None keeps the model where it is."""
     import torch
     import torch.distributed as dist
 
@@ -421,13 +425,16 @@ def reference_logps(model: Any, rows: list[dict], pad_id: int, batch_size: int =
     rank = dist.get_rank() if world > 1 else 0
     mine = list(range(rank, len(rows), world))
     collate = PairCollator(pad_id)
+    if device is not None:
+        model.to(device)
+    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     found: dict[int, tuple[float, float]] = {}
     with torch.no_grad():
         for start in range(0, len(mine), batch_size):
             idx = mine[start : start + batch_size]
-            batch = collate([rows[i] for i in idx])
+            batch = {k: v.to(device) for k, v in collate([rows[i] for i in idx]).items()}
             sums, _ = sequence_logps(model, batch)
             half = len(idx)
             for k, i in enumerate(idx):
@@ -587,8 +594,8 @@ def train_dpo(cfg: dict[str, Any]) -> dict[str, Any]:
         model.config.pad_token_id = tok.pad_token_id
     # The reference is the starting model: its log-probabilities once, before any update.
     ref_batch = int(training.get("per_device_eval_batch_size", 4))
-    reference_logps(model, train_rows, tok.pad_token_id, ref_batch)
-    reference_logps(model, val_rows, tok.pad_token_id, ref_batch)
+    reference_logps(model, train_rows, tok.pad_token_id, ref_batch, args.device)
+    reference_logps(model, val_rows, tok.pad_token_id, ref_batch, args.device)
     trainer = _trainer_class()(
         model=model,
         args=args,
