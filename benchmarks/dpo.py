@@ -12,7 +12,9 @@ Runs :func:`longwrite.dpo_learning.run_dpo_learning` (the same run as the slow t
 * the held-out margin curve (before training, then after each epoch).
 
 ``python -m benchmarks dpo`` (several minutes on 2 cores; builds the tiny writer first if needed).
-Set ``LONGWRITE_BENCH_OUT`` to keep the run folder (default: a temporary folder).
+Set ``LONGWRITE_BENCH_OUT`` to keep the run folder (default: a temporary folder; a kept folder's
+``dpo/pairs-all.jsonl`` is reused by a re-run) and ``LONGWRITE_BENCH_DATA`` to a LongBench-Write
+folder (default: as ``longwrite demo`` finds it).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def main() -> None:
     from longwrite.demo import resolve_data
     from longwrite.dpo_learning import run_dpo_learning
 
-    lbw, _ = resolve_data(None)
+    lbw, _ = resolve_data(os.environ.get("LONGWRITE_BENCH_DATA"))  # a folder, as `demo --data`
     keep = os.environ.get("LONGWRITE_BENCH_OUT")
     out = Path(keep) / "dpo" if keep else Path(tempfile.mkdtemp(prefix="bench-dpo-"))
     t0 = time.monotonic()
