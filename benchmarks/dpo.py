@@ -30,14 +30,14 @@ from pathlib import Path
 def main() -> None:
     """Run the DPO learning run once and print its tables."""
     from longwrite.demo import resolve_data
-    from longwrite.dpo_learning import run_dpo_learning
+    from longwrite.dpo_learning import LEARNING_DEFAULTS, run_dpo_learning
 
     lbw, _ = resolve_data(os.environ.get("LONGWRITE_BENCH_DATA"))  # a folder, as `demo --data`
     keep = os.environ.get("LONGWRITE_BENCH_OUT")
     out = Path(keep) / "dpo" if keep else Path(tempfile.mkdtemp(prefix="bench-dpo-"))
     t0 = time.monotonic()
     try:
-        r = run_dpo_learning(out, lbw)
+        r = run_dpo_learning(out, lbw, **LEARNING_DEFAULTS)  # the slow test's settings
         curve = r.dpo["val_curve"]
         print(f"machine: {platform.machine()} {os.cpu_count()} CPU(s); {time.strftime('%Y-%m-%d')}")
         print(

@@ -194,7 +194,14 @@ def run_dpo_learning(
     )
     (out / "pair_rewards.yaml").write_text(yaml.safe_dump(PAIR_REWARDS), encoding="utf-8")
     all_pairs = out / "pairs-all.jsonl"
+    settings = {"ids": [r["id"] for r in prompts], "k": k, "max_tokens": max_tokens, "seed": seed}
+    meta = out / "pairs-all.settings.json"
     if all_pairs.is_file():  # a re-run in the same folder reuses its pairs (said, not silent)
+        if not meta.is_file() or json.loads(meta.read_text(encoding="utf-8")) != settings:
+            raise ValueError(
+                f"{all_pairs} was made with other requests or sampling settings than this run's "
+                f"({meta} differs or is missing); remove it or use another folder"
+            )
         print(f"dpo learning: reusing {all_pairs}", file=sys.stderr)
     else:
         _cli(
@@ -205,6 +212,7 @@ def run_dpo_learning(
             logs / "pairs.log",
             timeout,
         )  # fmt: skip
+        meta.write_text(json.dumps(settings) + "\n", encoding="utf-8")
     rows = [rec for _, rec in read_jsonl(all_pairs).records]
     train_ids, held_ids = split_ids([r["id"] for r in prompts], seed=seed)
     for name, ids in (("train", train_ids), ("val", held_ids)):
