@@ -3,15 +3,18 @@
 Runs :func:`longwrite.learning.run_learning` for ``long`` and ``short`` (the same runs as the slow
 test ``tests/rl/test_learning.py``), prints per step the reward components and the answer length
 p50/p90 (words / Chinese characters) of both runs, and the trend statistics of each: the
-random-walk drift test :func:`longwrite.learning.learning_drift_test` (what the slow test asserts
-on), the least-squares slope with its 95% t interval and the 95% bootstrap interval of
-mean(last 3 steps) - mean(first 3 steps). The baseline of each curve is its own first
-steps. Writes ``benchmarks/learning.png`` (or ``$LONGWRITE_BENCH_OUT/learning.png``).
+random-walk drift test :func:`longwrite.learning.learning_drift_test`, the least-squares slope
+with its 95% t interval and the 95% bootstrap interval of mean(last 3 steps) - mean(first 3
+steps) (the baseline of each curve is its own first steps); then the slow test's criterion over
+both runs (:func:`longwrite.learning.learning_criterion`: the length reward's changes pooled over
+the two runs, and each run's direction). Writes ``benchmarks/learning.png`` (or
+``$LONGWRITE_BENCH_OUT/learning.png``).
 
 ``python -m benchmarks learning`` (about 12 minutes on 2 cores; builds the writer first if needed).
 Negative controls (advantages broken on purpose; must fail the criterion):
-``python -m benchmarks.learning --control permute --directions long`` (or ``--control negate``).
-Each run's per-step rows go to ``learning[-<control>].json`` beside the PNG, for re-scoring.
+``python -m benchmarks.learning --control permute`` (or ``--control negate``), both directions.
+Each run's per-step rows go to ``learning[-<control>].json`` beside the PNG;
+``python -m benchmarks.learning --rescore FILE`` prints the criterion of a saved file again.
 """
 
 from __future__ import annotations
@@ -96,7 +99,13 @@ def main(
             )
             seconds[direction] = time.monotonic() - t
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        failed = [d for d, r in runs.items() if r.returncode != 0] or (
+            [] if len(runs) == len(directions) else ["?"]
+        )
+        if failed:  # a failed run keeps its folder: its verl log says why
+            print(f"run(s) {', '.join(failed)} failed or did not finish; their folders and logs: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print(f"machine: {platform.node()} {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}")
     if control:
         print(f"NEGATIVE CONTROL: +longwriter.debug_advantage={control}")
@@ -129,7 +138,34 @@ def main(
     )
     print(f"\nwrote {rows_file}")
     print(f"wrote {plot(runs, out_dir / f'learning{tag}.png')}")
+    print_criterion(runs, control)
     return runs
+
+
+def print_criterion(runs: dict, control: str | None) -> None:
+    """The slow test's criterion (:func:`longwrite.learning.learning_criterion`) on ``long`` +
+    ``short``, when both ran; a negative control must FAIL it."""
+    from longwrite.learning import learning_criterion
+
+    if not {"long", "short"} <= set(runs):
+        print("criterion: needs both directions (long and short)")
+        return
+    print(f"\n{'NEGATIVE CONTROL ' + control + ': ' if control else ''}the learning test's criterion")
+    print(learning_criterion(runs["long"], runs["short"]))
+
+
+def rescore(path: Path) -> None:
+    """Print the criterion for the per-step rows a previous run saved (``learning[-control].json``)."""
+    import json
+
+    from longwrite.learning import LearningRun
+
+    saved = json.loads(Path(path).read_text())
+    runs = {d: LearningRun(d, Path("."), r["rows"], r["returncode"], r["seconds"]) for d, r in saved.items()}
+    control = next((r["control"] for r in saved.values() if r.get("control")), None)
+    for d, r in saved.items():
+        print(f"{d}: exit {r['returncode']}, {r['seconds']:.0f} s, {len(r['rows'])} steps")
+    print_criterion(runs, control)
 
 
 if __name__ == "__main__":
@@ -139,5 +175,11 @@ if __name__ == "__main__":
     parser.add_argument("--control", choices=CONTROLS, default=None, help="run a negative control")
     parser.add_argument("--directions", nargs="+", default=["long", "short"], choices=["long", "short"])
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument(
+        "--rescore", type=Path, default=None, help="print the criterion of a saved JSON; no run"
+    )
     args = parser.parse_args()
-    main(args.steps, args.control, tuple(args.directions))
+    if args.rescore:
+        rescore(args.rescore)
+    else:
+        main(args.steps, args.control, tuple(args.directions))

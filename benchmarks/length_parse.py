@@ -2,8 +2,10 @@
 
 Run: ``PYTHONPATH=. .venv/bin/python -m benchmarks length_parse`` (seconds). Reads
 ``tests/rewards/length/data/long_requests.jsonl`` (requests of real length, several thousand
-characters of pasted material each) and, as the baseline in the same run, the short hand-written
-set ``length_requests.jsonl``. Each row's outcome:
+characters of pasted material each), the blind held-out set ``long_requests_blind.jsonl`` (48
+requests written later with new material kinds and phrasings, frozen before any parser change;
+reported as its own table, by counts only) and, as the baseline in the same run, the short
+hand-written set ``length_requests.jsonl``. Each row's outcome:
 
 * ``right`` - the parsed range and unit equal the hand label;
 * ``wrong`` - a range was parsed and it differs from the label (the worst outcome: a wrong target
@@ -69,8 +71,10 @@ def table(rows: list[dict], key: str) -> tuple[str, Counter]:
 
 
 def main() -> None:
-    """Print the outcome tables for the long set (design, held-out, per pattern) and the short set."""
+    """Print the outcome tables for the long set (design, held-out), the blind set (per pattern)
+    and the short set."""
     long_rows = load("long_requests.jsonl")
+    blind_rows = load("long_requests_blind.jsonl")
     short_rows = load("length_requests.jsonl")
     lengths = [len(r["prompt"]) for r in long_rows]
     print(f"long set: {len(long_rows)} rows, median {statistics.median(lengths):.0f} characters")
@@ -80,6 +84,11 @@ def main() -> None:
         text, _ = table(part, "pattern")
         print(f"\n### long set, {split} ({len(part)} rows)\n\n{text}")
     secs = time.perf_counter() - t0
+    blind_len = [len(r["prompt"]) for r in blind_rows]
+    text, _ = table(blind_rows, "pattern")
+    print(
+        f"\n### blind set ({len(blind_rows)} rows, median {statistics.median(blind_len):.0f} characters)\n\n{text}"
+    )
     text, _ = table(short_rows, "style")
     print(f"\n### baseline: the short hand-written set ({len(short_rows)} rows)\n\n{text}")
     print(f"\nparse time on the long set: {secs:.2f} s for {len(long_rows)} requests")

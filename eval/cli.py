@@ -515,7 +515,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from eval.report import build_report, leaderboard_rows, load_run
     from eval.training import is_training_run
 
-    paths = build_report(args.runs, args.out, tolerance=args.tolerance, rm_evals=args.rm_eval)
+    paths = build_report(
+        args.runs,
+        args.out,
+        tolerance=args.tolerance,
+        rm_evals=args.rm_eval,
+        annotations=args.annotations,
+        annotation_judges=args.annotations_judge,
+    )
     rows = leaderboard_rows([load_run(d, args.tolerance) for d in args.runs if not is_training_run(d)])
     if rows:
         _print_table(["model", "items", "S_l", "S_q", "S̄", "failed gen", "failed judge"], rows)
@@ -672,5 +679,17 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="JSON",
         help="a `longwrite rm eval --out` result to add as a reward-model section (repeatable)",
+    )
+    rep.add_argument(
+        "--annotations",
+        metavar="DB",
+        help="a `longwrite annotate` database: adds human Elo, win/tie/loss and agreement sections",
+    )
+    rep.add_argument(
+        "--annotations-judge",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a `longwrite annotate judge` folder: its Elo beside the people's and their agreement (repeatable)",
     )
     rep.set_defaults(func=_cmd_report)

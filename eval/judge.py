@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.scoring import DIMENSIONS, quality_score
+from rewards.judging import JudgeOutcome, ask_judge, fill_template, json_objects
 
 __all__ = [
     "JUDGE_PROMPT_VERSION",
@@ -131,12 +131,12 @@ class JudgePrompt:
     def fill(self, **values: str) -> str:
         """The template with each ``{{name}}`` (and its alias) replaced by ``values[name]``.
 
-        One pass, so placeholder-like text inside a request or answer is never substituted.
+        One pass (:func:`rewards.judging.fill_template`), so placeholder-like text inside a
+        request or answer is never substituted.
         """
         table = {"{{" + k + "}}": v for k, v in values.items()}
         table.update({a: values[n] for a, n in _ALIASES.items() if n in values})
-        pattern = re.compile("|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)))
-        return pattern.sub(lambda m: table[m.group(0)], self.text)
+        return fill_template(self.text, table)
 
     def render(self, request: str, answer: str) -> str:
         """The prompt filled in with the user's ``request`` and the model's ``answer``."""
@@ -163,32 +163,7 @@ def _norm_key(key: str) -> str:
 
 
 _DIM_BY_KEY = {_norm_key(d): d for d in DIMENSIONS}
-_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-
-
-def json_objects(text: str) -> list[dict]:
-    """Every JSON object found in ``text``: whole text, fenced blocks, then any ``{...}`` span."""
-    found: list[dict] = []
-    # strict=False: raw newlines and tabs inside JSON strings (a judge's multi-line comment) are
-    # read, as the official LongBench-Write script reads them (it deletes newlines before parsing).
-    decoder = json.JSONDecoder(strict=False)
-    chunks = [text.strip()] + [m.group(1).strip() for m in _FENCE.finditer(text)]
-    for chunk in chunks:
-        try:
-            obj = decoder.decode(chunk)
-        except (json.JSONDecodeError, ValueError):
-            continue
-        if isinstance(obj, dict):
-            found.append(obj)
-    for m in re.finditer(r"\{", text):
-        try:
-            obj, _ = decoder.raw_decode(text, m.start())
-        except (json.JSONDecodeError, ValueError):
-            continue
-        if isinstance(obj, dict):
-            found.append(obj)
-    return found
 
 
 def _dims_of(obj: dict) -> dict[str, Any]:
@@ -273,102 +248,6 @@ class JudgeRecord:
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict of every field."""
         return asdict(self)
-
-
-@dataclass
-class JudgeOutcome:
-    """What one judge call settled to: the parsed ``value``, or ``error`` saying why there is none.
-
-    ``attempts`` counts tries (a correction turn is a new try); ``raw`` is the last reply;
-    ``history`` the reason of every failed try; ``cached`` whether the last reply came from the
-    client's cache.
-    """
-
-    id: str
-    value: Any = None
-    error: str | None = None
-    attempts: int = 0
-    raw: str | None = None
-    cached: bool = False
-    history: list[str] = field(default_factory=list)
-
-
-async def ask_judge(
-    client: Any,
-    calls: Sequence[tuple[str, str]],
-    parse: Callable[[Any], tuple[Any, str | None]],
-    correction: Callable[[str], str] | None,
-    *,
-    max_attempts: int = 3,
-    params: dict | None = None,
-    progress: bool | str = False,
-    on_settled: Callable[[JudgeOutcome], None] | None = None,
-    system: str = "",
-) -> list[JudgeOutcome]:
-    """Send each ``(id, prompt)`` to the judge behind ``client`` and parse the reply; order is kept.
-
-    The one retry loop of every judge in :mod:`eval`: ``parse(reply)`` returns ``(value, None)``
-    or ``(None, reason)``. A reply that cannot be parsed, or a request that still failed after
-    the client's own HTTP retries, is tried again up to ``max_attempts`` in all; an unreadable
-    reply is followed by a correction turn (``correction(reason)``), so the retry is a new request
-    (not a cache hit). ``params`` go to the chat call (default temperature 0, max_tokens 512).
-    ``on_settled(outcome)`` is called as each call succeeds or finally fails, so callers can
-    persist progressively. Failures are returned with their reason, never a default value.
-
-    ``correction`` None resends the same conversation instead (as WritingBench's scripts do); the
-    retry then carries ``seed`` = its attempt number, so it is a fresh sample and not the cached
-    reply. ``system`` (non-empty) opens every conversation as a system message.
-    """
-    from rollout.endpoint import ChatRequest
-
-    params = {"temperature": 0.0, "max_tokens": 512, **(params or {})}
-    outcomes = [JudgeOutcome(id=i) for i, _ in calls]
-    opening = [{"role": "system", "content": system}] if system else []
-    conversations = [[*opening, {"role": "user", "content": content}] for _, content in calls]
-    pending = list(range(len(calls)))
-    for attempt in range(1, max(1, max_attempts) + 1):
-        if not pending:
-            break
-        sent = dict(params) if correction is not None or attempt == 1 else {**params, "seed": attempt}
-        requests = [
-            ChatRequest(messages=list(conversations[k]), params=dict(sent), id=calls[k][0]) for k in pending
-        ]
-        label = progress if isinstance(progress, str) else "judge"
-        if attempt > 1 and progress:
-            label = f"{label} (retry {attempt - 1})"
-        results = await client.chat_many(requests, progress=label if progress else False)
-        still = []
-        for k, res in zip(pending, results, strict=True):
-            out = outcomes[k]
-            out.attempts = attempt
-            out.cached = bool(getattr(res, "cached", False))
-            if res.error is not None:
-                out.error = f"endpoint error: {res.error}"
-                out.history.append(out.error)
-                still.append(k)
-                continue
-            out.raw = res.text
-            value, reason = parse(res.text)
-            if reason is None:
-                out.value, out.error = value, None
-                if on_settled:
-                    on_settled(out)
-                continue
-            out.error = f"unreadable judge reply: {reason}"
-            out.history.append(out.error)
-            if correction is None:  # resend the conversation unchanged
-                still.append(k)
-                continue
-            conversations[k] = conversations[k] + [
-                {"role": "assistant", "content": res.text or ""},
-                {"role": "user", "content": correction(reason)},
-            ]
-            still.append(k)
-        pending = still
-    for k in pending:
-        if on_settled:
-            on_settled(outcomes[k])
-    return outcomes
 
 
 def judge_to_file(

@@ -403,9 +403,13 @@ def build_report(
     out_dir: str | Path,
     tolerance: float = DEFAULT_TOLERANCE,
     rm_evals: Sequence[str | Path] = (),
+    annotations: str | Path | None = None,
+    annotation_judges: Sequence[str | Path] = (),
 ) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` and the plot PNGs for ``run_dirs`` into ``out_dir``;
-    ``rm_evals`` (``longwrite rm eval --out`` json files) add a reward-model section each.
+    ``rm_evals`` (``longwrite rm eval --out`` json files) add a reward-model section each;
+    ``annotations`` (a ``longwrite annotate`` database) adds the human evaluation (human Elo
+    beside each ``annotation_judges`` folder's LLM-judge Elo, agreement; :mod:`eval.annotate.results`).
 
     ``run_dirs`` may mix evaluation run directories and RL run folders (training curves).
     Returns the written paths by name ('html', 'md', and one per plot).
@@ -427,6 +431,14 @@ def build_report(
     plots = _plots(classic, tolerance) if classic else {}
     plots.update(judged_plots(judged))
     tables += [rm_eval_table(json.loads(Path(p).read_text())) for p in rm_evals]
+    if annotations is not None:
+        from eval.annotate.results import results as human_results
+        from eval.annotate.results import tables as human_tables
+        from eval.annotate.store import open_db
+
+        tables += human_tables(human_results(open_db(annotations, create=False), annotation_judges))
+    elif annotation_judges:
+        raise ValueError("an annotation judge folder needs the annotation database (--annotations DB)")
     _add_training(trainings, tables, plots)
     # The opening is what a reader came for: the leaderboards, then one chart of the models side by
     # side; the comparability and metadata tables follow (computed first, as they mark the runs).
@@ -451,7 +463,7 @@ def _leads(table: Table) -> bool:
 
 
 #: Titles of the tables that open the report, in the order the sections produce them.
-LEAD_TABLES = ("Leaderboard", "Arena-Write Elo", "WritingBench (per-query")
+LEAD_TABLES = ("Leaderboard", "Arena-Write Elo", "WritingBench (per-query", "Human evaluation: Elo")
 
 
 #: The chart shown right after the leaderboards: every model's required vs produced length.

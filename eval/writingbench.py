@@ -36,17 +36,16 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import re
 import string
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from eval.data import EvalItem, load_rows
 from eval.generate import GenerationSettings
-from eval.judge import JudgeOutcome, JudgePrompt, json_objects
+from eval.judge import JudgeOutcome, JudgePrompt
 from eval.judged_run import (
     BenchmarkPlan,
     Failures,
@@ -58,6 +57,15 @@ from eval.judged_run import (
     read_run,
     run_judged,
     save_scores,
+)
+from rewards.checklist.criteria import (
+    CRITERIA_FIELDS,
+    CRITERIA_PROMPT,
+    CRITERIA_PROMPT_VERSION,
+    Criterion,
+    criteria_from_list,
+    criterion_correction,
+    parse_criterion_score,
 )
 from rollout.jsonl import read_jsonl
 from rollout.text import language_of
@@ -84,8 +92,6 @@ __all__ = [
 ]
 
 WRITINGBENCH_VERSION = "wb-1"
-CRITERIA_PROMPT_VERSION = "lw-criteria-v1"
-CRITERIA_FIELDS = ("request", "answer", "criterion")
 # Each item's domain and criterion names (written at the start; scoring needs no data file).
 CRITERIA_FILE = "criteria.json"
 # The released requirement subsets, when given (written at the start, like criteria.json).
@@ -124,49 +130,6 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
 OFFICIAL_PROMPT_FIELDS = ("criteria", "query", "response")
 _THINK_END = "</think>\n\n"  # the marker evaluate_benchmark.py's process_gen_field cuts at
 
-CRITERIA_PROMPT = """\
-You are grading one aspect of a piece of writing that an AI assistant produced for a user's request.
-
-[User request]
-{{request}}
-
-[Answer]
-{{answer}}
-
-[Criterion]
-{{criterion}}
-
-Judge the answer on this criterion only, strictly, following the scoring guidance. Use the full
-scale: 1-2 fails the criterion, 5-6 meets it in part, 9-10 only for an answer that fully meets it
-with nothing to improve. Length by itself earns nothing.
-
-Reply with one JSON object and nothing else:
-{"score": <integer 1-10>, "justification": "<one or two sentences>"}
-"""
-
-_CORRECTION = (
-    "Your reply could not be read ({reason}). Reply again with only the JSON object "
-    '{{"score": <integer 1-10>, "justification": "<one or two sentences>"}}.'
-)
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-_BANDS = ("1-2", "3-4", "5-6", "7-8", "9-10")
-
-
-@dataclass(frozen=True)
-class Criterion:
-    """One criterion of a query: its name, what it asks, how to score it (may be empty), and the
-    row's criterion object as released (what ``--protocol writingbench`` shows the judge)."""
-
-    name: str
-    description: str
-    guidance: str = ""
-    raw: dict = field(default_factory=dict, compare=False, hash=False)
-
-    def render(self) -> str:
-        """The criterion as the prompt shows it."""
-        text = f"Name: {self.name}\nDescription: {self.description}"
-        return text + (f"\nScoring guidance: {self.guidance}" if self.guidance else "")
-
 
 @dataclass(frozen=True)
 class WBItem:
@@ -184,34 +147,11 @@ class WBItem:
         return EvalItem(self.id, self.query, None, self.domain, self.language)
 
 
-def _criterion(raw: Any, where: str, k: int) -> Criterion:
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where}: criterion {k} must be an object with name and description")
-    name = raw.get("name")
-    desc = raw.get("description", raw.get("criteria_description"))
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{where}: criterion {k} needs a non-empty 'name'")
-    if not isinstance(desc, str) or not desc.strip():
-        raise ValueError(f"{where}: criterion {name!r} needs a non-empty 'description'")
-    guidance = raw.get("guidance", raw.get("scoring"))
-    if guidance is None and any(b in raw for b in _BANDS):
-        guidance = "; ".join(f"{b}: {raw[b]}" for b in _BANDS if b in raw)
-    if guidance is not None and not isinstance(guidance, str):
-        raise ValueError(f"{where}: criterion {name!r}: 'guidance' must be a string")
-    return Criterion(name.strip(), desc.strip(), (guidance or "").strip(), dict(raw))
-
-
 def _wb_item(row: dict, where: str) -> WBItem:
     query = row.get("query", row.get("prompt"))
     if not isinstance(query, str) or not query.strip():
         raise ValueError(f"{where}: 'query' must be a non-empty string")
-    raw = row.get("criteria", row.get("checklist"))
-    if not isinstance(raw, list) or not raw:
-        raise ValueError(f"{where}: 'criteria' must be a non-empty list")
-    criteria = tuple(_criterion(c, where, k) for k, c in enumerate(raw, 1))
-    names = [c.name for c in criteria]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{where}: criterion names repeat ({', '.join(names)})")
+    criteria = criteria_from_list(row.get("criteria", row.get("checklist")), where)
     ident = row.get("id", row.get("index"))
     domain = row.get("domain", row.get("domain1"))
     sub = row.get("subdomain", row.get("domain2"))
@@ -239,32 +179,6 @@ def criteria_prompt(path: str | None = None) -> JudgePrompt:
     if path:
         return JudgePrompt.from_file(path, CRITERIA_FIELDS)
     return JudgePrompt(CRITERIA_PROMPT, CRITERIA_PROMPT_VERSION, CRITERIA_FIELDS)
-
-
-def parse_criterion_score(text: Any) -> tuple[dict | None, str | None]:
-    """``({"score": int 1-10, "justification": str}, None)`` or ``(None, reason)``; never raises.
-
-    The JSON object may be fenced or surrounded by prose (a ``<think>`` block is skipped); the
-    score must be a whole number from 1 to 10 (a number or numeric string), the justification a
-    non-empty string (``reason`` / ``explanation`` are accepted for it).
-    """
-    if not isinstance(text, str) or not text.strip():
-        return None, "empty judge reply"
-    objs = [o for o in json_objects(_THINK.sub("", text)) if "score" in {str(k).lower() for k in o}]
-    if not objs:
-        return None, "no JSON object with a 'score' in the reply"
-    obj = {str(k).lower(): v for k, v in objs[0].items()}
-    raw = obj["score"]
-    if isinstance(raw, str) and re.fullmatch(r"\s*\d+(\.0+)?\s*(/\s*10)?\s*", raw):
-        raw = float(raw.split("/")[0])
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or float(raw) != int(raw):
-        return None, f"score must be a whole number, got {obj['score']!r}"
-    if not 1 <= int(raw) <= 10:
-        return None, f"score {int(raw)} outside 1-10"
-    why = obj.get("justification", obj.get("reason", obj.get("explanation")))
-    if not isinstance(why, str) or not why.strip():
-        return None, "missing justification"
-    return {"score": int(raw), "justification": why.strip()}, None
 
 
 @dataclass(frozen=True)
@@ -358,7 +272,7 @@ def parse_official_score(text: Any) -> tuple[dict | None, str | None]:
 
 
 def _correction(reason: str) -> str:
-    return _CORRECTION.format(reason=reason)
+    return criterion_correction(reason)
 
 
 def _jid(item: str, k: int, name: str) -> str:

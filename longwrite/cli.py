@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sft_baseline.cli",
     "sft_baseline.dpo_cli",
     "eval.cli",
+    "eval.annotate.cli",
     "eval.data_cli",
 )
 
@@ -132,5 +133,23 @@ def one_line(exc: BaseException) -> str:
     return "\n".join(shown)
 
 
+def run() -> int:
+    """The process entry point (the ``longwrite`` script, ``python -m longwrite.cli``): :func:`main`
+    that ends without other programs' exit noise.
+
+    A command that started a vLLM engine would otherwise end with ~30 lines of nanobind's leak
+    report (:mod:`longwrite.quiet_exit`). The handler is registered here, before any command imports
+    vLLM, and only for a real process: :func:`main` called in-process (tests, notebooks) must not
+    end its host with ``os._exit``.
+    """
+    from longwrite.quiet_exit import end_quietly_at_exit, set_exit_code
+
+    if not {"-v", "--verbose"} & set(sys.argv[1:]):  # -v keeps every program's own exit output
+        end_quietly_at_exit()
+    code = main()
+    set_exit_code(code)
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

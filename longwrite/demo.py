@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rl.local_run import print_tail
+
 if TYPE_CHECKING:
     from longwrite.learning import LearningRun
 
@@ -317,18 +319,6 @@ def captured(log: Path, verbose: bool = False) -> Iterator[None]:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
-
-
-def print_tail(log: Path, lines: int = 25) -> None:
-    """Print the last ``lines`` lines of a stage's log to stderr (what a failed stage left)."""
-    try:
-        text = Path(log).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        print(f"(cannot read {log}: {exc})", file=sys.stderr)
-        return
-    print(f"--- last {min(lines, len(text))} lines of {log} ---", file=sys.stderr)
-    print("\n".join(text[-lines:]), file=sys.stderr)
-    print("---", file=sys.stderr, flush=True)
 
 
 _SFT_BAR = re.compile(r"Epoch (\d+)/(\d+):\s*\d+%\|[^|]*\|\s*(\d+)/(\d+) \[")

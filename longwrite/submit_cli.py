@@ -42,6 +42,31 @@ def _cmd_submit_sft(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_submit_cpt(args: argparse.Namespace) -> int:
+    """``longwrite submit --cpt``: ``longwrite cpt`` for a CPT preset as a one-node Ray job."""
+    from sft_baseline.cpt import build_cpt_plan, cpt_job_entrypoint, cpt_preset_gpus
+
+    if args.data_dir or args.py_modules:
+        raise ValueError(
+            "--data-dir / --py-module are for GRPO presets; give a CPT job --cpt-data PATH[:WEIGHT]"
+        )
+    if args.nodes and args.nodes > 1:
+        raise ValueError("a CPT job runs torchrun on one node (--nodes 1); see docs/cpt.md for several nodes")
+    if not args.output_dir:
+        raise ValueError("a CPT job needs --output-dir (on the cluster: tokens/, data/, run/, hf/, cpt.json)")
+    overrides = list(args.overrides)
+    if args.gpus_per_node:
+        overrides.append(f"trainer.n_gpus_per_node={args.gpus_per_node}")
+    # Composed and checked here (placeholders, verl keys) before anything is submitted; paths are
+    # the cluster's, so nothing is read or written.
+    build_cpt_plan(args.preset, args.output_dir, args.cpt_data, overrides)
+    gpus = args.gpus_per_node or cpt_preset_gpus(args.preset)
+    entrypoint = cpt_job_entrypoint(
+        args.preset, args.cpt_data, args.output_dir, overrides, args.python, args.gpus_per_node
+    )
+    return _submit_one_node_job(args, entrypoint, gpus, {"cpt_preset": args.preset}, args.output_dir)
+
+
 def _cmd_submit_rm(args: argparse.Namespace) -> int:
     """``longwrite submit --rm``: ``longwrite rm train`` for an RM preset as a one-node Ray job."""
     from pathlib import Path
@@ -131,8 +156,14 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from rl.jobs import job_entrypoint, job_runtime_env, submit
     from rl.presets import build_plan
 
-    if sum(bool(x) for x in (args.sft, args.rm, args.dpo)) > 1:
-        raise ValueError("give at most one of --sft, --rm and --dpo")
+    if args.sft + args.rm + args.cpt + args.dpo > 1:
+        raise ValueError("give at most one of --sft, --rm, --cpt and --dpo")
+    if args.cpt_data and not args.cpt:
+        raise ValueError("--cpt-data is for --cpt jobs")
+    if args.async_mode and (args.sft or args.rm or args.cpt or args.dpo):
+        raise ValueError("--async is a GRPO setting; --sft, --rm, --cpt and --dpo jobs have no trainer mode")
+    if args.cpt:
+        return _cmd_submit_cpt(args)
     if args.dpo:
         return _cmd_submit_dpo(args)
     if args.sft:
@@ -148,6 +179,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
         nodes=args.nodes,
         gpus_per_node=args.gpus_per_node,
         py_modules=args.py_modules,
+        async_mode=args.async_mode,
     )
     print_plan_notes(plan, "longwrite submit")
     if args.dry_run:
@@ -192,6 +224,18 @@ def register(subparsers) -> None:
         "--rm",
         action="store_true",
         help="submit a reward-model preset (configs/rm/) as a one-node job running `longwrite rm train`",
+    )
+    s.add_argument(
+        "--cpt",
+        action="store_true",
+        help="submit a CPT preset (configs/cpt/) as a one-node job running `longwrite cpt` (needs --output-dir)",
+    )
+    s.add_argument(
+        "--cpt-data",
+        action="append",
+        default=[],
+        metavar="PATH[:WEIGHT]",
+        help="with --cpt: a CPT source on the cluster and its weight (repeatable; `longwrite cpt --data`)",
     )
     s.add_argument(
         "--dpo",

@@ -59,6 +59,7 @@ _BUILTIN_MODULES = (
     "rewards.quality.reward",
     "rewards.pairwise.reference",
     "rewards.pairwise.group",
+    "rewards.checklist.reward",
 )
 
 

@@ -25,6 +25,11 @@ EMBEDDING_DIM = 384
 # adversarial megabyte inputs without changing any embedding of ordinary paragraphs.
 MAX_CHARS = 2000
 _lock = threading.Lock()
+# One MiniLM (and its Rust fast tokenizer) serves every caller in the process. The tokenizer is not
+# safe for concurrent use: two threads tokenizing with truncation at once raise "Already borrowed"
+# (found by rewards.testing's concurrency check). Encoding is CPU-bound in torch's own threads, so
+# serialising callers costs no throughput.
+_use_lock = threading.Lock()
 _models: dict[str, Any] = {}
 
 
@@ -66,13 +71,14 @@ def encode(texts: list[str], batch_size: int = 64, device: str | None = None):
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     model = load_minilm(device)
     clipped = [t[:MAX_CHARS] if t.strip() else "." for t in texts]
-    vectors = model.encode(
-        clipped,
-        batch_size=batch_size,
-        convert_to_numpy=True,
-        normalize_embeddings=True,
-        show_progress_bar=False,
-    )
+    with _use_lock:
+        vectors = model.encode(
+            clipped,
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
     return np.asarray(vectors, dtype=np.float32)
 
 
@@ -87,13 +93,14 @@ def unread_chars(texts: list[str], device: str | None = None) -> list[int]:
         return []
     model = load_minilm(device)
     clipped = [t[:MAX_CHARS] if t.strip() else "." for t in texts]
-    enc = model.tokenizer(
-        clipped,
-        add_special_tokens=False,
-        truncation=True,
-        max_length=int(model.max_seq_length) - 2,
-        return_offsets_mapping=True,
-    )
+    with _use_lock:
+        enc = model.tokenizer(
+            clipped,
+            add_special_tokens=False,
+            truncation=True,
+            max_length=int(model.max_seq_length) - 2,
+            return_offsets_mapping=True,
+        )
     out = []
     for text, offsets in zip(texts, enc["offset_mapping"], strict=True):
         if not text.strip():

@@ -14,6 +14,15 @@ choice of *when* to combine them:
 ``gdpo``
     ``balanced`` followed by a whitening over the whole batch (zero mean, unit std over the valid
     samples), like verl's built-in ``gdpo`` estimator - which whitens over tokens, not samples.
+``brpo`` (Writing-Zero's bootstrapped relative policy optimisation)
+    one component, ``pairwise`` (e.g. ``group_pairwise``: each rollout judged against one rollout
+    of its group picked at random; win 1, tie 0.5, loss 0), enters **directly** as
+    ``R_i = 2 r_i - 1`` (+1 win, 0 tie, -1 loss), without group normalisation; a group whose
+    outcomes are too one-sided, ``|sum_i R_i| / G > max_skew`` (Writing-Zero: 0.6; ``G`` the
+    group's judged samples), is dropped: its BRPO term is 0 (:func:`brpo_signs`). The other
+    components (length, format, ...) keep their balanced, group-normalised advantage, and the two
+    are averaged with the weights: ``A_i = (w_p * R_i * keep_g + sum_{k != p} w_k * norm_k(i)) /
+    sum_k w_k``. With ``pairwise`` the only weighted component this is Writing-Zero's BRPO.
 
 Conventions (each one is tested in tests/rl/test_advantage.py):
 
@@ -41,9 +50,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # torch is imported lazily: `import rl.advantage` stays light
     from torch import Tensor
 
-__all__ = ["MODES", "compute_advantage", "group_index", "group_normalise"]
+__all__ = ["MODES", "compute_advantage", "group_index", "group_normalise", "brpo_signs", "BRPO_MAX_SKEW"]
 
-MODES: tuple[str, ...] = ("balanced", "weighted_sum", "gdpo")
+MODES: tuple[str, ...] = ("balanced", "weighted_sum", "gdpo", "brpo")
+#: Writing-Zero's skew filter: a group with |sum R| / G above this is dropped.
+BRPO_MAX_SKEW = 0.6
 
 
 def group_index(group_ids: Sequence[Any] | Any, device: Any = None) -> Tensor:
@@ -107,6 +118,40 @@ def group_normalise(
     return torch.where(keep, out, torch.zeros_like(out))
 
 
+def brpo_signs(
+    outcomes: Tensor, groups: Tensor, usable: Tensor, max_skew: float = BRPO_MAX_SKEW
+) -> tuple[Tensor, Tensor, Tensor]:
+    """BRPO's per-sample term and its skew filter, from pairwise outcomes in [0, 1].
+
+    ``outcomes``: win 1, tie 0.5, loss 0 against the sample's reference rollout (NaN or
+    ``usable=False``: not judged); ``groups`` dense group numbers (:func:`group_index`). Each
+    usable sample's sign is ``R = 2 * outcome - 1``; a group's skew is ``|sum R| / G`` over its
+    ``G`` usable samples. Returns ``(term, kept, skew)``: ``term`` is ``R`` for usable samples of
+    kept groups, else 0; ``kept`` flags the groups (per group number) with ``G >= 2`` and
+    ``skew <= max_skew``; ``skew`` per group (NaN for groups with no usable sample).
+    """
+    import torch
+
+    if not 0.0 <= max_skew <= 1.0:
+        raise ValueError(f"brpo max_skew must be in [0, 1], got {max_skew}")
+    values = outcomes.to(torch.float64)
+    bad = usable & ((values < 0) | (values > 1))
+    if bool(bad.any()):
+        raise ValueError(
+            f"brpo outcomes must lie in [0, 1] (win 1, tie 0.5, loss 0); got {values[bad].tolist()}"
+        )
+    n_groups = int(groups.max().item()) + 1 if groups.numel() else 0
+    sign = torch.where(usable, 2.0 * values - 1.0, torch.zeros_like(values))
+    count = torch.zeros(n_groups, dtype=torch.float64, device=values.device).index_add_(
+        0, groups, usable.to(torch.float64)
+    )
+    total = torch.zeros_like(count).index_add_(0, groups, sign)
+    skew = torch.where(count > 0, total.abs() / count.clamp(min=1), torch.full_like(count, float("nan")))
+    kept = (count >= 2) & (skew <= max_skew + 1e-12)
+    term = torch.where(usable & kept[groups], sign, torch.zeros_like(sign))
+    return term, kept, skew
+
+
 def _check_inputs(
     scores: Mapping[str, Tensor], n: int, weights: Mapping[str, float] | None
 ) -> dict[str, float]:
@@ -142,6 +187,8 @@ def compute_advantage(
     *,
     valid: Tensor | None = None,
     norm_by_std: bool = True,
+    pairwise: str | None = None,
+    max_skew: float = BRPO_MAX_SKEW,
 ) -> Tensor:
     """One advantage per sample from per-component rewards, GRPO-style within groups.
 
@@ -158,6 +205,9 @@ def compute_advantage(
         valid: optional bool mask ``(N,)``; ``False`` samples (padding) get 0 and are left out of
             every statistic.
         norm_by_std: divide by the group std (default); ``False`` only centres (Dr. GRPO).
+        pairwise: ``brpo`` only (required there): the component holding the pairwise outcomes
+            (win 1, tie 0.5, loss 0), used as BRPO's +-1 term (:func:`brpo_signs`).
+        max_skew: ``brpo`` only: groups with ``|sum R| / G`` above it are dropped (default 0.6).
 
     Returns:
         float32 tensor ``(N,)`` on the scores' device; verl broadcasts it over response tokens.
@@ -195,12 +245,20 @@ def compute_advantage(
         adv = group_normalise(combined, groups, usable, eps, norm_by_std)
         return adv.to(torch.float32)
 
+    if mode == "brpo" and pairwise not in chosen:
+        raise ValueError(
+            f"advantage mode 'brpo' needs pairwise=<the pairwise component>, one of the weighted "
+            f"components {sorted(chosen)}; got {pairwise!r}"
+        )
     adv = torch.zeros(n, dtype=torch.float64, device=device)
     for name, w in chosen.items():
         if w == 0:
             continue
         usable = valid & ~torch.isnan(values[name])
-        adv += w * group_normalise(values[name], groups, usable, eps, norm_by_std)
+        if mode == "brpo" and name == pairwise:
+            adv += w * brpo_signs(values[name], groups, usable, max_skew)[0]
+        else:
+            adv += w * group_normalise(values[name], groups, usable, eps, norm_by_std)
     adv = adv / total_weight
 
     if mode == "gdpo":

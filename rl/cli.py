@@ -133,6 +133,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--margin-samples", type=int, default=1, help="policy answers per request for the margin (default: 1)"
     )
+    p.add_argument(
+        "--checklists",
+        metavar="ENDPOINT",
+        default=None,
+        help="OpenAI-compatible base URL of a model that writes each request's checklist (3-7 "
+        "criteria with score bands, hard constraints marked) for the checklist reward; kept in "
+        "OUT/checklists.jsonl (resumable) and OUT/checklists_review.yaml (edit it, re-run to use "
+        "the edits); API key from $OPENAI_API_KEY",
+    )
+    p.add_argument("--checklist-model", metavar="NAME", default=None, help="model name at --checklists")
+    p.add_argument(
+        "--checklist-missing",
+        choices=("refuse", "drop"),
+        default="refuse",
+        help="a request left without a checklist: refuse (list them, write nothing; default) or "
+        "drop it and list it in the manifest",
+    )
     p.set_defaults(func=_run)
 
 
@@ -166,12 +183,13 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from rl.prepare import ChecklistsMissingError
     from rl.prompt_budget import OverlongPromptsError, budget_from_preset
 
     budget = budget_from_preset(args.preset, args.tokenizer, args.max_prompt_length)
     try:
         data = _prepare(args, budget)
-    except OverlongPromptsError as exc:
+    except (OverlongPromptsError, ChecklistsMissingError) as exc:
         print(f"longwrite prepare-rl: {exc}", file=sys.stderr)
         return 2
     _report(data)
@@ -201,6 +219,9 @@ def _prepare(args: argparse.Namespace, budget):
         margin_samples=args.margin_samples,
         prompt_budget=budget,
         overlong=args.overlong,
+        checklist_endpoint=args.checklists,
+        checklist_model=args.checklist_model,
+        checklist_missing=args.checklist_missing,
     )
 
 
@@ -230,5 +251,12 @@ def _report(data) -> None:
                 f"\n  dropped {d['path']}:{d['line']} id {d['id']!r} ({d['split']}): {d['tokens']} tokens"
                 for d in tokens["dropped"]
             )
+        )
+    lists = manifest.get("checklists")
+    if lists:
+        print(
+            f"checklists: {lists['ok']} ready ({lists['generated']} generated, {lists['cached']} cached, "
+            f"{lists['edited']} edited), {len(lists['failed'])} failed; review: {lists['review']}"
+            + "".join(f"\n  no checklist for {f['id']}: {f['reason']}" for f in lists["failed"])
         )
     print(f"manifest: {data.manifest}")

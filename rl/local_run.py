@@ -227,6 +227,19 @@ def _run(
     )
 
 
+def print_tail(log: str | os.PathLike, lines: int = 25) -> None:
+    """Print the last ``lines`` lines of a run's log to stderr: what a failed stage left, shown
+    when its output went to the log file only."""
+    try:
+        text = Path(log).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        print(f"(cannot read {log}: {exc})", file=sys.stderr)
+        return
+    print(f"--- last {min(lines, len(text))} lines of {log} ---", file=sys.stderr)
+    print("\n".join(text[-lines:]), file=sys.stderr)
+    print("---", file=sys.stderr, flush=True)
+
+
 #: PYTHONWARNINGS entries for verl's children: verl/workers/engine/__init__.py warns at import
 #: about each optional training engine it cannot load (torchtitan, veomni, automodel, mindspeed,
 #: megatron); we train with FSDP, so nothing there is for a user to act on. Narrow: these

@@ -353,10 +353,15 @@ def build_records(
     progress: bool = False,
     evidence: Sequence[dict | None] | None = None,
     checks: Sequence[dict | None] | None = None,
+    checklists: dict[str, list[dict]] | None = None,
 ) -> list[dict]:
     """verl RL rows (see :func:`parquet_schema`) for ``rows`` with their targets and splits;
-    ``evidence`` / ``checks`` fill ``extra_info.target_evidence`` / ``target_check`` (null if not given)."""
+    ``evidence`` / ``checks`` fill ``extra_info.target_evidence`` / ``target_check`` (null if not given);
+    ``checklists`` (request key -> criteria, :mod:`rewards.checklist.generate`) fill
+    ``extra_info.checklist`` (the criteria as JSON) and ``checklist_key`` (null without)."""
     from tqdm import tqdm
+
+    from rewards.checklist.generate import prompt_key
 
     records = []
     evidence = list(evidence) if evidence is not None else [None] * len(rows)
@@ -384,10 +389,23 @@ def build_records(
                     "target_evidence": ev,
                     "target_check": check,
                     "references": list(row.references),
+                    **_checklist_fields(row.prompt, checklists, prompt_key),
                 },
             }
         )
     return records
+
+
+def _checklist_fields(request: str, checklists: dict[str, list[dict]] | None, key_of) -> dict:
+    """A row's ``checklist`` (criteria JSON) and ``checklist_key``, both None without checklists."""
+    if checklists is None:
+        return {"checklist": None, "checklist_key": None}
+    key = key_of(request)
+    criteria = checklists.get(key)
+    return {
+        "checklist": None if criteria is None else json.dumps(criteria, ensure_ascii=False),
+        "checklist_key": key,
+    }
 
 
 def parquet_schema():
@@ -444,6 +462,8 @@ def parquet_schema():
                         ("target_evidence", evidence),
                         ("target_check", check),
                         ("references", pa.list_(pa.string())),
+                        ("checklist", pa.string()),
+                        ("checklist_key", pa.string()),
                     ]
                 ),
             ),
@@ -508,6 +528,9 @@ def prepare_rl_data(
     margin_samples: int = 1,
     prompt_budget: Any = None,
     overlong: str = "refuse",
+    checklist_endpoint: str | None = None,
+    checklist_model: str | None = None,
+    checklist_missing: str = "refuse",
 ) -> RLData:
     """Turn a request jsonl into ``out_dir/train.parquet`` and ``out_dir/val.parquet``.
 
@@ -532,6 +555,13 @@ def prepare_rl_data(
     tokens, nothing written) or, with ``overlong="drop"``, dropped and listed in the manifest's
     ``prompt_tokens``. Without a budget the manifest's ``prompt_tokens`` is null (not checked, with
     a warning): ``longwrite prepare-rl`` always checks.
+
+    ``checklist_endpoint`` (+ ``checklist_model``) makes each request's checklist
+    (:func:`rewards.checklist.generate.generate_checklists`: ``out_dir/checklists.jsonl``, cached and
+    resumable, and the editable ``out_dir/checklists_review.yaml``) and puts it in each row's
+    ``extra_info.checklist``. A request left without one is refused (:class:`ChecklistsMissingError`
+    listing each id and reason, no parquet written; a re-run asks only for those) or, with
+    ``checklist_missing="drop"``, dropped and listed in the manifest's ``checklists.failed``.
     """
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
@@ -578,8 +608,34 @@ def prepare_rl_data(
     cache = out_dir / "length_cache.jsonl"
     targets, evidence = resolve_target_records(rows, endpoint, cache, progress)
     checks = _cross_check(rows, targets, endpoint, cache) if cross_check_lengths else None
+    checklists = None
+    if checklist_endpoint is not None:
+        checklists = _checklists(
+            rows, out_dir, checklist_endpoint, checklist_model, checklist_missing, progress
+        )
+        if checklist_missing == "drop":
+            dropped = {f["key"] for f in checklists.failed}
+            keep = [_key(r) not in dropped for r in rows]
+            rows = [x for x, k in zip(rows, keep, strict=True) if k]
+            targets = [x for x, k in zip(targets, keep, strict=True) if k]
+            evidence = [x for x, k in zip(evidence, keep, strict=True) if k]
+            if checks is not None:
+                checks = [x for x, k in zip(checks, keep, strict=True) if k]
+            if not rows:
+                raise ValueError("--checklist-missing drop: no request has a checklist")
     splits = split_train_val([r.id for r in rows], val_fraction, seed)
-    records = build_records(rows, targets, splits, template, style, data_source, progress, evidence, checks)
+    records = build_records(
+        rows,
+        targets,
+        splits,
+        template,
+        style,
+        data_source,
+        progress,
+        evidence,
+        checks,
+        checklists.by_key if checklists is not None else None,
+    )
     prompt_tokens = None
     if prompt_budget is not None:
         records, prompt_tokens = prompt_budget.check(records, rows, style, overlong)
@@ -632,10 +688,50 @@ def prepare_rl_data(
         "select_by_margin": select_by_margin,
         "requests_before_selection": n_requests,
         "prompt_tokens": prompt_tokens,
+        "checklists": None
+        if checklists is None
+        else {
+            **checklists.summary(),
+            "endpoint": checklist_endpoint,
+            "model": checklist_model,
+            "missing": checklist_missing,
+        },
         "verl_overrides": verl_overrides(data, style),
     }
     data.manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return data
+
+
+class ChecklistsMissingError(ValueError):
+    """Requests left without a checklist under ``checklist_missing="refuse"`` (each id and reason)."""
+
+
+def _key(row: PromptRow) -> str:
+    from rewards.checklist.generate import prompt_key
+
+    return prompt_key(row.prompt)
+
+
+def _checklists(rows, out_dir: Path, endpoint: str, model: str | None, missing: str, progress: bool):
+    """Every row's checklist (:func:`rewards.checklist.generate.generate_checklists`); under
+    ``missing="refuse"`` a :class:`ChecklistsMissingError` listing the requests without one."""
+    from rewards.checklist.generate import generate_checklists
+    from rollout.endpoint import EndpointClient
+
+    if missing not in ("refuse", "drop"):
+        raise ValueError(f"checklist_missing must be 'refuse' or 'drop', got {missing!r}")
+    if not model:
+        raise ValueError("--checklists needs --checklist-model (the model name at the endpoint)")
+    result = generate_checklists(
+        [(r.id, r.prompt) for r in rows], EndpointClient(endpoint, model), out_dir, progress=progress
+    )
+    if result.failed and missing == "refuse":
+        listed = "\n".join(f"  {f['id']}: {f['reason']}" for f in result.failed)
+        raise ChecklistsMissingError(
+            f"{len(result.failed)} of {len(rows)} requests have no checklist (nothing written; a re-run asks "
+            f"only for these, or edit {result.review}, or pass --checklist-missing drop):\n{listed}"
+        )
+    return result
 
 
 def _check_summary(rows: Sequence[PromptRow], checks: Sequence[dict | None]) -> dict[str, Any]:

@@ -10,6 +10,9 @@ its preset plus the command-line overrides:
   ``my_pkg.my_mod:my_fn``), weights and options (``rewards.RewardConfig``), handed as one JSON
   string to ``rl.verl_reward.compute_score`` and ``rl.trainer`` (``rl.reward_source``);
 * ``longwriter``: our trainer mode's settings (``+longwriter.*``);
+* ``async``: per verl async mode (``colocate_async`` / ``separate_async``), the verl overrides an
+  asynchronous run of the preset adds (``build_plan(async_mode=...)``, ``longwrite train --async``,
+  or ``trainer.v1.trainer_mode=longwriter_colocate_async``; see :mod:`rl.async_modes`);
 * ``platform``: ``cpu`` adds ``rl.cpu_platform``'s environment and overrides; ``gpu`` adds nothing;
 * ``data_dir``: where ``longwrite prepare-rl`` wrote ``train.parquet`` / ``val.parquet`` and
   ``manifest.json`` (whose verl overrides the plan applies; user overrides still win).
@@ -27,12 +30,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rl.async_modes import ASYNC_KINDS, ASYNC_MODES, VERL_ASYNC_MODES, check_async_config
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PRESET_DIR = PROJECT_ROOT / "configs" / "rl"
 TRAINER_MODULE = "rl.trainer"
+ASYNC_TRAINER_MODULE = "rl.trainer_async"
 PLATFORM_MODULE = "rl.cpu_platform"
 PRESET_KEYS = frozenset(
-    {"description", "platform", "rewards", "reward_options", "longwriter", "data_dir", "verl", "verl_new"}
+    {
+        "description",
+        "platform",
+        "rewards",
+        "reward_options",
+        "longwriter",
+        "data_dir",
+        "verl",
+        "verl_new",
+        "async",
+    }
 )
 _PATH_KEYS = ("data.train_files", "data.val_files", "trainer.default_local_dir")
 
@@ -151,6 +167,7 @@ def build_plan(
     nodes: int | None = None,
     gpus_per_node: int | None = None,
     py_modules: Sequence[str | os.PathLike] = (),
+    async_mode: str | None = None,
 ) -> RunPlan:
     """Turn a preset plus ``key=value`` overrides into a :class:`RunPlan`.
 
@@ -165,6 +182,14 @@ def build_plan(
     sent to verl as ONE JSON string (``reward_kwargs.reward_config_json``), which the reward
     function and the trainer mode both read. A ``LONGWRITE_REWARD_CONFIG`` in the environment
     that differs from it, or a raw ``reward_kwargs.reward_config*`` override, is a ValueError.
+
+    ``async_mode`` (``colocate`` | ``separate``, :data:`rl.async_modes.ASYNC_KINDS`) switches the
+    run to that asynchronous trainer mode; so does a ``trainer.v1.trainer_mode`` override naming
+    one of :data:`rl.async_modes.ASYNC_MODES`. Either way the preset's ``async.<verl mode>``
+    overrides are applied after its ``verl`` section (user overrides still win) and
+    ``rl.trainer_async`` is loaded in every Ray process; a preset without that section, or verl's
+    own ``colocate_async`` / ``separate_async`` (which would drop the balanced advantage), is a
+    ValueError.
 
     ``py_modules`` are local module files or package folders the run imports (a user reward).
     ``for_job`` leaves out the local ``ray.init`` resources (a job connects to an existing
@@ -223,6 +248,19 @@ def build_plan(
         put(f"{key}={_hydra_value(value)}")
     for key, value in _flatten(spec.get("verl_new") or {}):
         put(f"+{key}={_hydra_value(value)}")
+    trainer_mode = _trainer_mode(spec, overrides, async_mode)
+    if trainer_mode in ASYNC_MODES:
+        base = ASYNC_MODES[trainer_mode]
+        section = (spec.get("async") or {}).get(base)
+        if not section:
+            raise ValueError(
+                f"preset {name} has no async.{base} section (the verl settings {base} needs): "
+                f"add one to {spec['_path']} to run it in {trainer_mode}"
+            )
+        put(f"trainer.v1.trainer_mode={trainer_mode}")
+        for key, value in _flatten(section):
+            put(f"{key}={_hydra_value(value)}")
+        notes.append(f"asynchronous trainer mode {trainer_mode}: preset async.{base} applied")
     put(f"data.train_files={data / 'train.parquet'}")
     put(f"data.val_files={data / 'val.parquet'}")
     put(f"trainer.default_local_dir={out_dir / 'checkpoints'}")
@@ -267,6 +305,8 @@ def build_plan(
             ordered[key] = f"{override.split('=', 1)[0]}={Path(value).resolve()}"
 
     ext = [TRAINER_MODULE] if platform != "cpu" else [PLATFORM_MODULE, TRAINER_MODULE]
+    if trainer_mode in ASYNC_MODES:
+        ext.append(ASYNC_TRAINER_MODULE)
     env = {"VERL_USE_EXTERNAL_MODULES": ",".join(ext), "TOKENIZERS_PARALLELISM": "false"}
     if platform == "cpu":
         from rl.cpu_platform import CPU_ENV
@@ -281,10 +321,37 @@ def build_plan(
         output_dir=out_dir,
         platform=platform,
         description=str(spec.get("description", "")),
-        extra={"rewards": reward_config, "data_dir": str(data)},
+        extra={"rewards": reward_config, "data_dir": str(data), "trainer_mode": trainer_mode},
         notes=notes,
         py_modules=modules,
     )
+
+
+def _trainer_mode(spec: Mapping[str, Any], overrides: Sequence[str], async_mode: str | None) -> str:
+    """The run's ``trainer.v1.trainer_mode``: a user override, else ``async_mode``'s, else the
+    preset's. ``async_mode`` and an override naming another mode, an unknown ``async_mode``, or
+    verl's own async modes are ValueErrors."""
+    preset_mode = str(
+        ((spec.get("verl") or {}).get("trainer") or {}).get("v1", {}).get("trainer_mode", "sync")
+    )
+    user = [o.split("=", 1)[1] for o in overrides if "=" in o and _key_of(o) == "trainer.v1.trainer_mode"]
+    wanted = None
+    if async_mode is not None:
+        if async_mode not in ASYNC_KINDS:
+            raise ValueError(f"async mode {async_mode!r}; valid: {', '.join(ASYNC_KINDS)}")
+        wanted = ASYNC_KINDS[async_mode]
+    mode = user[-1] if user else (wanted or preset_mode)
+    if wanted is not None and mode != wanted:
+        raise ValueError(
+            f"--async {async_mode} asks for {wanted}, but an override sets trainer.v1.trainer_mode={mode}"
+        )
+    if mode in VERL_ASYNC_MODES:
+        ours = next(k for k, v in ASYNC_MODES.items() if v == mode)
+        raise ValueError(
+            f"trainer.v1.trainer_mode={mode} is verl's own trainer: it would train with verl's GRPO advantage "
+            f"and none of ours; use {ours} (or --async {ours.split('_')[1]})"
+        )
+    return mode
 
 
 def _py_module(path: str | os.PathLike) -> Path:
@@ -408,8 +475,9 @@ def _manifest_overrides(data: Path, notes: list[str]) -> dict[str, str]:
 def compose(plan_or_overrides: RunPlan | Sequence[str]):
     """Compose verl's ``ppo_trainer`` config with the overrides, exactly as ``main_ppo`` would.
 
-    Raises ValueError (Hydra's message) on an unknown or misspelled key (verl's tree is strict)
-    and returns the DictConfig.
+    Raises ValueError (Hydra's message) on an unknown or misspelled key (verl's tree is strict),
+    or (:func:`rl.async_modes.check_async_config`) when an asynchronous mode lacks a setting verl
+    requires, and returns the DictConfig.
     Used by tests for every preset, and by ``train --dry-run``.
     """
     from hydra import compose as hydra_compose
@@ -425,10 +493,13 @@ def compose(plan_or_overrides: RunPlan | Sequence[str]):
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="verl.trainer.config", version_base=None):
         try:
-            return hydra_compose(config_name="ppo_trainer", overrides=list(overrides))
+            cfg = hydra_compose(config_name="ppo_trainer", overrides=list(overrides))
         except (HydraException, OmegaConfBaseException) as exc:
             # A misspelled or malformed override is bad input: a ValueError (one line in the CLI).
             raise ValueError(f"verl config: {exc}") from exc
+    if cfg.trainer.v1.trainer_mode in ASYNC_MODES:
+        check_async_config(cfg, cfg.trainer.v1.trainer_mode)
+    return cfg
 
 
 def check_reward_config(plan: RunPlan) -> None:

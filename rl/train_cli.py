@@ -46,6 +46,16 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         ),
     )
     p.add_argument(
+        "--async",
+        choices=("colocate", "separate"),
+        default=None,
+        dest="async_mode",
+        help=(
+            "asynchronous training: verl's colocate_async or separate_async trainer with our balanced "
+            "advantage, plus the preset's async settings (docs/training.md, 'Asynchronous training')"
+        ),
+    )
+    p.add_argument(
         "--dry-run",
         action="store_true",
         help=(
@@ -65,7 +75,7 @@ def print_plan_notes(plan, prog: str) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from rl.local_run import check_plan, train
+    from rl.local_run import check_plan, print_tail, train
     from rl.metrics import latest_checkpoint_step
     from rl.presets import build_plan, check_reward_config
 
@@ -75,6 +85,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         output_dir=args.output_dir,
         data_dir=args.data_dir,
         py_modules=args.py_modules,
+        async_mode=args.async_mode,
     )
     if args.dry_run:
         # Every check of a real run (options, verl's config, data files, the reward import check
@@ -98,7 +109,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     check_reward_config(plan)  # e.g. a required RM path left unset fails here, not in a worker
     print(f"longwrite train: preset {plan.preset} ({plan.description}); outputs in {plan.output_dir}")
     print_plan_notes(plan, "longwrite train")
-    result = train(plan, timeout_s=args.timeout, echo=not args.quiet)
+    # One line per step of ours by default, verl's whole stream in the log file (its path printed
+    # first); --verbose (or the global -v) streams it here too; --quiet prints neither.
+    stream = args.stream or args.verbose
+    result = train(plan, timeout_s=args.timeout, echo=stream, progress=not (stream or args.quiet))
     step = latest_checkpoint_step(result.checkpoint_dir)
     print(
         f"\nlongwrite train: exit {result.returncode} after {result.seconds:.0f} s\n"
@@ -107,6 +121,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     if result.returncode == 124:
         print(f"longwrite train: timed out after {args.timeout:.0f} s (--timeout)", file=sys.stderr)
+    if result.returncode != 0 and not stream:
+        print_tail(result.log_file, 40)  # what failed, without making the user open the log
     return result.returncode
 
 
@@ -125,6 +141,13 @@ def register(subparsers) -> None:
         "--timeout", type=float, default=3600.0, help="kill the run after this many seconds (default 3600)"
     )
     p.add_argument(
-        "--quiet", action="store_true", help="do not echo verl's output (it still goes to the log file)"
+        "--verbose",
+        dest="stream",
+        action="store_true",
+        help="stream verl's whole output here (default: one line per step; the full output is in the "
+        "run's logs/train-*.log, and its last lines are shown if the run fails)",
+    )
+    p.add_argument(
+        "--quiet", action="store_true", help="not even the per-step lines (the log file still has everything)"
     )
     p.set_defaults(func=_cmd_train)

@@ -12,7 +12,9 @@ process with ``VERL_USE_EXTERNAL_MODULES=rl.trainer`` (``rl.presets`` does both)
 the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*`` overrides)::
 
     longwriter:
-      advantage_mode: balanced     # balanced | weighted_sum | gdpo (rl.advantage.MODES)
+      advantage_mode: balanced     # balanced | weighted_sum | gdpo | brpo (rl.advantage.MODES)
+      brpo_pairwise: group_pairwise  # brpo: the pairwise component (rl.brpo)
+      brpo_max_skew: 0.6           # brpo: groups with |sum R|/G above it are dropped
       eps: 1.0e-6
       poll_interval_s: 0.2         # replay-buffer poll (verl hard-codes 2 s)
       monitors: true               # reward-hacking monitors every step (rewards.monitors)
@@ -495,6 +497,27 @@ def monitor_metrics(
     return {f"{METRIC_PREFIX}/monitor/{k}": float(v) for k, v in values.items() if v is not None}
 
 
+def extra_step_metrics(
+    scores: Mapping[str, Sequence[float]],
+    uids: Sequence[str],
+    keep: Sequence[bool],
+    real_infos: Sequence[Mapping[str, Any]],
+    brpo: Mapping[str, Any],
+) -> dict[str, float]:
+    """The checklist reward's (:func:`rl.reward_details.checklist_metrics`) and BRPO's
+    (:func:`rl.brpo.brpo_metrics`, with ``brpo`` options) per-step metrics over the real samples."""
+    from rl.reward_details import checklist_metrics
+
+    out = checklist_metrics(real_infos)
+    if brpo:
+        from rl.brpo import brpo_metrics
+
+        pick = [i for i, ok in enumerate(keep) if ok]
+        values = [scores[brpo["pairwise"]][i] for i in pick]
+        out.update(brpo_metrics(values, [uids[i] for i in pick], float(brpo["max_skew"])))
+    return out
+
+
 def group_of_key(key: str) -> str:
     """The GRPO group (verl's prompt ``uid``) of a TransferQueue sample key ``"{uid}_{session}_{index}"``."""
     return str(key).split("_")[0]
@@ -509,13 +532,16 @@ def sample_advantages(
     mode: str = "balanced",
     eps: float = 1e-6,
     norm_by_std: bool = True,
+    **brpo: Any,
 ):
     """Per-sample advantages for one batch as TransferQueue hands it over, in any sample order.
 
     ``keys`` name each sample (its group is :func:`group_of_key`), ``tags`` mark padding
     (``is_padding``) and ``infos`` hold each sample's ``reward_extra_info`` (the reward
     components). Each sample is compared only with its own group, whatever the order; padding
-    gets 0. Returns ``(advantages (N,) float32 tensor, valid flags, component scores, groups)``.
+    gets 0. ``brpo`` (``pairwise``, ``max_skew``: :func:`rl.brpo.brpo_options`) goes to
+    :func:`rl.advantage.compute_advantage` for the ``brpo`` mode.
+    Returns ``(advantages (N,) float32 tensor, valid flags, component scores, groups)``.
     Raises KeyError when a weighted component is missing from every real sample.
     """
     import torch
@@ -536,7 +562,14 @@ def sample_advantages(
     scores = component_scores(infos, names)
     score_tensors = {k: torch.tensor(v, dtype=torch.float32) for k, v in scores.items()}
     adv = compute_advantage(
-        score_tensors, uids, mode=mode, weights=dict(weights), eps=eps, valid=valid, norm_by_std=norm_by_std
+        score_tensors,
+        uids,
+        mode=mode,
+        weights=dict(weights),
+        eps=eps,
+        valid=valid,
+        norm_by_std=norm_by_std,
+        **brpo,  # rl.brpo.brpo_options: pairwise, max_skew (advantage mode brpo only)
     )
     adv = torch.where(valid, adv, torch.zeros_like(adv))
     return adv, valid_list, scores, uids
@@ -592,8 +625,7 @@ def debug_advantages(adv, valid: Sequence[bool], mode: str | None, seed: int = 0
 # --------------------------------------------------------------------------------------------
 
 
-@register_trainer(MODE_NAME)
-class LongWriterTrainer(PPOTrainerSync):
+class LongWriterSteps:
     """verl's synchronous PPO trainer with the advantage computed from every reward component."""
 
     mode_name: str = MODE_NAME
@@ -649,6 +681,9 @@ class LongWriterTrainer(PPOTrainerSync):
 
         if self.advantage_mode not in MODES:
             raise ValueError(f"longwriter.advantage_mode={self.advantage_mode!r}; valid: {', '.join(MODES)}")
+        from rl.brpo import brpo_options
+
+        self.brpo_options = brpo_options(lw, self.weights, self.advantage_mode)
         print(
             f"[{MODE_NAME}] advantage={self.advantage_mode} weights={self.weights} "
             f"replay-buffer poll={getattr(self.replay_buffer, 'poll_interval', None)} s "
@@ -736,6 +771,7 @@ class LongWriterTrainer(PPOTrainerSync):
             mode=self.advantage_mode,
             eps=self.advantage_eps,
             norm_by_std=bool(self.config.algorithm.get("norm_adv_by_std_in_grpo", True)),
+            **getattr(self, "brpo_options", {}),
         )
         debug = getattr(self, "debug_advantage", None)
         adv = debug_advantages(adv, valid_list, debug, seed=int(getattr(self, "global_steps", 0)))
@@ -768,6 +804,7 @@ class LongWriterTrainer(PPOTrainerSync):
         for name in DEBUG_ADVANTAGE_MODES:
             metrics[f"{METRIC_PREFIX}/debug/advantage_{name}d"] = float(debug == name)
         metrics.update(judge_call_metrics(real_infos))
+        metrics.update(extra_step_metrics(scores, uids, keep, real_infos, getattr(self, "brpo_options", {})))
         real_scores = {k: [v for v, ok in zip(vals, keep, strict=True) if ok] for k, vals in scores.items()}
         for name in self._judge_watch.limits:  # per-sample judge rewards are in the infos
             if name not in real_scores:
@@ -887,3 +924,11 @@ class LongWriterTrainer(PPOTrainerSync):
                 out[f"{METRIC_PREFIX}/timing/{label}_s/mean"] = float(arr.mean())
                 out[f"{METRIC_PREFIX}/timing/{label}_s/max"] = float(arr.max())
         return out
+
+
+@register_trainer(MODE_NAME)
+class LongWriterTrainer(LongWriterSteps, PPOTrainerSync):
+    """verl's synchronous PPO trainer with :class:`LongWriterSteps` (the balanced advantage from every
+    reward component, the step metrics and monitors, group rewards, curriculum checkpoints).
+
+    The asynchronous modes (:mod:`rl.trainer_async`) put the same steps on verl's async trainers."""

@@ -53,6 +53,9 @@ Result keys (fixed for a given reward config; :func:`result_keys` lists them):
   shown an answer's head and tail only, MiniLM reading 256 word pieces of a paragraph; 0 when it
   read everything), NaN when the reward records no cuts (length and format read everything). The
   trainer mode logs the share of cut samples as ``longwriter/reward/<name>/cut_ratio``;
+* ``checklist_criteria`` / ``_hard_violated`` / ``_vetoed`` / ``_prompt_tokens`` /
+  ``_completion_tokens`` (numbers) and ``checklist_scores`` (criterion name -> 1-10 score as a
+  JSON string) with the ``checklist`` reward (:data:`DETAIL_KEYS`);
 * ``answer_len`` / ``think_len``: lengths of the answer and the plan in
   :func:`rollout.text.count_words` units (English words + CJK characters), as floats;
 * ``target_lower`` / ``target_upper``: the target range used (NaN without a target);
@@ -91,7 +94,11 @@ log = logging.getLogger(__name__)
 ENV_CONFIG = "LONGWRITE_REWARD_CONFIG"  # rl.reward_source.ENV_CONFIG
 MISSING = float("nan")
 #: Judge-backed rewards whose per-sample judge calls are returned as ``<name>_judge_calls``.
-JUDGE_COUNTED = ("pairwise", "group_pairwise")
+JUDGE_COUNTED = ("pairwise", "group_pairwise", "checklist")
+#: Per-sample details a reward returns as ``<name>_<key>`` (fixed keys; ``scores`` is a JSON string).
+DETAIL_KEYS: dict[str, tuple[str, ...]] = {
+    "checklist": ("criteria", "hard_violated", "vetoed", "prompt_tokens", "completion_tokens", "scores")
+}
 
 # One scoring thread per process: batches queue behind each other instead of fighting for the
 # CPU cores and the encoder.
@@ -143,6 +150,7 @@ def result_keys(config: Any = None) -> list[str]:
     keys += [f"{name}_missing" for name in config.rewards]
     keys += [f"{name}_judge_calls" for name in config.rewards if name in JUDGE_COUNTED]
     keys += [f"{name}_cut_chars" for name in config.rewards]
+    keys += [f"{name}_{key}" for name in config.rewards for key in DETAIL_KEYS.get(name, ())]
     keys += ["answer_len", "think_len", "target_lower", "target_upper", "well_formed", "reasons"]
     return keys
 
@@ -233,6 +241,9 @@ def build_sample(solution_str: Any, ground_truth: Any = None, extra_info: Mappin
     for key in ("id", "language"):
         if info.get(key) is not None:
             metadata[key] = info[key]
+    checklist = info.get("checklist")
+    if isinstance(checklist, str) and checklist.strip():
+        metadata["checklist"] = checklist  # the checklist reward reads (and validates) it
     references = info.get("references")
     if hasattr(references, "__iter__") and not isinstance(references, (str, bytes, Mapping)):
         # parquet hands a numpy array; the pairwise reward reads a plain list of strings (a row
@@ -267,6 +278,13 @@ def to_result(breakdown: Any, config: Any, sample: Any) -> dict[str, Any]:
             result[f"{name}_judge_calls"] = float(breakdown.details.get(f"{name}.judge_calls", 0))
     for name in config.rewards:  # NaN: the reward records no cuts (see the module doc)
         result[f"{name}_cut_chars"] = _number(breakdown.details.get(f"{name}.cut_chars"))
+    for name in config.rewards:
+        for key in DETAIL_KEYS.get(name, ()):
+            value = breakdown.details.get(f"{name}.{key}")
+            if key == "scores":  # criterion name -> 1-10, a JSON string ("{}" when not judged)
+                result[f"{name}_{key}"] = value if isinstance(value, str) else "{}"
+            else:
+                result[f"{name}_{key}"] = _number(value)
     result["answer_len"] = float(breakdown.answer_len)
     result["think_len"] = float(breakdown.think_len)
     target = sample.metadata.get("target") or {}

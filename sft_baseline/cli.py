@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -138,6 +139,34 @@ def _cmd_sft(args: argparse.Namespace) -> int:
     if losses:
         print(f"train/loss: first {losses[0]:.4f}, last {losses[-1]:.4f} over {len(losses)} steps")
     print(f"run folder: {run_dir}")
+    return 0
+
+
+def _cmd_cpt(args: argparse.Namespace) -> int:
+    from sft_baseline.cpt import build_cpt_plan, format_mix, run_cpt
+
+    plan = build_cpt_plan(args.preset, args.out, args.data, args.overrides)
+    if args.dry_run:
+        from omegaconf import OmegaConf
+
+        from sft_baseline.train import launch_command
+
+        argv, env = launch_command(plan.preset_path, plan.verl_overrides, args.nproc_per_node)
+        print(OmegaConf.to_yaml(plan.cfg))
+        print("cpt: " + json.dumps(plan.cpt))
+        print("env: " + " ".join(f"{k}={v}" for k, v in env.items()))
+        print("command: " + " ".join(argv))
+        return 0
+    meta = run_cpt(plan, nproc_per_node=args.nproc_per_node, export=not args.no_export)
+    print(format_mix(meta["mix"]))
+    if meta["steps"]:
+        print(
+            f"train/loss: first {meta['loss_first']:.4f}, last {meta['loss_last']:.4f} over {meta['steps']} steps"
+        )
+    print(f"run folder: {meta['run_dir']}")
+    if meta["hf"]:
+        print(f"model (Hugging Face folder): {meta['hf']}")
+    print(f"metadata: {plan.out / 'cpt.json'}")
     return 0
 
 
@@ -295,6 +324,38 @@ def register(subparsers) -> None:
         "--dry-run", action="store_true", help="print the composed config and command, run nothing"
     )
     p.set_defaults(func=_cmd_sft)
+
+    from sft_baseline import cpt as _cpt
+
+    p = subparsers.add_parser(
+        "cpt",
+        help="continued pre-training on raw long text (verl's SFT engine, packed, mixed by tokens)",
+        description=_cpt.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--preset", required=True, help="preset name in configs/cpt/ or a yaml path")
+    p.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="PATH[:WEIGHT]",
+        help="a source (.jsonl with 'text', .txt, a folder of .txt, .parquet with 'text') and its "
+        "weight (default 1); repeatable; replaces the preset's cpt.sources",
+    )
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (tokens/, data/, run/, hf/, cpt.json)"
+    )
+    p.add_argument(
+        "overrides", nargs="*", metavar="key=value", help="cpt.KEY=VALUE, or a verl SFT config override"
+    )
+    p.add_argument(
+        "--nproc-per-node", type=int, default=None, help="processes per node (default: the preset's)"
+    )
+    p.add_argument("--no-export", action="store_true", help="skip the Hugging Face export of the last step")
+    p.add_argument(
+        "--dry-run", action="store_true", help="compose and check everything, print it, write nothing"
+    )
+    p.set_defaults(func=_cmd_cpt)
 
     from sft_baseline import writer as _writer
 

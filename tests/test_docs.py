@@ -159,8 +159,8 @@ def _check_presets(words: list[str], args) -> None:
     """Run a command's preset and overrides through the builder its handler uses (nothing starts)."""
     command = words[0] if words else ""
     sub = words[1] if len(words) > 1 else ""
-    kinds = ("sft", "rm", "dpo")
-    if command in ("train", "submit") and not any(getattr(args, k, False) for k in kinds):
+    kind = [k for k in ("sft", "rm", "cpt", "dpo") if getattr(args, k, False)]
+    if command in ("train", "submit") and not kind:
         from rl.presets import build_plan, check_reward_config, compose
 
         plan = build_plan(
@@ -180,6 +180,13 @@ def _check_presets(words: list[str], args) -> None:
         from sft_baseline.train import compose_sft_config, validate_sft_config
 
         validate_sft_config(compose_sft_config(args.preset, args.overrides))
+    elif command == "cpt" or (command == "submit" and args.cpt):
+        from sft_baseline.cpt import build_cpt_plan
+
+        if command == "cpt":
+            build_cpt_plan(args.preset, args.out, args.data, args.overrides)
+        else:
+            build_cpt_plan(args.preset, args.output_dir or "out", args.cpt_data, args.overrides)
     elif (command == "rm" and sub == "train") or (command == "submit" and args.rm):
         from rewards.rm.train import compose_rm_preset
 

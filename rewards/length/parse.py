@@ -34,21 +34,35 @@ The rules, in the order they apply:
    ``section`` (an introduction, abstract, conclusion, 摘要, 开头, 结尾), ``described`` (the length
    of a text being referred to: "this 3,000-word article", "这篇300字的短文") or ``whole``.
    A limit on one named item of a list of sections ("2. 分组实验的具体步骤说明（至少2000字）",
-   "- Introduction: 300 words") has scope ``item``: a list whose every item has a limit sums to
-   the whole; otherwise items never stand for the whole.
+   "- Introduction: 300 words", or one line after a colon: "sections: Summary (150 words at
+   most), Timeline, Root cause", "结构：摘要（约300字）、引言（约800字）、……") has scope
+   ``item``: a list whose every item has a limit sums to the whole; otherwise items never stand
+   for the whole. A section asked for alone ("Draft just the lay summary (max 250 words)",
+   "请只写项目摘要部分（不超过400字）") is the whole answer. A measured average ("the comments
+   average 42 words", "平均长度38字") is not a requirement.
+   When the request ends with an instruction paragraph (after a blank line; a sentence in it
+   opens with "Please", "Write", "Summarise", "请", "根据", ...) that states the answer's own
+   length, lengths earlier in the request outside any request sentence of the user's (a
+   contract's "report shall not exceed 1,500 words", a call's "proposals must not exceed 5,000
+   words") are another document's, not the answer's; an earlier request ("Write a 3,000-word
+   essay") keeps its place.
    An explicit total wins; else the first whole-response length (a "least" and a "most" stated
    together combine into one range); else a per-part limit times its stated count ("5 posts,
    300 words each" is 5 x [270, 330]; the count must name the parts, with their classifier in
    Chinese: "5 bullet points in each", "2-3张配图", "3个镜头" never count parts; a count before the
    limit beats one after it); else several section limits summed, or a lone section limit
    (an abstract asked for on its own). A per-part limit without a count, or only a title/slogan
-   limit, gives no range: the request then falls to the predicted/fallback path.
+   limit, gives no range: the request then falls to the predicted/fallback path - unless a
+   labelled line gives a length to the very text the instruction asks for ("- Final essay:
+   3,000 words (±10%)" on a pasted course page with "write my final essay"; "一、调研报告：
+   4000字（±10%）" with "请帮我写这份调研报告"): that length is adopted (±p% gives
+   [N(1-p), N(1+p)], else about N).
 4. **Numbers.** Numbers under 10 are content rules ("in three words"), not lengths.
    Ranges follow LongWriter-Zero: about N -> [0.9N, 1.1N]; at most N -> [0.9N, N]; at least N ->
    [N, 1.1N]; a range gives itself. "控制在N字左右/上下" ("keep it at about N") is about N;
    "控制在N字以内" and a bare "控制在N字" stay at most N. "Maximum length: N words" is at most,
    "Minimum word count: N" at least, and a field range without a unit ("Word count: 900-1,100")
-   gives itself.
+   gives itself, as does "1,500 words minimum, 2,000 maximum".
 """
 
 from __future__ import annotations
@@ -176,6 +190,13 @@ _RANGE = re.compile(
 _CHANGE = re.compile(
     rf"(?:从|\bfrom\s+)(?P<a>{_NUM})\s*(?:{_UNIT_PLAIN})?\s*(?:缩写|扩写|压缩|扩充|精简|删减|缩减|扩展|扩|缩|down|up)?\s*"
     rf"(?:到|至|为|成|\bto\b)\s*(?P<n>{_NUM}){_UNIT}",
+    re.IGNORECASE,
+)
+# "1,500 words minimum, 2,000 maximum", "800 min / 1,000 max words": a minimum and a maximum
+# written after their numbers, a unit on at least one of them.
+_MIN_MAX = re.compile(
+    rf"(?P<a>{_NUM})\s*(?:{_UNIT_PLAIN})?\s*(?:minimum|min\b\.?)\s*(?:[,;，；/]|\band\b)?\s*(?:and\s+)?"
+    rf"(?P<n>{_NUM})\s*(?:{_UNIT_PLAIN})?\s*(?:maximum|max\b\.?)",
     re.IGNORECASE,
 )
 # 两三千字, 三四百字, 一两万字: two adjacent digits before a scale, an approximate range.
@@ -759,6 +780,7 @@ class _Cand:
     rule: str
     scope: str = "whole"
     noun: str | None = None
+    slot: int | None = None  # an item's place in its list (line start or inline segment index)
 
 
 def _kind_around(text: str, start: int, end: int) -> str:
@@ -878,6 +900,14 @@ def _collect(masked: str, zh: bool, rejected: list[Rejected]) -> list[_Cand]:
         )
         rejected.append(Rejected(m.group("a"), m.start("a"), m.end("a"), "the length to start from"))
         taken.append((m.start(), m.end()))
+    for m in scan(_MIN_MAX) if re.search(r"(?i)\bmin(?:imum)?\b", masked) else ():
+        a, b = number_value(m.group("a")), number_value(m.group("n"))
+        words, chars = re.search(r"(?i)\bwords?\b", m.group(0)), re.search(r"字", m.group(0))
+        if a is None or b is None or not MIN_LENGTH <= a < b <= MAX_LENGTH or not (words or chars):
+            continue
+        if free(*m.span()):
+            cands.append(_Cand(m.start(), m.end(), a, b, "words" if words else "chars", "minimum + maximum"))
+            taken.append(m.span())
     for m in scan(_RANGE):
         if not free(m.start("a"), m.end()):
             continue
@@ -1023,6 +1053,130 @@ def _list_item(masked: str, start: int) -> str | None:
     return f"list@{first}:{n}" if n >= 2 else None
 
 
+_SENTENCE_END = re.compile(r"[\n。！？!?]|\.(?=\s|$)")
+_INLINE_LABEL = re.compile(r"\s*(?:and\s+|以及|和)?(?P<label>[^(（:：,，、;；]{1,24}?)\s*[(（:：]")
+
+
+def _inline_item(masked: str, start: int) -> tuple[str, int] | None:
+    """``("inline@<colon>:<items>", index)`` when the number at ``start`` is the limit of one named
+    item of a list written on one line after a colon, three or more short items apart by commas,
+    顿号 or semicolons ("with these sections: Summary (150 words at most), Timeline, Root cause",
+    "按以下结构：摘要（约300字）、引言（约800字）、……"), else None. The item must be a label with
+    its limit in brackets or after a colon; a length field ("length", "字数") is not an item.
+    """
+    lo = max(0, start - 300)  # a list sentence is short: look back a bounded stretch only
+    ls = max((m.end() for m in _SENTENCE_END.finditer(masked, lo, start)), default=lo)
+    end = _SENTENCE_END.search(masked, start)
+    le = end.start() if end else len(masked)
+    colon = max(masked.rfind(":", ls, start), masked.rfind("：", ls, start))
+    if colon == -1:
+        return None
+    segs, depth, seg_start = [], 0, colon + 1
+    for i in range(colon + 1, le):
+        ch = masked[i]
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in ",，、;；":
+            segs.append((seg_start, i))
+            seg_start = i + 1
+    segs.append((seg_start, le))
+    if len(segs) < 3 or any(len(masked[a:b].strip()) > 40 for a, b in segs):
+        return None
+    idx = next((k for k, (a, b) in enumerate(segs) if a <= start < b), None)
+    if idx is None:
+        return None
+    m = _INLINE_LABEL.match(masked, segs[idx][0], start)
+    if m is None or _ITEM_NOT_SECTION.search(m.group("label")):
+        return None
+    return f"inline@{colon}:{len(segs)}", idx
+
+
+# A number that measures something already there ("comments average 42 words", "平均长度38字"):
+# a statistic, not a requirement.
+_STATISTIC_BEFORE = re.compile(
+    r"(?i)(?:\b(?:average|averages|averaging|avg\.?|mean|median|on\s+average)\b"
+    r"(?:\s+(?:length|word\s+count|of|is|was|about|around|roughly|at))*\s*[:：]?\s*"
+    r"|平均(?:长度|字数|篇幅|每条|每篇)?(?:为|约|是|在)?\s*)$"
+)
+# "Draft just the lay summary (max 250 words)", "请只写项目摘要部分（不超过400字）": the answer is that
+# one section, so its limit is the whole answer's.
+_ONLY_SECTION = re.compile(r"(?i)\b(?:just|only)\b[^.;!?\n]{0,40}$|(?:只|仅)(?:需要?|要)?(?:写|撰写|起草)")
+# The closing paragraph is the user's instruction when one of its sentences opens with a request.
+_CLOSING_OPENER = re.compile(
+    r"(?im)(?:^|(?<=[.!?。！？]))\s*(?:please|kindly|summari[sz]e|condense|rewrite|turn|reply|draft|write|"
+    r"compose|translate|explain|produce|prepare|create|give|make|document|using|based\s+on|"
+    r"请|帮我|麻烦|根据|基于|结合)"
+)
+
+
+_REQUEST_OPENER = re.compile(
+    r"(?i)\s*(?:[-*•]\s*)?(?:please|kindly|summari[sz]e|condense|rewrite|reply|draft|write|compose|translate|"
+    r"explain|produce|prepare|create|give|make|turn|keep|(?:word\s+count|length|word\s+limit)\b|请|帮我|麻烦|字数|篇幅)"
+)
+
+
+def _in_request(masked: str, start: int) -> bool:
+    """Whether the number at ``start`` sits in a sentence that asks for something (opens with a
+    request or a length field, or has a writing verb): the user's own words, not a document's."""
+    lo = max(0, start - 300)
+    ss = max((m.end() for m in _SENTENCE_END.finditer(masked, lo, start)), default=lo)
+    end = _SENTENCE_END.search(masked, start)
+    sentence = masked[ss : end.start() if end else len(masked)]
+    return bool(_REQUEST_OPENER.match(sentence) or _WRITE_VERB.search(sentence))
+
+
+def _closing_instruction(masked: str) -> int | None:
+    """Start of the request's closing paragraph when it reads as the user's instruction (a
+    paragraph of at most 600 characters after a blank line, with material or text before it)."""
+    text = masked.rstrip()
+    cut = text.rfind("\n\n")
+    if cut < 200:
+        return None
+    para = text[cut + 2 :]
+    if len(para) > 600 or not _CLOSING_OPENER.search(para):
+        return None
+    return cut + 2
+
+
+# "- Final essay: 3,000 words (±10%)", "三、期末论文：5000字（±10%）": a labelled length in a brief.
+_LABELLED_LENGTH = re.compile(
+    r"(?m)^[ \t]*(?:[-*•·][ \t]*|\d{1,2}[.、)][ \t]*|[一二三四五六七八九十]{1,3}、)?"
+    rf"(?P<label>[^\n:：\d]{{2,30}}?)[ \t]*[:：][ \t]*(?P<n>{_NUM}){_UNIT}"
+    r"(?:[ \t]*[(（][ \t]*(?:±|\+/?-|\+-)[ \t]*(?P<pct>\d{1,2})[ \t]*%[ \t]*[)）])?",
+    re.IGNORECASE,
+)
+
+
+def _adopted(prompt: str, masked: str, zh: bool) -> tuple[int, int, str, tuple[int, int], str] | None:
+    """(lower, upper, unit, span, label) when the instruction asks for a text that a labelled line
+    of the request gives a length to: "write my final essay" with "- Final essay: 3,000 words
+    (±10%)" on a pasted course page, "请帮我写这份调研报告" with "一、调研报告：4000字（±10%）".
+    The instruction must name the label whole (after my/the/this/our/your, or 写 in Chinese),
+    outside the labelled line and outside pasted material. "±p%" gives [N(1-p), N(1+p)], else
+    about N."""
+    for m in _LABELLED_LENGTH.finditer(prompt):
+        label = m.group("label").strip()
+        if _ITEM_NOT_SECTION.search(label) or len(label) < 2:
+            continue
+        outside = masked[: m.start()] + "\n" * (m.end() - m.start()) + masked[m.end() :]
+        if re.search(r"[\u4e00-\u9fff]", label):
+            asked = re.search(rf"写[^\n，。,]{{0,6}}?{re.escape(label)}", outside)
+        else:
+            if len(label.split()) < 2:
+                continue  # one English word ("Summary") is too generic to tie a length to
+            asked = re.search(rf"(?i)\b(?:my|the|this|our|your)\s+{re.escape(label)}\b", outside)
+        n = number_value(m.group("n"))
+        unit = _unit_of_match(m, zh)
+        if not asked or n is None or not MIN_LENGTH <= n <= MAX_LENGTH or unit not in ("words", "chars"):
+            continue
+        pct = int(m.group("pct")) if m.group("pct") else 10
+        lo, hi = int(round(n * (1 - pct / 100))), int(round(n * (1 + pct / 100)))
+        return lo, hi, unit, (m.start("label"), m.end()), label
+    return None
+
+
 def _rej(c: _Cand, text: str, why: str) -> Rejected:
     return Rejected(text[c.start : c.end], c.start, c.end, why)
 
@@ -1090,15 +1244,31 @@ def _find(prompt: str) -> LengthFinding:
                 _rej(c, prompt, "characters in an English request (answers are counted in words)")
             )
             continue
+        if _STATISTIC_BEFORE.search(masked[max(0, c.start - 30) : c.start]):
+            rejected.append(_rej(c, prompt, "a measured average of existing text, not a requirement"))
+            continue
         c.scope, c.noun = (c.scope, None) if c.scope == "total" else _scope(masked, c.start, c.end)
         if c.scope in ("whole", "section"):
             item = _list_item(masked, c.start)
+            inline = None if item is not None else _inline_item(masked, c.start)
             if item is not None:
-                c.scope, c.noun = "item", item
+                c.scope, c.noun, c.slot = "item", item, masked.rfind("\n", 0, c.start)
+            elif inline is not None:
+                c.scope, (c.noun, c.slot) = "item", inline
+        if c.scope == "section" and _ONLY_SECTION.search(_window_before(masked, c.start)):
+            c.scope = "whole"  # the answer is that one section
         if c.scope == "described":
             rejected.append(_rej(c, prompt, "the length of a text referred to, not of the answer"))
             continue
         keep.append(c)
+    closing = _closing_instruction(masked)
+    if closing is not None and any(c.start >= closing and c.scope in ("whole", "total") for c in keep):
+        # earlier lengths outside any request of the user's (a contract's, a call's) give way
+        other = [c for c in keep if c.start < closing and not _in_request(masked, c.start)]
+        for c in other:
+            why = "another document's length: the closing instruction states the answer's own"
+            rejected.append(_rej(c, prompt, why))
+        keep = [c for c in keep if c not in other]
     explicit_units = [c.unit for c in keep if c.unit]
     for c in keep:
         if c.unit is None:
@@ -1170,13 +1340,26 @@ def _find(prompt: str) -> LengthFinding:
                     ev.material,
                 ),
             )
+    # The instruction asks for one labelled text whose length a line of the request gives (before
+    # summing list items: "- Weekly log: 300 words / - Final essay: 3,000 words" + "write my final
+    # essay" asks for the essay alone).
+    adopted = _adopted(prompt, masked, zh)
+    if adopted is not None:
+        lo, hi, unit, (s, e), label = adopted
+        for c in keep:
+            if not s <= c.start < e:
+                rejected.append(_rej(c, prompt, f"the instruction asks for the {label!r} alone"))
+        rejected[:] = [r for r in rejected if not s <= r.start < e]
+        rule = f"adopted: the instruction asks for the {label!r} that this line gives a length"
+        ev = LengthEvidence(s, e, prompt[s:e], rule, _sorted(rejected), tuple(material))
+        return LengthFinding(lo, hi, unit, ev)
     items = [c for c in keep if c.scope == "item"]
     lists = sorted({c.noun for c in items})
     for lst in lists:
         mine = [c for c in items if c.noun == lst]
-        n_items = int(lst.split(":")[1])
-        lines = {masked.rfind("\n", 0, c.start) for c in mine}
-        if len(mine) == n_items == len(lines) and len({c.unit for c in mine}) == 1:
+        n_items = int(lst.rsplit(":", 1)[1])
+        slots = {c.slot for c in mine}
+        if len(mine) == n_items == len(slots) and len({c.unit for c in mine}) == 1:
             # every item of the list has its own limit: the whole is their sum
             lo, hi = sum(c.lower for c in mine), sum(c.upper for c in mine)
             first, last = mine[0], mine[-1]

@@ -1,4 +1,5 @@
-"""``longwrite rm data | train | eval``: preference data, Bradley-Terry training, pairwise evaluation.
+"""``longwrite rm data | train | eval | check``: preference data, Bradley-Terry training, pairwise
+evaluation, and the reward test kit's contract and probes for any reward.
 
 Nothing heavy is imported until a handler runs (``--help`` stays instant).
 """
@@ -82,7 +83,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from rewards.rm.evaluate import evaluate_pairs, format_kind_table, format_table, write_result
+    from rewards.rm.evaluate import (
+        evaluate_pairs,
+        format_kind_table,
+        format_probe_table,
+        format_table,
+        write_result,
+    )
 
     train = None
     if not args.no_lexical:
@@ -99,6 +106,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         train_path=train,
         max_length=args.max_length,
         batch_size=args.batch_size,
+        probes=bool(args.model) and not args.no_probes,
     )
     print(f"pairwise accuracy on {result['pairs']} held-out pairs ({args.data}); cells: accuracy (pairs)")
     print(format_table(result))
@@ -117,14 +125,71 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             f"rm truncation at {cut['max_length']} tokens: {cut['truncated_sides']}/{cut['sides']} side(s) cut; "
             f"tokens cut: request {cut['request_tokens_cut']}, answer {cut['answer_tokens_cut']}"
         )
+    if "probes" in result:
+        print(format_probe_table(result["probes"]))
+        raised = [n for n, d in result["probes"]["probes"].items() if d["verdict"] == "raised"]
+        print(
+            "rm probes: "
+            + (
+                f"these attacks raise the RM's score: {', '.join(raised)}"
+                if raised
+                else "no attack raised the RM's score"
+            )
+        )
     if args.out:
         path = write_result(result, args.out)
         print(f"wrote {path} and {path.with_suffix('.md')}")
     return 0
 
 
+def _check_options(items: list[str]) -> dict:
+    """``["backend=judge", "timeout=30"]`` -> ``{"backend": "judge", "timeout": 30}`` (values parsed
+    as JSON when they can be, else kept as text), as ``rm score --option`` reads them."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--option {item!r} must look like key=value")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from rewards.testing.contract import check_reward
+
+    options = _check_options(args.option)
+    metadata = {}
+    if args.metadata:
+        try:
+            metadata = json.loads(args.metadata)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--metadata is not JSON: {exc}") from None
+        if not isinstance(metadata, dict):
+            raise ValueError(f"--metadata must be a JSON object, got {type(metadata).__name__}")
+    if args.threads < 0:
+        raise ValueError("--threads must be >= 0")
+    result = check_reward(args.reward, options=options, metadata=metadata, threads=args.threads)
+    print(result.to_markdown())
+    out = {"contract": result.to_dict()}
+    if args.probe:
+        from rewards.testing.probes import probe_hacking
+
+        report = probe_hacking(args.reward, options=options, metadata=metadata)
+        print()
+        print(report.to_markdown())
+        out["probes"] = report.to_dict()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {args.out}")
+    return 0 if result.ok else 1
+
+
 def register_rm_commands(rm_sub: argparse._SubParsersAction) -> None:
-    """Add ``data``, ``train`` and ``eval`` under ``longwrite rm``."""
+    """Add ``data``, ``train``, ``eval`` and ``check`` under ``longwrite rm``."""
     d = rm_sub.add_parser(
         "data",
         help="validate, de-duplicate and split preference pairs (by prompt)",
@@ -193,4 +258,40 @@ def register_rm_commands(rm_sub: argparse._SubParsersAction) -> None:
     )
     e.add_argument("--batch-size", type=int, default=8, help="inputs per forward pass")
     e.add_argument("--out", type=Path, default=None, help="write the result json (and a .md table beside it)")
+    e.add_argument(
+        "--no-probes",
+        action="store_true",
+        help="skip the RM's hacking probes (rewards.testing, run with --model)",
+    )
     e.set_defaults(func=_cmd_eval)
+
+    c = rm_sub.add_parser(
+        "check",
+        help="the reward contract (and hacking probes) for a built-in or dotted-path reward",
+        description=(
+            "Run rewards.testing.check_reward on a reward: values in [0, 1] or missing with a reason, "
+            "no exception on malformed outputs (empty, tags only, unclosed or nested tags, a 10,000-word "
+            "and a 20,000-character Chinese answer, control characters, emoji, a missing request), "
+            "deterministic, the same under concurrent calls; the scoring cost per 10,000 words is "
+            "printed. --probe adds the hacking probes (padding, filler, keyword stuffing, a judge "
+            "injection, a cut ending, a broken format, a language switch). Exit 1 when the contract "
+            "is broken, 2 on bad input (unknown reward or option)."
+        ),
+    )
+    c.add_argument("reward", metavar="NAME", help="a registered reward (length, format, ...) or 'pkg.mod:fn'")
+    c.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a reward option, e.g. backend=judge (value parsed as JSON when it can be); repeatable",
+    )
+    c.add_argument(
+        "--metadata", default=None, help="JSON object merged into every sample's metadata (e.g. references)"
+    )
+    c.add_argument(
+        "--threads", type=int, default=4, help="concurrent scorers of the concurrency check (default 4)"
+    )
+    c.add_argument("--probe", action="store_true", help="also run the hacking probes and print their table")
+    c.add_argument("--out", type=Path, default=None, help="write the results as JSON")
+    c.set_defaults(func=_cmd_check)

@@ -13,6 +13,12 @@ logistic regression fitted on the training pairs). The lexical row is the floor 
 whether the pairs test writing at all: if a model of which words and word pairs an answer
 contains separates the sides, so can an RM that learned nothing about writing, and its
 accuracy means little.
+
+With ``probes`` (``longwrite rm eval`` does it for ``--model``), the RM is also probed for reward
+hacking (:func:`rm_probes`, :mod:`rewards.testing.probes`): padding, filler, keyword stuffing, a
+judge-directed injection, a cut ending, a broken format and a language switch applied to good
+answers, scored as the classifier quality backend scores them; the table says which attacks
+raise its score.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ __all__ = [
     "format_kind_table",
     "lexical_features",
     "lexical_pair_scores",
+    "format_probe_table",
+    "rm_probes",
     "write_result",
 ]
 
@@ -198,12 +206,14 @@ def evaluate_pairs(
     train_path: str | Path | None = None,
     max_length: int | None = None,
     batch_size: int = 8,
+    probes: bool = False,
 ) -> dict:
     """Accuracy breakdowns on the pairs in ``pairs_path`` (``longwrite rm data`` output) of the
     RM at ``model`` (if given), the embedding baseline (``baseline``) and the lexical baseline
     fitted on ``train_path`` (if given): ``{"data", "pairs", "kinds", "scorers": {...}}``; the RM
     entry carries ``truncation`` (what its encoding cut) and every entry a per-``kind``
-    accuracy when the pairs are tagged."""
+    accuracy when the pairs are tagged. ``probes`` (with ``model``) adds ``"probes"``: the RM's
+    hacking-probe report (:func:`rm_probes`)."""
     from rewards.rm.data import read_prepared
 
     pairs = read_prepared(pairs_path)
@@ -228,7 +238,30 @@ def evaluate_pairs(
         }
     if not scorers:
         raise ValueError("nothing to evaluate: give a model, training pairs or keep the embedding baseline")
-    return {"data": str(pairs_path), "pairs": len(pairs), "scorers": scorers}
+    result = {"data": str(pairs_path), "pairs": len(pairs), "scorers": scorers}
+    if probes and model:
+        result["probes"] = rm_probes(model, max_length, batch_size)
+    return result
+
+
+def rm_probes(model: str, max_length: int | None = None, batch_size: int = 8) -> dict:
+    """The RM's hacking-probe report as data (:meth:`rewards.testing.ProbeReport.to_dict`): the
+    standard attacks on the kit's good answers, scored by the classifier quality backend on
+    ``model`` (sigmoid of the raw logit, ``max_length`` tokens) - how the RM would pay a policy
+    that pads, stuffs keywords or addresses the judge."""
+    from rewards.testing.probes import probe_hacking
+
+    options: dict[str, Any] = {"backend": "classifier", "model": str(model), "batch_size": batch_size}
+    if max_length is not None:
+        options["max_length"] = max_length
+    return probe_hacking("quality", options=options).to_dict()
+
+
+def format_probe_table(probes: dict) -> str:
+    """The probe report (:func:`rm_probes`) as the kit's markdown table."""
+    from rewards.testing.probes import ProbeReport
+
+    return ProbeReport.from_dict(probes).to_markdown()
 
 
 def _fmt(entry: dict) -> str:
@@ -271,5 +304,8 @@ def write_result(result: dict, out: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     kinds = format_kind_table(result)
-    out.with_suffix(".md").write_text(format_table(result) + "\n" + (f"\n{kinds}\n" if kinds else ""))
+    probes = f"\n{format_probe_table(result['probes'])}\n" if result.get("probes") else ""
+    out.with_suffix(".md").write_text(
+        format_table(result) + "\n" + (f"\n{kinds}\n" if kinds else "") + probes
+    )
     return out

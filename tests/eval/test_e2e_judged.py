@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from chromium import screenshot
-from fake_judge import criteria_responder, pairwise_responder
+from fake_judge import _between, criteria_responder, faulty_responder
 from judged_data import write_arena, write_writingbench
 
 from eval.arena_write import run_arena_write
@@ -16,6 +16,33 @@ from eval.generate import CheckpointBackend, GenerationSettings
 from eval.writingbench import run_writingbench
 from longwrite.cli import main as cli_main
 from rollout.endpoint import EndpointClient
+
+#: The baselines' answers (judged_data.write_arena) are one marker word then "w w w ...":
+#: ref-a's markers, ref-b's.
+REF_A_WORDS, REF_B_WORDS = ("copper", "delta", "paper"), ("steam", "banks", "zebra")
+
+
+def _rank(answer: str) -> int:
+    """2 for a ref-a answer, 0 for a ref-b answer, 1 for anything else (the model's)."""
+    words = answer.split()
+    baseline = len(words) >= 20 and words[0] in REF_A_WORDS + REF_B_WORDS and set(words[1:]) == {"w"}
+    if not baseline:
+        return 1
+    return 2 if words[0] in REF_A_WORDS else 0
+
+
+def ranked_pairwise_responder(**faults):
+    """A pairwise judge whose order is known before the run: ref-a beats the model, the model
+    beats ref-b, whatever the tiny model writes, so the test knows the outcome it must find (a
+    finite rating between the two baselines) instead of choosing its assertion from the data."""
+
+    def good(first: str) -> str:
+        a = _rank(_between(first, "[Answer A]", "[Answer B]"))
+        b = _rank(_between(first, "[Answer B]", "First explain"))
+        assert a != b, "the e2e judges model-vs-baseline pairs only"
+        return f"One is clearly stronger.\n[[{'A>>B' if a > b else 'B>>A'}]]"
+
+    return faulty_responder(good, wrong_first=lambda first: "[[A>B]] or perhaps [[B>A]]", **faults)
 
 
 def _client(server, path):
@@ -29,7 +56,7 @@ def test_tiny_model_arena_writingbench_report(tiny_model, tiny_engine, fake_open
     arena_data = write_arena(tmp_path / "arena.jsonl")
     wb_data = write_writingbench(tmp_path / "wb.jsonl")
     pj = fake_openai(
-        pairwise_responder(always_bad={"zebra"}, bad_once={"rivers"}, error_once={"kettles"}),
+        ranked_pairwise_responder(always_bad={"zebra"}, bad_once={"rivers"}, error_once={"kettles"}),
         model="pair-judge",
     )
     cj = fake_openai(
@@ -86,12 +113,16 @@ def test_tiny_model_arena_writingbench_report(tiny_model, tiny_engine, fake_open
     assert all(plan not in json.dumps(b) for plan in plans for b in pj.requests)
     fit = res["elo"]["fit"]
     wtl = res["elo"]["win_matrix"]["tiny"]
-    gained = sum(c["win"] + c["tie"] for c in wtl.values())
-    lost = sum(c["loss"] + c["tie"] for c in wtl.values())
-    if gained and lost:
-        assert fit["ratings"]["tiny"] is not None
-    else:  # won or lost everything: named as unbounded, not given a number
-        assert fit["unbounded"] and fit["direction"]["tiny"] == ("+inf" if gained else "-inf")
+    # Known in advance: every readable verdict on ref-a is a loss (3 items x 2 orders), on ref-b a
+    # win (a1, a2 x 2 orders; a3's two games were unreadable), so the rating is a finite number
+    # between the baselines' (neither "won everything" nor "lost everything").
+    assert {k: {o: c[o] for o in ("win", "tie", "loss")} for k, c in wtl.items()} == {
+        "ref-a": {"win": 0, "tie": 0, "loss": 6},
+        "ref-b": {"win": 4, "tie": 0, "loss": 0},
+    }, wtl
+    assert not fit.get("unbounded"), fit
+    ratings = fit["ratings"]
+    assert ratings["ref-b"] < ratings["tiny"] < ratings["ref-a"], ratings
 
     scores = wb()
     assert scores["failures"]["generation"] == 0 and scores["failures"]["judge"] == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 
 from fake_openai import Reply, last_user_content
@@ -279,5 +280,154 @@ def official_responder(scores: dict[str, int], bad_times: dict[str, int] | None 
             return "The response is fine, I would say about a seven."
         reply = json.dumps({"score": scores[name], "reason": f"{name} judged."})
         return f"```json\n{reply}\n```"
+
+    return respond
+
+
+# --- checklist reward: a judge that scores criteria from the answer's content --------------------
+
+#: A criterion's description names what it requires as ``the term "X"``: the loopback checklist
+#: judge scores 9 when X is in the answer (case-insensitive), 2 when not; 6 for a criterion that
+#: names no term. So the reward moves with what the answer says, never with its length.
+TERM = re.compile(r'the term "([^"]+)"')
+
+
+def term_score(answer: str, criterion_text: str) -> int:
+    """The loopback checklist judge's 1-10 score of ``answer`` on one rendered criterion."""
+    m = TERM.search(criterion_text)
+    if not m:
+        return 6
+    return 9 if m.group(1).lower() in answer.lower() else 2
+
+
+def checklist_judge_responder(*, always_error: Iterable[str] = (), always_bad: Iterable[str] = ()):
+    """A checklist judge speaking both of the reward's prompts: a per-criterion prompt
+    (``[Criterion]``) gets ``{"score", "justification"}``, an all-at-once prompt (``[Criteria]``) gets
+    ``{"scores": [...]}`` with every criterion, each scored by :func:`term_score`. An answer holding a
+    marker of ``always_error`` gets HTTP 500; of ``always_bad``: prose without JSON."""
+    always_error, always_bad = tuple(always_error), tuple(always_bad)
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        first = _first_prompt(body)
+        if "[Criteria]" in first:
+            answer = _between(first, "[Answer]\n", "\n\n[Criteria]")
+            block = _between(first, "[Criteria]\n", "\n\nJudge the answer on each criterion")
+            items = [b for b in re.split(r"\n\n(?=\d+\. Name: )", block) if b.strip()]
+            names = [re.search(r"Name: (.*)", b).group(1).strip() for b in items]
+            reply = json.dumps(
+                {
+                    "scores": [
+                        {"name": n, "score": term_score(answer, b), "justification": "checked the term"}
+                        for n, b in zip(names, items, strict=True)
+                    ]
+                }
+            )
+        else:
+            answer = _between(first, "[Answer]\n", "\n\n[Criterion]")
+            criterion = _between(first, "[Criterion]\n", "\n\nJudge the answer on this criterion")
+            reply = json.dumps({"score": term_score(answer, criterion), "justification": "checked the term"})
+        if any(m in answer for m in always_error):
+            return Reply.error(500, "judge overloaded")
+        if any(m in answer for m in always_bad):
+            return "A fine answer overall."
+        return reply
+
+    return respond
+
+
+def term_checklist(terms: Iterable[str], hard: Iterable[str] = ()) -> list[dict]:
+    """A valid checklist: one criterion per term (``Mentions X``), hard when X is in ``hard``."""
+    hard = set(hard)
+    bands = {b: f"band {b}" for b in ("1-2", "3-4", "5-6", "7-8", "9-10")}
+    return [
+        {
+            "name": f"Mentions {t}",
+            "description": f'The answer uses the term "{t}".',
+            "hard": t in hard,
+            "bands": dict(bands),
+        }
+        for t in terms
+    ]
+
+
+def checklist_writer_responder(*, invalid: Iterable[str] = (), always_error: Iterable[str] = ()):
+    """A checklist generator (``longwrite prepare-rl --checklists``): for a request it answers with
+    :func:`term_checklist` of the request's first three words of 5+ letters, the first one hard. A
+    request holding a marker of ``invalid`` gets a checklist of two criteria (too few: refused every
+    time); of ``always_error``: HTTP 400 (not retried by the client)."""
+    invalid, always_error = tuple(invalid), tuple(always_error)
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        request = _between(_first_prompt(body), "[Writing request]\n", "\n\nWrite 3 to 7 criteria")
+        if any(m in request for m in always_error):
+            return Reply.error(400, "content policy")
+        words = list(dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z]{5,}", request)))[:3]
+        while len(words) < 3:
+            words.append(f"topic{len(words)}")
+        if any(m in request for m in invalid):
+            words = words[:2]
+        return "```json\n" + json.dumps({"criteria": term_checklist(words, words[:1])}) + "\n```"
+
+    return respond
+
+
+def term_pairwise_verdict(a: str, b: str, term: str) -> str:
+    """A pairwise judge with a learnable preference: the answer that uses ``term`` wins; both or
+    neither: a tie (length plays no part)."""
+    ta, tb = term.lower() in a.lower(), term.lower() in b.lower()
+    return "A" if ta and not tb else "B" if tb and not ta else "tie"
+
+
+def checklist_e2e_responder(term: str = "the"):
+    """One loopback server for a checklist + BRPO run: it writes checklists
+    (:func:`checklist_writer_responder`), scores criteria (:func:`checklist_judge_responder`) and
+    judges pairs (``## Answer A`` / ``## Answer B``) by :func:`term_pairwise_verdict` with ``term``."""
+    writer, judge = checklist_writer_responder(), checklist_judge_responder()
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        first = _first_prompt(body)
+        if "[Writing request]" in first:
+            return writer(body, attempt)
+        if "[Criterion]" in first or "[Criteria]" in first:
+            return judge(body, attempt)
+        a, b = _pair(body)
+        return json.dumps({"winner": term_pairwise_verdict(a, b, term), "reason": "uses the term"})
+
+    return respond
+
+
+def fixed_checklist_writer_responder(terms: Iterable[str] = ("Therefore",), hard: Iterable[str] = ()):
+    """A checklist generator that gives every request the same :func:`term_checklist` of ``terms``
+    (at least three criteria: padded with neutral ones the loopback judge scores 6, so only the
+    terms move the reward)."""
+    terms, hard = list(terms), list(hard)
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        criteria = term_checklist(terms, hard)
+        k = 0
+        while len(criteria) < 3:
+            k += 1
+            criteria.append(
+                {**criteria[0], "name": f"Neutral {k}", "description": "Reads as prose.", "hard": False}
+            )
+        return json.dumps({"criteria": criteria})
+
+    return respond
+
+
+def learning_responder(term: str = "Therefore"):
+    """One loopback server for the learning benchmarks: checklists that ask for ``term``
+    (:func:`fixed_checklist_writer_responder`), the checklist judge, and a pairwise judge preferring
+    the answer that uses ``term`` (:func:`term_pairwise_verdict`)."""
+    writer, judge = fixed_checklist_writer_responder([term]), checklist_judge_responder()
+
+    def respond(body: dict, attempt: int) -> Reply | str:
+        first = _first_prompt(body)
+        if "[Writing request]" in first:
+            return writer(body, attempt)
+        if "[Criterion]" in first or "[Criteria]" in first:
+            return judge(body, attempt)
+        a, b = _pair(body)
+        return json.dumps({"winner": term_pairwise_verdict(a, b, term), "reason": "uses the term"})
 
     return respond

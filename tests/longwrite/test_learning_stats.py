@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from longwrite.learning import learning_drift_test, learning_slope, learning_trend
+from longwrite.learning import learning_drift_test, learning_pooled_drift_test, learning_slope, learning_trend
 
 #: The recorded runs' per-step length reward (benchmarks/RESULTS.md, "GRPO learning", 2026-11-30).
 REAL_LONG = [0.426, 0.496, 0.556, 0.587, 0.688, 0.750, 0.730, 0.778]
@@ -119,3 +121,89 @@ def test_drift_test_power_on_a_trend_the_size_of_the_real_runs():
     assert drifting >= 0.6, drifting
     # and both recorded real runs pass it
     assert learning_drift_test(REAL_LONG).low > 0 and learning_drift_test(REAL_SHORT).low > 0
+
+
+def test_pooled_drift_test_of_a_hand_worked_pair():
+    # run a: increments 2, 1, 4; run b: 1, 1, 1, 1 (five steps): pooled 2, 1, 4, 1, 1, 1, 1
+    d = learning_pooled_drift_test([[2.0, 4.0, 5.0, 9.0], [0.0, 1.0, 2.0, 3.0, 4.0]])
+    inc = np.array([2, 1, 4, 1, 1, 1, 1], dtype=float)
+    se = inc.std(ddof=1) / np.sqrt(7)
+    assert d.drift == pytest.approx(inc.mean())
+    assert (d.low, d.high) == pytest.approx((inc.mean() - 2.447 * se, inc.mean() + 2.447 * se))  # t(.975, 6)
+    assert (d.n, d.runs) == (5, 2)
+    # one run pooled alone is the single-run test
+    one = learning_pooled_drift_test([[2.0, 4.0, 5.0, 9.0]])
+    assert (one.drift, one.low, one.high) == pytest.approx(tuple(getattr(learning_drift_test([2, 4, 5, 9]), k)
+                                                                 for k in ("drift", "low", "high")))  # fmt: skip
+    with pytest.raises(ValueError, match="no runs"):
+        learning_pooled_drift_test([])
+    with pytest.raises(ValueError, match="at least 4 steps"):
+        learning_pooled_drift_test([[1, 2, 3, 4], [1, 2, 3]])
+
+
+@pytest.mark.parametrize("ratios", [(0.5, 0.5), (1.0, 3.0), (1e6, 1e6), (0.5, 1e6)])
+def test_pooled_test_false_positives_on_pairs_of_random_walks_stay_at_the_nominal_level(ratios):
+    """No learning in either run, each drifting: the pooled test over two random walks (step sd
+    0.5x-3x the noise, pure walks, and two runs whose step sizes differ widely) is called a rise
+    or a fall at most 2.5% + slack each way."""
+    rng = np.random.default_rng(int(sum(ratios) * 7) % 10_000)
+    a, b = _random_walks(rng, ratios[0]), _random_walks(rng, ratios[1])
+    tests = [learning_pooled_drift_test([x, y]) for x, y in zip(a, b, strict=True)]
+    rise = float(np.mean([t.low > 0 for t in tests]))
+    fall = float(np.mean([t.high < 0 for t in tests]))
+    assert rise <= NOMINAL + SLACK, (ratios, rise)
+    assert fall <= NOMINAL + SLACK, (ratios, fall)
+
+
+def test_pooled_test_power_on_two_runs_the_size_of_the_real_ones():
+    """Why the learning test pools its two runs: at the recorded runs' size (length reward
+    +0.050 and +0.079 a step, increment sd 0.038 and 0.058), one run's test calls a rise in about
+    4 runs of 5 (two runs both pass about 2 times in 3); the pooled test above 99 times in 100,
+    with a random walk of 0.5x the noise on top too."""
+    rng = np.random.default_rng(11)
+    sizes = []
+    for real in (REAL_LONG, REAL_SHORT):
+        inc = np.diff(real)
+        sizes.append((inc.mean(), inc.std(ddof=1) / np.sqrt(2)))  # increment sd = sqrt(2) x step noise
+    for walk in (0.0, 0.5):
+        (s1, n1), (s2, n2) = sizes
+        a = _random_walks(rng, walk, s1, n1)
+        b = _random_walks(rng, walk, s2, n2)
+        pooled = float(
+            np.mean([learning_pooled_drift_test([x, y]).low > 0 for x, y in zip(a, b, strict=True)])
+        )
+        both = float(np.mean([learning_drift_test(x).low > 0 and learning_drift_test(y).low > 0
+                              for x, y in zip(a, b, strict=True)]))  # fmt: skip
+        assert pooled >= 0.99, (walk, pooled)
+        assert both < pooled - 0.15, (walk, both, pooled)  # the two separate tests are far weaker
+    assert learning_pooled_drift_test([REAL_LONG, REAL_SHORT]).low > 0
+
+
+def _run(direction: str, rewards, lengths):
+    from longwrite.learning import LearningRun
+
+    rows = [
+        {"step": i + 1, "longwriter/reward/length/mean": r, "longwriter/length/answer/mean": n}
+        for i, (r, n) in enumerate(zip(rewards, lengths, strict=True))
+    ]
+    return LearningRun(direction, Path("."), rows, 0, 0.0)
+
+
+def test_the_criterion_passes_the_recorded_runs_and_fails_each_broken_case():
+    from longwrite.learning import learning_criterion
+
+    long_len = [78, 95, 104, 110, 126, 140, 150, 178]
+    short_len = [76, 70, 60, 55, 50, 47, 45, 42]
+    ok = learning_criterion(_run("long", REAL_LONG, long_len), _run("short", REAL_SHORT, short_len))
+    assert ok.passed and ok.reward.low > 0, ok
+    # negated advantages: both rewards fall, the lengths go the wrong way
+    neg = learning_criterion(
+        _run("long", REAL_LONG[::-1], long_len[::-1]), _run("short", REAL_SHORT[::-1], short_len[::-1])
+    )
+    assert not neg.passed and neg.reward.high < 0, neg
+    # one strong run carrying one whose answers went the wrong way: the direction check catches it
+    carried = learning_criterion(
+        _run("long", REAL_LONG, long_len), _run("short", REAL_SHORT, short_len[::-1])
+    )
+    assert carried.reward.low > 0 and not carried.passed, carried
+    assert "criterion: FAIL" in str(carried) and "criterion: PASS" in str(ok)

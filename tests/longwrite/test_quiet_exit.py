@@ -42,3 +42,26 @@ def test_a_vllm_process_ends_without_the_nanobind_leak_report(tiny_model, repo_r
     control = _run("control", repo_root)
     assert control.returncode == 3 and "engine started" in control.stdout, control.stderr[-3000:]
     assert "nanobind: leaked" in control.stderr  # the trigger is real
+
+
+def test_the_longwrite_command_ends_quietly_and_v_keeps_the_raw_exit(tiny_model, repo_root, tmp_path):
+    """Every command, not only the demo: ``python -m longwrite.cli generate`` (starts a vLLM engine)
+    ends without the leak report and with its own status; ``-v`` keeps the raw exit, which must show
+    the report (the control: the trigger is real through the CLI too)."""
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"id": "a", "prompt": "Write one line about rivers."}\n', encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(repo_root), "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
+
+    def generate(*flags: str, out: str) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-m", "longwrite.cli", *flags, "generate", "--model", str(tiny_model)]
+        argv += ["--prompts", str(prompts), "--out", str(tmp_path / out), "--max-tokens", "4"]
+        argv += ["--max-model-len", "256", "--template", "none"]
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+
+    quiet = generate(out="quiet.jsonl")
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert (tmp_path / "quiet.jsonl").read_text(encoding="utf-8").count("\n") == 1  # the work was done
+    assert "nanobind: leaked" not in quiet.stderr
+    raw = generate("-v", out="raw.jsonl")
+    assert raw.returncode == 0, raw.stderr[-3000:]
+    assert "nanobind: leaked" in raw.stderr

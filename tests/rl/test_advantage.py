@@ -116,7 +116,8 @@ def test_padding_mask_excluded_from_statistics():
     scores = {"length": t(1, 2, 3, 100), "quality": t(0, 0, 0, 50)}
     valid = torch.tensor([True, True, True, False])
     for mode in MODES:
-        adv = compute_advantage(scores, ["a"] * 4, mode=mode, valid=valid)
+        brpo = {"pairwise": "quality"} if mode == "brpo" else {}  # quality's real values are outcomes
+        adv = compute_advantage(scores, ["a"] * 4, mode=mode, valid=valid, **brpo)
         assert adv[3] == 0, mode
     close(compute_advantage(scores, ["a"] * 4, valid=valid), [-0.5, 0, 0.5, 0])
     close(compute_advantage(scores, ["a"] * 4, mode="weighted_sum", valid=valid), [-1, 0, 1, 0])

@@ -8,7 +8,7 @@ from rl.presets import build_plan, compose, list_presets, load_preset
 from rl.reward_source import decode
 from rl.trainer import reward_weights
 
-PRESETS = ("tiny-cpu", "tiny-cpu-pairwise", "qwen2.5-7b", "qwen2.5-32b")
+PRESETS = ("tiny-cpu", "tiny-cpu-pairwise", "tiny-cpu-checklist", "qwen2.5-7b", "qwen2.5-32b")
 
 
 def test_bundled_presets_listed():

@@ -252,15 +252,25 @@ def test_submit_job_then_resume_locally(ray_head, run_dir, data_dir, user_reward
     # Resume locally to 4 steps: the step counter continues from the checkpoint. Here the user
     # reward alone has a weight: the built-ins are computed and logged but left out, so a non-zero
     # advantage can only come from the user's component.
+    capsys.readouterr()  # only the resume's own output is checked below
     rc = main(
         [
             "train", "--preset", "tiny-cpu", "--data-dir", str(data_dir), "--output-dir", str(out),
-            "--timeout", "900", "--quiet", "--py-module", str(user_rewards / "lw_e2e_brevity.py"),
+            "--timeout", "900", "--py-module", str(user_rewards / "lw_e2e_brevity.py"),
             f"rewards.{USER_REWARD}=1", "rewards.length=0", "rewards.quality=0", "rewards.format=0",
             "trainer.total_training_steps=4", "trainer.save_freq=2", "trainer.resume_mode=auto",
         ]
     )  # fmt: skip
     assert rc == 0
+    # The default terminal: our lines only - where verl's output goes, then one line per step;
+    # verl's own stream (its config dump, its per-step metrics lines) is in the log, not here.
+    shown = capsys.readouterr().out
+    assert "verl started (4 steps); its full output: " in shown, shown[-3000:]
+    assert [ln.split(",")[0].strip() for ln in shown.splitlines() if ln.startswith("  step ")] == [
+        "step 3/4",
+        "step 4/4",
+    ], shown[-3000:]
+    assert "step:3 - " not in shown and "actor_rollout_ref" not in shown, shown[-3000:]
     rows = read_metrics(out)
     files = sorted({row["_file"] for row in rows})
     assert len(files) == 2, files  # one metrics file per launch

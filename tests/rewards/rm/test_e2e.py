@@ -74,7 +74,7 @@ def test_tiny_rm_learns_content_level_pairs(tiny_rm):
 def test_rm_eval_matches_training_and_reports_the_baseline(tiny_rm, repo_root, tmp_path):
     data, final, summary = tiny_rm
     out = tmp_path / "rm_eval.json"
-    _cli(
+    printed = _cli(
         repo_root,
         "rm",
         "eval",
@@ -97,6 +97,14 @@ def test_rm_eval_matches_training_and_reports_the_baseline(tiny_rm, repo_root, t
     assert rm["overall"]["accuracy"] >= lex["overall"]["accuracy"] + 0.1
     assert rm["kind"]["shuffled"]["accuracy"] >= 0.6  # order, at least, it learned (1.00 and 0.71 measured)
     assert rm["truncation"]["truncated_sides"] > 0 and rm["truncation"]["max_length"] == 384
+    # the learned RM's hacking probes (rewards.testing): every probe, every answer scored both times
+    from rewards.testing import PROBES
+
+    probes = result["probes"]["probes"]
+    assert list(probes) == list(PROBES), list(probes)
+    assert all(p["scored"] == 6 and not p["missing"] for p in probes.values()), probes
+    assert "hacking probes of reward `quality`" in printed and "| pad_repeat |" in printed
+    assert "| pad_repeat |" in out.with_suffix(".md").read_text()
 
 
 def _free_port() -> int:

@@ -737,6 +737,46 @@ ROWS = [
     ("en-56", D, "section-limit", "meeting-notes",
      lambda r: notes_en(r) + "\n\nWrite it up as an incident report:\n- Incident summary (no more than 500 words)\n"
      "- Timeline\n- Follow-ups", None),
+    # --- added to the design split after the blind set (long_requests_blind.jsonl) was first scored:
+    # its failure classes, written afresh on this script's material (the blind rows are not copied)
+    ("en-57", D, "length-in-material", "article",
+     lambda r: "Submission rules from the magazine: manuscripts must not exceed 8,000 words including notes.\n\n"
+     + article_en(r, traps=False) + "\n\nCondense the article above for our newsletter in no more than 400 words.",
+     (360, 400, W)),
+    ("zh-55", D, "length-in-material", "financial-report",
+     lambda r: fin_zh(r) + "\n根据监管要求，年度社会责任报告全文不得少于5000字。\n\n请为普通投资者写一份简要解读，不超过800字。",
+     (720, 800, C)),
+    ("en-58", D, "section-is-whole", "spec-sheet",
+     lambda r: spec_en(r) + "The full application is capped at 6,000 words in total.\n\n"
+     "Write only the executive summary (at most 300 words).", (270, 300, W)),
+    ("zh-56", D, "section-is-whole", "meeting-notes",
+     lambda r: notes_zh(r) + "\n申报书全文不超过一万字。\n\n请只写其中的摘要部分，300字以内。", (270, 300, C)),
+    ("en-59", D, "section-limit", "meeting-notes",
+     lambda r: notes_en(r) + "\n\nWrite the quarterly review with these parts: Overview (under 200 words), Wins, "
+     "Risks, Next steps.", None),
+    ("en-60", D, "statistic", "csv-data",
+     lambda r: csv_block(r, zh=False) + "\n\nThe free-text comments in this survey average 42 words.\n\n"
+     "Write an analysis of the feedback for the product team.", None),
+    ("zh-57", D, "statistic", "spec-sheet",
+     lambda r: spec_zh(r) + "（用户评论平均长度38字）\n\n请写一篇用户反馈分析。", None),
+    ("en-61", D, "range", "financial-report",
+     lambda r: fin_en(r) + "\n\nWrite a letter to shareholders. Length: 1,200 words minimum, 1,600 maximum.",
+     (1200, 1600, W)),
+    ("en-62", D, "range", "meeting-notes",
+     lambda r: notes_en(r) + "\n\nTurn the notes into a project update - minimum 800 words, maximum 1,000 words.",
+     (800, 1000, W)),
+    ("zh-58", D, "section-sum", "financial-report",
+     lambda r: fin_zh(r) + "\n\n请按以下结构写一份行业分析：背景（约500字）、现状（约800字）、问题（约700字）、建议（约1000字）。",
+     (2700, 3300, C)),
+    ("en-63", D, "length-adopted", "spec-sheet",
+     lambda r: "Assignment brief (Marketing 210)\n- Reflective essay: 1,500 words (±10%)\n- Poster: A1, one page\n"
+     "- Peer review: 2 pages\n\n" + spec_en(r) + "\nPlease write my reflective essay on this launch.", (1350, 1650, W)),
+    ("zh-59", D, "length-adopted", "financial-report",
+     lambda r: "课程作业要求：\n一、调研报告：4000字（±10%）\n二、课堂展示：10分钟\n\n" + fin_zh(r)
+     + "\n\n请帮我写这份调研报告，数据用上面的年报。", (3600, 4400, C)),
+    ("en-64", D, "length-adopted", "meeting-notes",
+     lambda r: "Deliverables agreed:\n- Executive summary: 200 words\n- Risk register: one table\n\n" + notes_en(r)
+     + "\n\nWrite the full project report from these notes.", None),
 ]  # fmt: skip
 
 
