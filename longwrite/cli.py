@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rl.train_cli",
     "longwrite.submit_cli",
     "sft_baseline.cli",
+    "sft_baseline.dpo_cli",
     "eval.cli",
     "eval.annotate.cli",
     "eval.data_cli",

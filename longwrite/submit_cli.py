@@ -1,8 +1,8 @@
-"""``longwrite submit``: a GRPO, SFT or RM preset as a Ray job on a cluster, following its logs.
+"""``longwrite submit``: a GRPO, SFT, RM or DPO preset as a Ray job on a cluster, following its logs.
 
 It lives with the CLI (not in ``rl``) because it dispatches to every training kind: GRPO plans come
 from ``rl.presets``, SFT entrypoints from ``sft_baseline.jobs``, RM entrypoints from
-``rewards.rm.jobs``; all run through ``rl.jobs``.
+``rewards.rm.jobs``, DPO entrypoints from ``sft_baseline.dpo_jobs``; all run through ``rl.jobs``.
 """
 
 from __future__ import annotations
@@ -89,6 +89,26 @@ def _cmd_submit_rm(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_submit_dpo(args: argparse.Namespace) -> int:
+    """``longwrite submit --dpo``: ``longwrite dpo`` for a DPO preset as a one-node Ray job."""
+    from pathlib import Path
+
+    from sft_baseline.dpo_jobs import dpo_job_entrypoint, dpo_preset_gpus
+
+    if args.data_dir:
+        raise ValueError("--data-dir is for GRPO presets; give a DPO job data.train=/abs/pairs.jsonl")
+    if args.nodes and args.nodes > 1:
+        raise ValueError("a DPO job runs torchrun on one node (--nodes 1)")
+    overrides = list(args.overrides)
+    if args.output_dir:
+        overrides.append(f"output_dir={Path(args.output_dir).resolve()}")
+    gpus = args.gpus_per_node or dpo_preset_gpus(args.preset, overrides)  # composes and checks here
+    entrypoint = dpo_job_entrypoint(args.preset, overrides, args.python, args.gpus_per_node)
+    return _submit_one_node_job(
+        args, entrypoint, gpus, {"dpo_preset": args.preset}, "(the preset's output_dir)"
+    )
+
+
 def _submit_one_node_job(
     args: argparse.Namespace, entrypoint: str, gpus: int, metadata: dict, default_output: str
 ) -> int:
@@ -136,14 +156,16 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     from rl.jobs import job_entrypoint, job_runtime_env, submit
     from rl.presets import build_plan
 
-    if args.sft + args.rm + args.cpt > 1:
-        raise ValueError("give at most one of --sft, --rm and --cpt")
+    if args.sft + args.rm + args.cpt + args.dpo > 1:
+        raise ValueError("give at most one of --sft, --rm, --cpt and --dpo")
     if args.cpt_data and not args.cpt:
         raise ValueError("--cpt-data is for --cpt jobs")
-    if args.async_mode and (args.sft or args.rm or args.cpt):
-        raise ValueError("--async is a GRPO setting; --sft, --rm and --cpt jobs have no trainer mode")
+    if args.async_mode and (args.sft or args.rm or args.cpt or args.dpo):
+        raise ValueError("--async is a GRPO setting; --sft, --rm, --cpt and --dpo jobs have no trainer mode")
     if args.cpt:
         return _cmd_submit_cpt(args)
+    if args.dpo:
+        return _cmd_submit_dpo(args)
     if args.sft:
         return _cmd_submit_sft(args)
     if args.rm:
@@ -214,6 +236,11 @@ def register(subparsers) -> None:
         default=[],
         metavar="PATH[:WEIGHT]",
         help="with --cpt: a CPT source on the cluster and its weight (repeatable; `longwrite cpt --data`)",
+    )
+    s.add_argument(
+        "--dpo",
+        action="store_true",
+        help="submit a DPO preset (configs/dpo/) as a one-node job running `longwrite dpo`",
     )
     s.add_argument("--address", default="http://127.0.0.1:8265", help="Ray dashboard URL (http://HOST:8265)")
     s.add_argument("--nodes", type=int, default=None, help="trainer.nnodes (default: the preset's)")

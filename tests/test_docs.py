@@ -6,7 +6,8 @@ option), and the ones that carry preset overrides go through the same builder th
 anything starts: ``train`` / ``submit`` through ``rl.presets.build_plan`` and verl's strict config
 composition (plus the required-option check a real launch makes), ``submit --sft`` / ``sft``
 through ``sft_baseline.train.compose_sft_config``, ``submit --rm`` / ``rm train`` through
-``rewards.rm.train.compose_rm_preset``. ``make TARGET`` must name a Makefile target and
+``rewards.rm.train.compose_rm_preset``, ``submit --dpo`` / ``dpo`` through
+``sft_baseline.dpo.compose_dpo_preset``. ``make TARGET`` must name a Makefile target and
 ``python -m benchmarks NAME`` a benchmark module; every relative link must point to an existing
 file (and heading); README's "## Files" list must match ``git ls-files``. Each checker is shown
 rejecting a broken input in this file (the negative controls), so none of them can pass vacuously.
@@ -158,7 +159,7 @@ def _check_presets(words: list[str], args) -> None:
     """Run a command's preset and overrides through the builder its handler uses (nothing starts)."""
     command = words[0] if words else ""
     sub = words[1] if len(words) > 1 else ""
-    kind = [k for k in ("sft", "rm", "cpt") if getattr(args, k, False)]
+    kind = [k for k in ("sft", "rm", "cpt", "dpo") if getattr(args, k, False)]
     if command in ("train", "submit") and not kind:
         from rl.presets import build_plan, check_reward_config, compose
 
@@ -190,6 +191,12 @@ def _check_presets(words: list[str], args) -> None:
         from rewards.rm.train import compose_rm_preset
 
         compose_rm_preset(args.preset, args.overrides)
+    elif command == "dpo" or (command == "submit" and args.dpo):
+        from sft_baseline.dpo import check_runnable, compose_dpo_preset
+
+        cfg = compose_dpo_preset(args.preset, args.overrides)
+        if command == "submit" and not args.dry_run:
+            check_runnable(cfg)  # what a submission checks first (UNPUBLISHED values)
 
 
 @cache
