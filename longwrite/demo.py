@@ -147,6 +147,7 @@ class Options:
     max_tokens: int
     judge: tuple[str, ...]
     verbose: bool
+    dpo: bool = False  # DEMO_ARGS=--dpo: DPO from the writer beside GRPO, evaluated with the rest
 
 
 def check_options(
@@ -159,6 +160,7 @@ def check_options(
     judge_endpoint: str | None = None,
     judge_model: str | None = None,
     verbose: bool = False,
+    dpo: bool = False,
 ) -> Options:
     """Every option checked before any work starts; ValueError / FileNotFoundError with the reason.
 
@@ -180,7 +182,7 @@ def check_options(
     judge = ("--judge-endpoint", judge_endpoint, "--judge-model", judge_model) if judge_endpoint else ()
     lbw, ruler = resolve_data(data)
     out_dir = Path(out or REPO / "outputs" / "demo").resolve()
-    return Options(out_dir, lbw, ruler, steps, max_required, ruler_items, max_tokens, judge, verbose)  # type: ignore[arg-type]
+    return Options(out_dir, lbw, ruler, steps, max_required, ruler_items, max_tokens, judge, verbose, dpo)  # type: ignore[arg-type]
 
 
 def run(opts: Options) -> int:
@@ -217,7 +219,30 @@ def run(opts: Options) -> int:
             print_tail(rl.log_file)
         print(f"demo failed: GRPO exited {rl.returncode}; log: {rl.log_file}", file=sys.stderr)
         return rl.returncode or 1
-    return evaluate_and_compare(opts, writer, rl, timings, t0)
+    extra = {}
+    if opts.dpo:
+        print("[2+/5] DPO from the writer on its own length-scored pairs (--dpo) ...", flush=True)
+        with stage("dpo", logs / "dpo.log", opts.verbose, timings):
+            extra["dpo"], summary = dpo_stage(opts, out / "dpo")
+        print(f"      {extra['dpo']}\n      {summary}")
+    return evaluate_and_compare(opts, writer, rl, timings, t0, extra_models=extra)
+
+
+def dpo_stage(opts: Options, out: Path) -> tuple[Path, str]:
+    """``--dpo``: pairs from the writer (``longwrite pairs``, length + format scored), ``longwrite dpo``
+    with the ``tiny-cpu`` preset, and its own paired check against the writer
+    (:func:`longwrite.dpo_learning.run_dpo_learning`); returns the DPO model folder, which the demo
+    then evaluates and reports beside base, SFT and RL on the same items, and a one-line summary."""
+    from longwrite.dpo_learning import run_dpo_learning
+
+    res = run_dpo_learning(out, opts.lbw, max_required=opts.max_required, max_tokens=opts.max_tokens)
+    s = res.stats
+    summary = (
+        f"DPO vs the SFT writer, paired over {len(res.s_l['dpo'])} items: S_l {res.overall['dpo']:.1f} vs "
+        f"{res.overall['sft-writer']:.1f}; better on {s.wins}, worse on {s.losses}, tied {s.ties} "
+        f"(sign test p {s.sign_p:.3g}); mean difference {s.mean_diff:+.1f} [{s.ci_low:+.1f}, {s.ci_high:+.1f}]"
+    )
+    return out / "dpo" / "final", summary
 
 
 def grpo(opts: Options, writer: Path, **io: Any) -> LearningRun:
@@ -238,9 +263,11 @@ def evaluate_and_compare(
     rl: LearningRun,
     timings: dict[str, float] | None = None,
     t0: float | None = None,
+    extra_models: dict[str, Path] | None = None,
 ) -> int:
-    """Stages 3-5 after a finished GRPO run ``rl``: export, evaluate base / SFT / RL on the same
-    items, report, and the verdict; 0 only when RL beats the SFT writer on those items."""
+    """Stages 3-5 after a finished GRPO run ``rl``: export, evaluate base / SFT / RL (and
+    ``extra_models``, e.g. ``{"dpo": folder}``) on the same items, report, and the verdict; 0 only
+    when RL beats the SFT writer on those items."""
     from rollout.tiny import tiny_model_path
 
     t0 = time.monotonic() if t0 is None else t0
@@ -262,7 +289,13 @@ def evaluate_and_compare(
           f"(from {opts.lbw}); {n_ruler} Ruler items")  # fmt: skip
     judge_args = list(opts.judge) or ["--no-judge"]
     runs = []
-    for name, model in (("tiny-base", tiny_model_path(0)), ("sft-writer", writer), ("rl", rl_model)):
+    models = [
+        ("tiny-base", tiny_model_path(0)),
+        ("sft-writer", writer),
+        *(extra_models or {}).items(),
+        ("rl", rl_model),
+    ]
+    for name, model in models:
         common = ["--model", str(model), "--name", name, "--max-model-len", "1024",
                   "--max-tokens", str(opts.max_tokens), "--temperature", "0.8", "--no-progress"]  # fmt: skip
         d = out / "eval" / name
@@ -282,6 +315,10 @@ def evaluate_and_compare(
     print()
     verdict = compare_runs({name: out / "eval" / name / "lbw" for name in ("tiny-base", "sft-writer", "rl")})
     print(verdict.text)
+    for name in extra_models or {}:  # reported beside RL; the demo's verdict stays RL vs SFT
+        extra_score, _ = _scored(out / "eval" / name / "lbw")
+        sft_score, _ = _scored(out / "eval" / "sft-writer" / "lbw")
+        print(f"  {name}: S_l {extra_score} on the same items (SFT writer {sft_score})")
     print("\nstage times: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     print(
         f"demo done in {time.monotonic() - t0:.0f} s; report: {out / 'report' / 'report.html'}; logs: {logs}"
@@ -503,7 +540,8 @@ def compare_runs(runs: dict[str, Path]) -> Verdict:
 def _cmd(args: argparse.Namespace) -> int:
     try:
         opts = check_options(args.out, args.data, args.steps, args.max_required, args.ruler_items,
-                             args.max_tokens, args.judge_endpoint, args.judge_model, args.verbose)  # fmt: skip
+                             args.max_tokens, args.judge_endpoint, args.judge_model, args.verbose,
+                             args.dpo)  # fmt: skip
     except (ValueError, FileNotFoundError) as exc:
         print(f"longwrite demo: {exc}", file=sys.stderr)
         return 2
@@ -548,6 +586,12 @@ def register(subparsers) -> None:
     p.add_argument("--judge-model", default=None, help="judge model name (with --judge-endpoint)")
     p.add_argument(
         "--verbose", action="store_true", help="stream every stage's full output (default: a log file each)"
+    )
+    p.add_argument(
+        "--dpo",
+        action="store_true",
+        help="also DPO from the writer on its own length-scored pairs (about 3 more minutes), evaluated "
+        "and reported beside base, SFT and RL",
     )
     p.set_defaults(func=_cmd)
 

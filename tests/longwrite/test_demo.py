@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -212,3 +213,47 @@ def test_a_long_stage_shows_its_step_every_tenth_of_the_way(tmp_path, capfd):
     assert len(lines) <= 11
     assert demo.sft_progress("Epoch 2/3:  45%|####5     | 68/150 [02:03<07:19,  5.36s/it]") == (218, 450)
     assert demo.sft_progress("step:69 - train/loss:2.2") is None
+
+
+def test_dpo_flag_evaluates_and_reports_the_dpo_model_beside_the_others(
+    tmp_path, monkeypatch, capsys, longbench_dir
+):
+    """``--dpo``: the DPO model is evaluated on the same items as base, SFT and RL, its runs go into
+    the one report, its S_l is printed beside the verdict, and the verdict stays RL vs SFT. The
+    stages are recorded here instead of run (the real eval/report path runs in the slow
+    test_demo_path.py, and DPO's own learning path in tests/sft_baseline/test_dpo_learning.py)."""
+    opts = demo.check_options(out=tmp_path / "demo", data=longbench_dir, dpo=True)
+    assert opts.dpo
+    calls = []
+    s_l = {"tiny-base": 10.0, "sft-writer": 30.0, "dpo": 45.0, "rl": 60.0}
+
+    def fake_stage(name, argv, log, verbose, timings):
+        calls.append(list(argv))
+        if argv[0] == "eval":
+            out = Path(argv[argv.index("--out") + 1])
+            if out.name == "lbw":
+                out.parent.mkdir(parents=True, exist_ok=True)
+                _run(out.parent, "lbw", {"a": s_l[argv[argv.index("--name") + 1]], "b": 50.0}, VARIED)
+        return 0
+
+    monkeypatch.setattr(demo, "cli_stage", fake_stage)
+    monkeypatch.setattr(demo, "export_latest", lambda run_dir, out: out)
+    from longwrite.learning import LearningRun
+
+    rl = LearningRun("long", tmp_path / "rl", [], 0, 1.0)
+    rc = demo.evaluate_and_compare(
+        opts, tmp_path / "writer", rl, extra_models={"dpo": tmp_path / "dpo-final"}
+    )
+    assert rc == 0
+    evals = [c for c in calls if c[0] == "eval"]
+    names = [c[c.index("--name") + 1] for c in evals]
+    assert names == ["tiny-base"] * 2 + ["sft-writer"] * 2 + ["dpo"] * 2 + ["rl"] * 2
+    dpo_models = {c[c.index("--model") + 1] for c in evals if c[c.index("--name") + 1] == "dpo"}
+    assert dpo_models == {str(tmp_path / "dpo-final")}
+    lbw_data = [c[c.index("--data") + 1] for c in evals if c[1] == "longbench-write"]
+    assert len(lbw_data) == 4 and len(set(lbw_data)) == 1  # every model, the same items
+    report = next(c for c in calls if c[0] == "report")
+    assert str(tmp_path / "demo" / "eval" / "dpo" / "lbw") in report
+    out = capsys.readouterr().out
+    assert "RL beats the SFT writer on length" in out
+    assert "  dpo: S_l 47.5 on the same items (SFT writer 40.0)" in out
