@@ -14,7 +14,8 @@ the short run's must rise beyond random-walk drift; each run's direction). Write
 Negative controls (advantages broken on purpose; must fail the criterion):
 ``python -m benchmarks.learning --control permute`` (or ``--control negate``), both directions.
 Each run's per-step rows go to ``learning[-<control>].json`` beside the PNG;
-``python -m benchmarks.learning --rescore FILE`` prints the criterion of a saved file again.
+``python -m benchmarks.learning --rescore FILE`` prints the criterion of a saved file again;
+``--async`` runs the same pair in the ``longwriter_colocate_async`` trainer mode.
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ CONTROLS = ("permute", "negate")
 
 
 def main(
-    steps: int | None = None, control: str | None = None, directions: tuple[str, ...] = ("long", "short")
+    steps: int | None = None,
+    control: str | None = None,
+    directions: tuple[str, ...] = ("long", "short"),
+    async_mode: bool = False,
 ) -> dict:
     """Run ``directions``, print the per-step table and trends, write the PNG and a JSON of the
     per-step rows; return the runs.
@@ -86,6 +90,9 @@ def main(
         raise ValueError(f"control must be one of {', '.join(CONTROLS)}, got {control!r}")
     overrides = [f"+longwriter.debug_advantage={control}"] if control else []
     tag = f"-{control}" if control else ""
+    if async_mode:  # the same runs in verl's colocate_async mode with our trainer (rl/trainer_async.py)
+        overrides.append("trainer.v1.trainer_mode=longwriter_colocate_async")
+        tag += "-async"
     from sft_baseline.writer import tiny_writer_path
 
     writer = tiny_writer_path(0)
@@ -182,4 +189,4 @@ if __name__ == "__main__":
     if args.rescore:
         rescore(args.rescore)
     else:
-        main(args.steps, args.control, tuple(args.directions))
+        main(args.steps, args.control, tuple(args.directions), args.async_mode)

@@ -54,10 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``longwrite`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2
@@ -73,6 +70,41 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"longwrite {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
+
+
+class CurrentStderrHandler(logging.StreamHandler):
+    """A log handler that writes to whatever ``sys.stderr`` is when a record is emitted.
+
+    ``logging.StreamHandler`` binds the stream it was created with. ``longwrite demo`` runs its
+    stages in-process with stderr redirected to each stage's log file; a handler bound during one
+    stage would keep writing to that stage's closed file, and every later record was lost
+    ("--- Logging error --- ValueError: I/O operation on closed file" in the next logs).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):  # type: ignore[override]
+        """The current ``sys.stderr`` (see the class docstring)."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ / setStream assign it: ignored
+        pass
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Root logging for a ``longwrite`` command (INFO, DEBUG with ``-v``), to the current stderr.
+
+    Like ``logging.basicConfig``, a no-op when the root logger already has handlers (a host
+    program's, or an earlier in-process command's).
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[CurrentStderrHandler()],
+    )
 
 
 def expected_errors() -> tuple[type[BaseException], ...]:

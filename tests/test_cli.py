@@ -208,3 +208,25 @@ def test_one_line_formats():
     assert one_line(subprocess.TimeoutExpired(["tool"], 5)) == "`tool` timed out after 5 s"
     assert one_line(OSError()) == "OSError"
     assert isinstance(failed, expected_errors()) and not isinstance(TypeError(), expected_errors())
+
+
+def test_log_records_follow_stderr_across_in_process_commands(monkeypatch):
+    """The demo runs commands in-process, each with stderr redirected to its own log file: a log
+    record must land in the current one, never in a closed earlier one (records were lost)."""
+    import contextlib
+    import io
+    import logging
+
+    from longwrite.cli import configure_logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in a fresh process
+    first, second = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(first):
+        configure_logging()
+        logging.getLogger("lw.test").info("stage one")
+    first.close()  # the first stage's log file is closed
+    with contextlib.redirect_stderr(second):
+        configure_logging()  # no-op: the handler exists
+        logging.getLogger("lw.test").info("stage two")
+    assert "stage two" in second.getvalue() and "Logging error" not in second.getvalue()
