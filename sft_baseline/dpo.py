@@ -108,41 +108,12 @@ def compose_dpo_preset(name_or_path: str | os.PathLike, overrides: Sequence[str]
     """A DPO preset plus ``key=value`` overrides (dotted keys, YAML values), checked: an unknown key
     anywhere (top level, ``data``/``loss``/``launch``, a ``training`` key that is not a
     ``TrainingArguments`` field) fails with the valid names; so do impossible budgets."""
-    import yaml
-    from transformers import TrainingArguments
+    from rewards.rm.train import load_trainer_preset
 
-    from rewards.rm.train import _parse_value, _set_dotted
-
-    path = Path(name_or_path)
-    if str(name_or_path) in list_dpo_presets():
-        path = PRESET_DIR / f"{name_or_path}.yaml"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"DPO preset {str(name_or_path)!r} not found; bundled presets: {', '.join(list_dpo_presets())}"
-        )
-    cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{path}: a DPO preset is a mapping")
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"override {item!r} is not key=value")
-        _set_dotted(cfg, key.strip(), _parse_value(value))
-    unknown = set(cfg) - PRESET_KEYS
-    if unknown:
-        raise ValueError(f"{path}: unknown DPO preset keys {sorted(unknown)}; valid: {sorted(PRESET_KEYS)}")
-    for section, valid in _SUB_KEYS.items():
-        bad = set(cfg.get(section) or {}) - valid
-        if bad:
-            raise ValueError(f"{path}: unknown {section} keys {sorted(bad)}; valid: {sorted(valid)}")
-    fields = {f.name for f in dataclasses.fields(TrainingArguments)}
-    training = cfg.get("training") or {}
-    bad = set(training) - fields
-    if bad:
-        raise ValueError(f"{path}: unknown training keys {sorted(bad)} (not TrainingArguments fields)")
-    owned = set(training) & _OWNED
-    if owned:
-        raise ValueError(f"{path}: training keys {sorted(owned)} are set by sft_baseline.dpo itself")
+    path, cfg = load_trainer_preset(
+        name_or_path, overrides, kind="DPO", preset_dir=PRESET_DIR, bundled=list_dpo_presets(),
+        preset_keys=PRESET_KEYS, sub_keys=_SUB_KEYS, owned=_OWNED, owner="sft_baseline.dpo",
+    )  # fmt: skip
     for key in ("model", "output_dir", "max_length", "max_prompt_length", "loss"):
         if cfg.get(key) in (None, ""):
             raise ValueError(f"{path}: missing '{key}'")

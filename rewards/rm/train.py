@@ -110,33 +110,51 @@ def _parse_value(text: str) -> Any:
     return value
 
 
-def compose_rm_preset(name_or_path: str | os.PathLike, overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """A preset plus ``key=value`` overrides (dotted keys, YAML values), checked: an unknown key
-    anywhere - top level, ``data``/``loss``/``launch``, or a ``training`` key that is not a
-    ``TrainingArguments`` field - fails with the valid names."""
+def load_trainer_preset(
+    name_or_path: str | os.PathLike,
+    overrides: Sequence[str],
+    *,
+    kind: str,
+    preset_dir: Path,
+    bundled: Sequence[str],
+    preset_keys: set[str] | frozenset[str],
+    sub_keys: dict[str, set[str] | frozenset[str]],
+    owned: set[str] | frozenset[str],
+    owner: str,
+) -> tuple[Path, dict[str, Any]]:
+    """(the preset's file, its mapping with ``key=value`` overrides applied), key-checked, for the
+    presets of trainers built on transformers' ``Trainer`` (the RM's, DPO's).
+
+    ``name_or_path`` is a bundled name (``bundled``, files in ``preset_dir``) or a YAML file. Any
+    unknown key fails with the valid names: top level (``preset_keys``), a section's
+    (``sub_keys``), a ``training`` key that is not a ``TrainingArguments`` field, or one the
+    trainer sets itself (``owned``, named after ``owner``). ``kind`` names the preset in messages.
+    """
     import yaml
     from transformers import TrainingArguments
 
     path = Path(name_or_path)
-    if str(name_or_path) in list_rm_presets():
-        path = PRESET_DIR / f"{name_or_path}.yaml"
+    if str(name_or_path) in bundled:
+        path = preset_dir / f"{name_or_path}.yaml"
     if not path.is_file():
         raise FileNotFoundError(
-            f"RM preset {str(name_or_path)!r} not found; bundled presets: {', '.join(list_rm_presets())}"
+            f"{kind} preset {str(name_or_path)!r} not found; bundled presets: {', '.join(bundled)}"
         )
     cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(cfg, dict):
-        raise ValueError(f"{path}: an RM preset is a mapping")
+        raise ValueError(f"{path}: a{'n' if kind[0] in 'AEIOUR' else ''} {kind} preset is a mapping")
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"override {item!r} is not key=value")
         _set_dotted(cfg, key.strip(), _parse_value(value))
-    unknown = set(cfg) - PRESET_KEYS
+    unknown = set(cfg) - set(preset_keys)
     if unknown:
-        raise ValueError(f"{path}: unknown RM preset keys {sorted(unknown)}; valid: {sorted(PRESET_KEYS)}")
-    for section, valid in _SUB_KEYS.items():
-        bad = set(cfg.get(section) or {}) - valid
+        raise ValueError(
+            f"{path}: unknown {kind} preset keys {sorted(unknown)}; valid: {sorted(preset_keys)}"
+        )
+    for section, valid in sub_keys.items():
+        bad = set(cfg.get(section) or {}) - set(valid)
         if bad:
             raise ValueError(f"{path}: unknown {section} keys {sorted(bad)}; valid: {sorted(valid)}")
     fields = {f.name for f in dataclasses.fields(TrainingArguments)}
@@ -144,9 +162,20 @@ def compose_rm_preset(name_or_path: str | os.PathLike, overrides: Sequence[str] 
     bad = set(training) - fields
     if bad:
         raise ValueError(f"{path}: unknown training keys {sorted(bad)} (not TrainingArguments fields)")
-    owned = set(training) & _OWNED
-    if owned:
-        raise ValueError(f"{path}: training keys {sorted(owned)} are set by rewards.rm.train itself")
+    mine = set(training) & set(owned)
+    if mine:
+        raise ValueError(f"{path}: training keys {sorted(mine)} are set by {owner} itself")
+    return path, cfg
+
+
+def compose_rm_preset(name_or_path: str | os.PathLike, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """A preset plus ``key=value`` overrides (dotted keys, YAML values), checked: an unknown key
+    anywhere - top level, ``data``/``loss``/``launch``, or a ``training`` key that is not a
+    ``TrainingArguments`` field - fails with the valid names."""
+    path, cfg = load_trainer_preset(
+        name_or_path, overrides, kind="RM", preset_dir=PRESET_DIR, bundled=list_rm_presets(),
+        preset_keys=PRESET_KEYS, sub_keys=_SUB_KEYS, owned=_OWNED, owner="rewards.rm.train",
+    )  # fmt: skip
     for key in ("model", "output_dir", "max_length"):
         if cfg.get(key) in (None, ""):
             raise ValueError(f"{path}: missing '{key}'")
