@@ -556,6 +556,45 @@ async def _send(session: Any, url: str, payload: str, timeout: float) -> tuple[i
         raise _Retryable(f"connection error: {type(exc).__name__}: {exc}") from None
 
 
+_shared_lock = threading.Lock()
+_shared_clients: dict[tuple, EndpointClient] = {}
+
+
+def shared_client(options: dict) -> EndpointClient:
+    """One :class:`EndpointClient` per distinct endpoint setting, kept for the process.
+
+    For rewards called batch after batch (judges): reusing the client keeps its connection pool,
+    pacing and response cache across calls. ``options`` holds ``base_url``, ``model``,
+    ``api_key_env`` (the name of the variable holding the key, or empty), ``concurrency``,
+    ``timeout`` (seconds), ``max_retries``, ``cache_path`` and ``backoff_base`` (seconds); the key
+    itself is read from the environment when the client is made, never stored in the key tuple.
+    """
+    key = (
+        options["base_url"],
+        options["model"],
+        options["api_key_env"],
+        int(options["concurrency"]),
+        float(options["timeout"]),
+        int(options["max_retries"]),
+        options["cache_path"],
+        float(options["backoff_base"]),
+    )
+    with _shared_lock:
+        if key not in _shared_clients:
+            api_key = os.environ.get(options["api_key_env"]) if options["api_key_env"] else None
+            _shared_clients[key] = EndpointClient(
+                options["base_url"],
+                options["model"],
+                api_key=api_key,
+                concurrency=int(options["concurrency"]),
+                timeout=float(options["timeout"]),
+                max_retries=int(options["max_retries"]),
+                cache_path=options["cache_path"],
+                backoff_base=float(options["backoff_base"]),
+            )
+        return _shared_clients[key]
+
+
 def _reply_text(status: int, headers: Any, raw: bytes) -> str:
     """The reply's UTF-8 text, or the HTTP error raised as retryable (429, 5xx) or fatal (other 4xx)."""
     try:

@@ -42,8 +42,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -122,8 +120,6 @@ CHECKLIST_DEFAULTS: dict[str, Any] = {
     "judge_max_missing_share": None,  # rl.trainer.JudgeWatch overrides (None: the trainer's)
     "judge_max_missing_steps": None,
 }
-_lock = threading.Lock()
-_clients: dict[tuple, Any] = {}
 
 
 def _check(options: dict) -> None:
@@ -229,26 +225,9 @@ def aggregate(
 
 
 def _client(options: dict):
-    from rollout.endpoint import EndpointClient
+    from rollout.endpoint import shared_client
 
-    key = tuple(
-        options[k]
-        for k in ("base_url", "model", "concurrency", "timeout", "max_retries", "cache_path", "backoff_base")
-    )
-    with _lock:
-        if key not in _clients:
-            api_key = os.environ.get(options["api_key_env"]) if options["api_key_env"] else None
-            _clients[key] = EndpointClient(
-                options["base_url"],
-                options["model"],
-                api_key=api_key,
-                concurrency=int(options["concurrency"]),
-                timeout=float(options["timeout"]),
-                max_retries=int(options["max_retries"]),
-                cache_path=options["cache_path"],
-                backoff_base=float(options["backoff_base"]),
-            )
-        return _clients[key]
+    return shared_client(options)
 
 
 def _call_id(i: int, text: str) -> str:

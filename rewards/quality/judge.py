@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +57,6 @@ JUDGE_SYSTEM = (
     '{"score": <integer 1-10>, "reason": "<one sentence>"}. 1 = unusable, 5 = adequate, '
     "10 = excellent."
 )
-_lock = threading.Lock()
-_clients: dict[tuple, Any] = {}
 
 
 #: Characters of an answer a judge is shown whole (sized for 10,000-word answers; module doc).
@@ -146,31 +142,9 @@ def first_json_with(text: str, key: str) -> dict | None:
 
 
 def _client(options: dict):
-    from rollout.endpoint import EndpointClient
+    from rollout.endpoint import shared_client
 
-    key = (
-        options["base_url"],
-        options["model"],
-        int(options["concurrency"]),
-        float(options["timeout"]),
-        int(options["max_retries"]),
-        options["cache_path"],
-        float(options["backoff_base"]),
-    )
-    with _lock:
-        if key not in _clients:
-            api_key = os.environ.get(options["api_key_env"]) if options["api_key_env"] else None
-            _clients[key] = EndpointClient(
-                options["base_url"],
-                options["model"],
-                api_key=api_key,
-                concurrency=int(options["concurrency"]),
-                timeout=float(options["timeout"]),
-                max_retries=int(options["max_retries"]),
-                cache_path=options["cache_path"],
-                backoff_base=float(options["backoff_base"]),
-            )
-        return _clients[key]
+    return shared_client(options)
 
 
 def judge_scores(batch: Batch, options: dict) -> list[ComponentScore]:
