@@ -182,6 +182,7 @@ if __name__ == "__main__":
     parser.add_argument("--control", choices=CONTROLS, default=None, help="run a negative control")
     parser.add_argument("--directions", nargs="+", default=["long", "short"], choices=["long", "short"])
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--async", dest="async_mode", action="store_true", help="colocate_async trainer mode")
     parser.add_argument(
         "--rescore", type=Path, default=None, help="print the criterion of a saved JSON; no run"
     )
