@@ -57,6 +57,12 @@ def _setup(name: str, fake_openai, tiny_model, random_rm) -> tuple[str, dict, di
         server = fake_openai(classify_responder=_classify, model=str(tiny_model))
         opts = {"backend": "served", "base_url": server.url, "model": str(tiny_model), "batch_size": 4}
         return "quality", {**opts, **{k: v for k, v in _ENDPOINT_OPTS.items() if k != "concurrency"}}, {}
+    if name == "checklist":  # a loopback judge that scores each criterion from the answer's terms
+        from fake_judge import checklist_judge_responder, term_checklist
+
+        server = fake_openai(checklist_judge_responder())
+        opts = {"base_url": server.url, "model": server.model, **_ENDPOINT_OPTS}
+        return name, opts, {"checklist": json.dumps(term_checklist(["the", "river", "city"]))}
     if name in ("pairwise", "group_pairwise"):
         server = fake_openai(policy_wins_responder())
         opts = {"base_url": server.url, "model": server.model, **_ENDPOINT_OPTS}
