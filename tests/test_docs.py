@@ -9,7 +9,7 @@ through ``sft_baseline.train.compose_sft_config``, ``submit --rm`` / ``rm train`
 ``rewards.rm.train.compose_rm_preset``, ``submit --dpo`` / ``dpo`` through
 ``sft_baseline.dpo.compose_dpo_preset``. ``make TARGET`` must name a Makefile target and
 ``python -m benchmarks NAME`` a benchmark module; every relative link must point to an existing
-file (and heading); README's "## Files" list must match ``git ls-files``. Each checker is shown
+file (and heading); the file list (docs/files.md) must match ``git ls-files``. Each checker is shown
 rejecting a broken input in this file (the negative controls), so none of them can pass vacuously.
 """
 
@@ -320,15 +320,16 @@ def check_code_paths(path: Path, text: str) -> list[str]:
     return problems
 
 
-# -- README's file list ---------------------------------------------------------------------------
+# -- the file list (docs/files.md) -------------------------------------------------------------------
+
+FILES_PAGE = "docs/files.md"
 
 
-def tree_entries(readme: str) -> list[str]:
-    """The paths of README's "## Files" list (the first word of each line of its code block)."""
-    section = readme.split("\n## Files\n", 1)
-    if len(section) != 2:
-        raise ValueError('README.md has no "## Files" section')
-    code, _ = fenced_lines(section[1].split("\n## ", 1)[0])
+def tree_entries(page: str) -> list[str]:
+    """The paths of the file list (docs/files.md: the first word of each line of its code block)."""
+    code, _ = fenced_lines(page)
+    if not code:
+        raise ValueError(f"{FILES_PAGE} has no code block of files")
     return [line.split()[0] for _, line, _ in code if line.strip()]
 
 
@@ -351,20 +352,20 @@ def check_tree(entries: list[str], tracked: list[str]) -> list[str]:
         else:
             ok = entry in tracked_set
         if not ok:
-            problems.append(f"README.md ## Files lists {entry}, which is not a tracked file or folder")
+            problems.append(f"{FILES_PAGE} lists {entry}, which is not a tracked file or folder")
     for path in tracked:
         if not path.startswith("tests/") and path.endswith("/__init__.py"):
             if f"{Path(path).parent}/" not in folders:
-                problems.append(f"README.md ## Files has no line for the package {Path(path).parent}/")
+                problems.append(f"{FILES_PAGE} has no line for the package {Path(path).parent}/")
         elif not path.startswith("tests/") and path.endswith(".py"):
             if path not in entries:
-                problems.append(f"README.md ## Files has no line of its own for the module {path}")
+                problems.append(f"{FILES_PAGE} has no line of its own for the module {path}")
         elif not (
             path in entries
             or any(fnmatch.fnmatch(path, e) for e in entries if any(ch in e for ch in "*?["))
             or any(path.startswith(f) for f in folders)
         ):
-            problems.append(f"README.md ## Files does not list {path}: add one line for it")
+            problems.append(f"{FILES_PAGE} does not list {path}: add one line for it")
     return problems
 
 
@@ -539,8 +540,8 @@ def test_link_checker_rejects_broken_links():
     assert "#nope" in problems[2]
 
 
-def test_readme_file_list_matches_the_tracked_files():
-    problems = check_tree(tree_entries((REPO / "README.md").read_text(encoding="utf-8")), _tracked())
+def test_the_file_list_matches_the_tracked_files():
+    problems = check_tree(tree_entries((REPO / FILES_PAGE).read_text(encoding="utf-8")), _tracked())
     assert problems == [], "\n".join(problems)
 
 
