@@ -48,7 +48,10 @@ def _argv(url: str, out: Path, prompts: Path = BUNDLED_PROMPTS) -> list[str]:
 def test_killed_mid_way_the_next_run_repeats_no_finished_prompt(tmp_path):
     n = sum(1 for line in BUNDLED_PROMPTS.read_text().splitlines() if line.strip())  # 200 requests
     out = tmp_path / "data"
-    with FakeOpenAIServer(checklist_writer_responder(), latency=0.3) as slow:
+    # 2 s a reply, 8 at a time (the client's default): the 24th reply lands at ~6 s and all 200 would
+    # take ~50 s, so the kill falls mid-way even when this process is slow to be scheduled (at 0.3 s
+    # a reply a loaded CI machine let all 200 finish first).
+    with FakeOpenAIServer(checklist_writer_responder(), latency=2.0) as slow:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(
             [sys.executable, "-m", "longwrite.cli", *_argv(slow.url, out)],
