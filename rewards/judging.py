@@ -132,9 +132,14 @@ async def ask_judge(
         label = progress if isinstance(progress, str) else "judge"
         if attempt > 1 and progress:
             label = f"{label} (retry {attempt - 1})"
-        results = await client.chat_many(requests, progress=label if progress else False)
-        still = []
-        for k, res in zip(pending, results, strict=True):
+        still: list[int] = []
+        batch = list(pending)
+
+        def handle(i: int, res: Any, batch=batch, attempt=attempt, still=still) -> None:
+            # Called as each request finishes, so a settled call is reported (on_settled: e.g.
+            # appended to a store) before the rest of the round is done: a job killed mid-round
+            # keeps every judgement it already had.
+            k = batch[i]
             out = outcomes[k]
             out.attempts = attempt
             out.cached = bool(getattr(res, "cached", False))
@@ -146,25 +151,25 @@ async def ask_judge(
                 out.error = f"endpoint error: {res.error}"
                 out.history.append(out.error)
                 still.append(k)
-                continue
+                return
             out.raw = res.text
             value, reason = parse(res.text)
             if reason is None:
                 out.value, out.error = value, None
                 if on_settled:
                     on_settled(out)
-                continue
+                return
             out.error = f"unreadable judge reply: {reason}"
             out.history.append(out.error)
-            if correction is None:  # resend the conversation unchanged
-                still.append(k)
-                continue
-            conversations[k] = conversations[k] + [
-                {"role": "assistant", "content": res.text or ""},
-                {"role": "user", "content": correction(reason)},
-            ]
+            if correction is not None:  # else the conversation is resent unchanged
+                conversations[k] = conversations[k] + [
+                    {"role": "assistant", "content": res.text or ""},
+                    {"role": "user", "content": correction(reason)},
+                ]
             still.append(k)
-        pending = still
+
+        await client.chat_many(requests, progress=label if progress else False, on_result=handle)
+        pending = sorted(still)  # the calls' own order for the next round, whatever finished first
     for k in pending:
         if on_settled:
             on_settled(outcomes[k])

@@ -30,7 +30,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -301,10 +301,15 @@ class EndpointClient:
         return await self._chat(messages, params, None)
 
     async def chat_many(
-        self, requests: Sequence[ChatRequest], progress: bool | str = False
+        self,
+        requests: Sequence[ChatRequest],
+        progress: bool | str = False,
+        on_result: Callable[[int, ChatResult], None] | None = None,
     ) -> list[ChatResult]:
         """Run ``requests`` concurrently (within the limits); results in the same order.
-        ``progress``: True or a description string shows a tqdm bar."""
+        ``progress``: True or a description string shows a tqdm bar. ``on_result(index, result)``
+        is called as each request finishes (in finishing order), so a caller can keep finished work
+        before the whole batch is done: a job killed mid-way then loses none of it."""
         from tqdm.auto import tqdm
 
         bar = tqdm(
@@ -314,13 +319,15 @@ class EndpointClient:
             unit="req",
         )
 
-        async def one(req: ChatRequest) -> ChatResult:
+        async def one(index: int, req: ChatRequest) -> ChatResult:
             result = await self._chat(req.messages, req.params, req.id)
             bar.update(1)
+            if on_result is not None:
+                on_result(index, result)
             return result
 
         try:
-            return list(await asyncio.gather(*(one(r) for r in requests)))
+            return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
         finally:
             bar.close()
 
