@@ -42,6 +42,7 @@ __all__ = [
     "learning_drift_test",
     "learning_pooled_drift_test",
     "Criterion",
+    "contrast_criterion",
     "learning_criterion",
 ]
 
@@ -342,24 +343,57 @@ def learning_pooled_drift_test(runs: Sequence[Sequence[float]]) -> Drift:
 
 @dataclass(frozen=True)
 class Criterion:
-    """The learning test's verdict on a ``long`` and a ``short`` run (:func:`learning_criterion`)."""
+    """A contrast criterion's verdict on two runs pushed opposite ways (:func:`contrast_criterion`;
+    the length test's is :func:`learning_criterion`). ``labels`` name, for the printout, the
+    measured quantity, the reward and the two runs (default: the length test's)."""
 
     passed: bool
-    contrast: Drift  # answer length, long run minus short run: must rise beyond random-walk drift
-    reward: Drift  # the length reward, both runs pooled: its mean step must be > 0
-    grow: Drift  # the long-target run's answer length: its mean step must be > 0
-    shrink: Drift  # the short-target run's answer length: its mean step must be < 0
+    contrast: Drift  # the measured quantity, "up" run minus "down" run: must rise beyond random-walk drift
+    reward: Drift  # the trained reward, both runs pooled: its mean step must be > 0
+    grow: Drift  # the "up" run's measured quantity: its mean step must be > 0
+    shrink: Drift  # the "down" run's measured quantity: its mean step must be < 0
+    labels: tuple[str, str, str, str] = ("answer length", "length reward", "long targets", "short targets")
 
     def __str__(self) -> str:
+        what, reward, up, down = self.labels
         return "\n".join(
             [
-                f"answer length, long run minus short run: {self.contrast}  (must exclude 0 upward)",
-                f"length reward, both runs pooled: {self.reward}  (mean step must be > 0)",
-                f"answer length, long targets: {self.grow}  (mean step must be > 0)",
-                f"answer length, short targets: {self.shrink}  (mean step must be < 0)",
+                f"{what}, {up} run minus {down} run: {self.contrast}  (must exclude 0 upward)",
+                f"{reward}, both runs pooled: {self.reward}  (mean step must be > 0)",
+                f"{what}, {up}: {self.grow}  (mean step must be > 0)",
+                f"{what}, {down}: {self.shrink}  (mean step must be < 0)",
                 f"criterion: {'PASS' if self.passed else 'FAIL'}",
             ]
         )
+
+
+def contrast_criterion(
+    up: Sequence[float],
+    down: Sequence[float],
+    reward_up: Sequence[float],
+    reward_down: Sequence[float],
+    labels: tuple[str, str, str, str] | None = None,
+) -> Criterion:
+    """Did training move a measured quantity the asked way in two runs pushed opposite ways?
+
+    ``up`` and ``down`` are the per-step values of one quantity (answer length, the share of answers
+    using a term, ...) in two runs identical but for what their reward asks: more of it in one, less
+    in the other. Without learning the two series are draws of the same drifting process, so their
+    difference per step is a random walk without drift, and any drift both runs share cancels in it.
+    The criterion is :func:`learning_drift_test` on ``up - down``: its 95% interval must exclude 0
+    upward. Beside it, direction checks: ``up``'s mean step is > 0 and ``down``'s < 0 (a pull-apart
+    that is only one run moving does not pass), and the trained reward, both runs pooled
+    (:func:`learning_pooled_drift_test` on ``reward_up`` and ``reward_down``), rose on average.
+    """
+    if len(up) != len(down):
+        raise ValueError(f"the runs logged {len(up)} and {len(down)} steps: not comparable")
+    contrast = learning_drift_test([a - b for a, b in zip(up, down, strict=True)])
+    reward = learning_pooled_drift_test([reward_up, reward_down])
+    grow, shrink = learning_drift_test(up), learning_drift_test(down)
+    passed = contrast.low > 0 and reward.drift > 0 and grow.drift > 0 and shrink.drift < 0
+    if labels is None:
+        return Criterion(passed, contrast, reward, grow, shrink)
+    return Criterion(passed, contrast, reward, grow, shrink, labels)
 
 
 #: The per-step series the criterion reads (``longwriter/*`` step metrics, rl.trainer.step_metrics).
@@ -369,23 +403,15 @@ REWARD_KEY, LENGTH_KEY = "longwriter/reward/length/mean", "longwriter/length/ans
 def learning_criterion(long: LearningRun, short: LearningRun) -> Criterion:
     """Did GRPO learn the targets? What the slow test asserts and the benchmark reports.
 
-    The two runs are identical but for their targets, so without learning their answer lengths
-    are two draws of the same drifting process, and their difference per step (``long`` minus
-    ``short``, words / Chinese characters) is a random walk without drift. The criterion is
-    :func:`learning_drift_test` on that difference: it must rise beyond random-walk drift (the
-    targets pull the runs apart). A drift both runs share (answers lengthening for the format or
-    quality reward's sake) cancels in the difference, which is why it is far stronger than either
-    run's own test (measured t about 9 on the 2026-12-05 pair, where each run's length-reward test
-    alone did not exclude 0: benchmarks/RESULTS.md). Beside it, direction checks: each run's answers
-    moved the asked way (up for ``long``, down for ``short``), so a pull-apart that is only one run
-    moving does not pass, and the length reward, both runs pooled
-    (:func:`learning_pooled_drift_test`), rose on average.
+    :func:`contrast_criterion` on the answer length (words / Chinese characters) of the ``long``
+    and ``short`` runs, identical but for their targets: the long-minus-short difference must rise
+    beyond random-walk drift (the targets pull the runs apart), the long run's answers grow, the
+    short run's shrink, and the length reward, both runs pooled, rises on average. A drift both
+    runs share (answers lengthening for the format or quality reward's sake) cancels in the
+    difference, which is why it is far stronger than either run's own test (measured t about 9 on
+    the 2026-12-05 pair, where each run's length-reward test alone did not exclude 0:
+    benchmarks/RESULTS.md).
     """
-    long_len, short_len = long.series(LENGTH_KEY), short.series(LENGTH_KEY)
-    if len(long_len) != len(short_len):
-        raise ValueError(f"the runs logged {len(long_len)} and {len(short_len)} steps: not comparable")
-    contrast = learning_drift_test([a - b for a, b in zip(long_len, short_len, strict=True)])
-    reward = learning_pooled_drift_test([long.series(REWARD_KEY), short.series(REWARD_KEY)])
-    grow, shrink = learning_drift_test(long_len), learning_drift_test(short_len)
-    passed = contrast.low > 0 and reward.drift > 0 and grow.drift > 0 and shrink.drift < 0
-    return Criterion(passed, contrast, reward, grow, shrink)
+    return contrast_criterion(
+        long.series(LENGTH_KEY), short.series(LENGTH_KEY), long.series(REWARD_KEY), short.series(REWARD_KEY)
+    )

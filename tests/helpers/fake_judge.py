@@ -287,9 +287,12 @@ def official_responder(scores: dict[str, int], bad_times: dict[str, int] | None 
 # --- checklist reward: a judge that scores criteria from the answer's content --------------------
 
 #: A criterion's description names what it requires as ``the term "X"``: the loopback checklist
-#: judge scores 9 when X is in the answer (case-insensitive), 2 when not; 6 for a criterion that
-#: names no term. So the reward moves with what the answer says, never with its length.
+#: judge scores 9 when X is in the answer (case-insensitive), 2 when not; a description that asks
+#: the answer ``not [to] use the term "X"`` (a negative constraint) is scored the other way round;
+#: 6 for a criterion that names no term. So the reward moves with what the answer says, never with
+#: its length.
 TERM = re.compile(r'the term "([^"]+)"')
+AVOID = re.compile(r'not (?:to )?use the term "')
 
 
 def term_score(answer: str, criterion_text: str) -> int:
@@ -297,7 +300,10 @@ def term_score(answer: str, criterion_text: str) -> int:
     m = TERM.search(criterion_text)
     if not m:
         return 6
-    return 9 if m.group(1).lower() in answer.lower() else 2
+    used = m.group(1).lower() in answer.lower()
+    if AVOID.search(criterion_text):
+        used = not used
+    return 9 if used else 2
 
 
 def checklist_judge_responder(*, always_error: Iterable[str] = (), always_bad: Iterable[str] = ()):
@@ -335,18 +341,16 @@ def checklist_judge_responder(*, always_error: Iterable[str] = (), always_bad: I
     return respond
 
 
-def term_checklist(terms: Iterable[str], hard: Iterable[str] = ()) -> list[dict]:
-    """A valid checklist: one criterion per term (``Mentions X``), hard when X is in ``hard``."""
+def term_checklist(terms: Iterable[str], hard: Iterable[str] = (), avoid: Iterable[str] = ()) -> list[dict]:
+    """A valid checklist: one criterion per term (``Mentions X``), hard when X is in ``hard``; then
+    one negative constraint per term of ``avoid`` (``Avoids X``: the answer must not use it)."""
     hard = set(hard)
     bands = {b: f"band {b}" for b in ("1-2", "3-4", "5-6", "7-8", "9-10")}
+    wants = [(f"Mentions {t}", f'The answer uses the term "{t}".', t) for t in terms]
+    wants += [(f"Avoids {t}", f'The answer does not use the term "{t}" anywhere.', t) for t in avoid]
     return [
-        {
-            "name": f"Mentions {t}",
-            "description": f'The answer uses the term "{t}".',
-            "hard": t in hard,
-            "bands": dict(bands),
-        }
-        for t in terms
+        {"name": name, "description": text, "hard": t in hard, "bands": dict(bands)}
+        for name, text, t in wants
     ]
 
 
@@ -371,10 +375,12 @@ def checklist_writer_responder(*, invalid: Iterable[str] = (), always_error: Ite
     return respond
 
 
-def term_pairwise_verdict(a: str, b: str, term: str) -> str:
-    """A pairwise judge with a learnable preference: the answer that uses ``term`` wins; both or
-    neither: a tie (length plays no part)."""
-    ta, tb = term.lower() in a.lower(), term.lower() in b.lower()
+def term_pairwise_verdict(a: str, b: str, term: str, avoid: bool = False) -> str:
+    """A pairwise judge with a learnable preference: the answer that uses ``term`` wins (``avoid``:
+    the answer that does not use it); both or neither: a tie (length plays no part)."""
+    ta, tb = (term.lower() in x.lower() for x in (a, b))
+    if avoid:
+        ta, tb = not ta, not tb
     return "A" if ta and not tb else "B" if tb and not ta else "tie"
 
 
@@ -396,14 +402,16 @@ def checklist_e2e_responder(term: str = "the"):
     return respond
 
 
-def fixed_checklist_writer_responder(terms: Iterable[str] = ("Therefore",), hard: Iterable[str] = ()):
+def fixed_checklist_writer_responder(
+    terms: Iterable[str] = ("Therefore",), hard: Iterable[str] = (), avoid: Iterable[str] = ()
+):
     """A checklist generator that gives every request the same :func:`term_checklist` of ``terms``
-    (at least three criteria: padded with neutral ones the loopback judge scores 6, so only the
-    terms move the reward)."""
-    terms, hard = list(terms), list(hard)
+    and ``avoid`` (at least three criteria: padded with neutral ones the loopback judge scores 6,
+    so only the terms move the reward)."""
+    terms, hard, avoid = list(terms), list(hard), list(avoid)
 
     def respond(body: dict, attempt: int) -> Reply | str:
-        criteria = term_checklist(terms, hard)
+        criteria = term_checklist(terms, hard, avoid)
         k = 0
         while len(criteria) < 3:
             k += 1
@@ -415,11 +423,13 @@ def fixed_checklist_writer_responder(terms: Iterable[str] = ("Therefore",), hard
     return respond
 
 
-def learning_responder(term: str = "Therefore"):
+def learning_responder(term: str = "Therefore", avoid: bool = False):
     """One loopback server for the learning benchmarks: checklists that ask for ``term``
-    (:func:`fixed_checklist_writer_responder`), the checklist judge, and a pairwise judge preferring
-    the answer that uses ``term`` (:func:`term_pairwise_verdict`)."""
-    writer, judge = fixed_checklist_writer_responder([term]), checklist_judge_responder()
+    (:func:`fixed_checklist_writer_responder`; ``avoid``: that forbid it), the checklist judge, and
+    a pairwise judge preferring the answer that uses ``term`` (``avoid``: that does not;
+    :func:`term_pairwise_verdict`)."""
+    writer = fixed_checklist_writer_responder([] if avoid else [term], avoid=[term] if avoid else [])
+    judge = checklist_judge_responder()
 
     def respond(body: dict, attempt: int) -> Reply | str:
         first = _first_prompt(body)
@@ -428,6 +438,7 @@ def learning_responder(term: str = "Therefore"):
         if "[Criterion]" in first or "[Criteria]" in first:
             return judge(body, attempt)
         a, b = _pair(body)
-        return json.dumps({"winner": term_pairwise_verdict(a, b, term), "reason": "uses the term"})
+        why = "avoids the term" if avoid else "uses the term"
+        return json.dumps({"winner": term_pairwise_verdict(a, b, term, avoid), "reason": why})
 
     return respond

@@ -156,3 +156,17 @@ def test_aggregate_weights_and_the_all_at_once_parser_by_hand():
             parse_all_scores(bad, names) == (None, pytest.approx(None))
             or reason in parse_all_scores(bad, names)[1]
         )
+
+
+@pytest.mark.parametrize("mode", ["per_criterion", "all_at_once"])
+def test_a_negative_constraint_scores_the_answer_that_leaves_the_term_out(mode):
+    """The learning benchmark's ``avoid`` runs (benchmarks/checklist_learning.py) rest on this: an
+    ``Avoids X`` criterion, rendered by the reward and read by the loopback judge, scores high when X
+    is absent and low when present, the reverse of ``Mentions X`` on the same answers."""
+    checklist = term_checklist(["lighthouse"], avoid=["fresnel"])
+    rows = samples(checklist)  # answers using: all 3 terms, lighthouse only, all 3, none
+    with FakeOpenAIServer(checklist_judge_responder()) as server:
+        out = score_batch(rows, config(server.url, mode, veto=False))
+    scores = [json.loads(b.details["checklist.scores"]) for b in out]
+    assert [s["Avoids fresnel"] for s in scores] == [2, 9, 2, 9]
+    assert [s["Mentions lighthouse"] for s in scores] == [9, 9, 9, 2]
