@@ -58,6 +58,7 @@ CONTROLS = ("permute", "negate")
 #: (scored 9 when done, 2 when not) per direction: the criterion each run's checklist holds.
 CRITERION = {"use": f"Mentions {TERM}", "avoid": f"Avoids {TERM}"}
 CHECKLIST_REWARD = "longwriter/reward/checklist/mean"
+KEPT_PREFIXES = ("longwriter/", "timing_s/step", "actor/entropy")
 
 
 def criterion_key(direction: str) -> str:
@@ -152,7 +153,7 @@ def run(kind: str, direction: str, root: Path, steps: int, control: str | None) 
         if result.log_file is not None and Path(result.log_file).exists():
             shutil.copy(result.log_file, kept)  # the run folder is removed at the end
         print(f"{name}: verl failed (exit {result.returncode}); log kept at {kept}")
-    rows = [r for r in read_metrics(plan.output_dir) if any(k.startswith("longwriter/") for k in r)]
+    rows = [_kept(r) for r in read_metrics(plan.output_dir) if any(k.startswith("longwriter/") for k in r)]
     rows.sort(key=lambda r: r["step"])
     return {
         "kind": kind,
@@ -163,6 +164,12 @@ def run(kind: str, direction: str, root: Path, steps: int, control: str | None) 
         "seconds": round(time.monotonic() - t0, 1),
         "rows": rows,
     }
+
+
+def _kept(row: dict) -> dict:
+    """The metrics a saved row keeps: the step, ours (``longwriter/*``) and the step's wall time
+    (verl's hundred others would make each saved file ~300 KB)."""
+    return {k: v for k, v in row.items() if k == "step" or k.startswith(KEPT_PREFIXES)}
 
 
 def verdict(use: dict, avoid: dict):
