@@ -22,6 +22,7 @@ the ``longwriter`` section of the config (new to verl's tree, so ``+longwriter.*
       judge_max_missing_share: 0.5 # a judge-backed reward missing for more than this share...
       judge_max_missing_steps: 3   # ...of a step's samples this many steps in a row stops the run
       debug_advantage: null        # permute | negate: a negative control (debug_advantages)
+      checklist_max_named: 32      # most criterion names logged per step (rl.reward_details)
 
 Group-level rewards (registered with ``group=True``: ``pairwise``, ``group_pairwise``) are scored
 here, once per step, over every whole group of the step (:func:`score_group_rewards`): verl's
@@ -503,12 +504,15 @@ def extra_step_metrics(
     keep: Sequence[bool],
     real_infos: Sequence[Mapping[str, Any]],
     brpo: Mapping[str, Any],
+    checklist_max_named: int | None = None,
 ) -> dict[str, float]:
-    """The checklist reward's (:func:`rl.reward_details.checklist_metrics`) and BRPO's
+    """The checklist reward's (:func:`rl.reward_details.checklist_metrics`, per-name series for at
+    most ``checklist_max_named`` criterion names; None: its default) and BRPO's
     (:func:`rl.brpo.brpo_metrics`, with ``brpo`` options) per-step metrics over the real samples."""
-    from rl.reward_details import checklist_metrics
+    from rl.reward_details import MAX_NAMED_CRITERIA, checklist_metrics
 
-    out = checklist_metrics(real_infos)
+    max_named = MAX_NAMED_CRITERIA if checklist_max_named is None else int(checklist_max_named)
+    out = checklist_metrics(real_infos, max_named=max_named)
     if brpo:
         from rl.brpo import brpo_metrics
 
@@ -671,6 +675,9 @@ class LongWriterSteps:
 
         self._judge_watch = JudgeWatch(judge_limits(from_verl_config(config), lw))
         self.debug_advantage = debug_advantage_mode(lw)
+        self.checklist_max_named = lw.get("checklist_max_named", None)
+        if self.checklist_max_named is not None and int(self.checklist_max_named) < 0:
+            raise ValueError(f"longwriter.checklist_max_named must be >= 0, got {self.checklist_max_named!r}")
         if self.debug_advantage is not None:
             msg = f"longwriter.debug_advantage={self.debug_advantage}: advantages BROKEN ON PURPOSE (a negative control)"
             logger.warning("[%s] %s", MODE_NAME, msg)
@@ -804,7 +811,16 @@ class LongWriterSteps:
         for name in DEBUG_ADVANTAGE_MODES:
             metrics[f"{METRIC_PREFIX}/debug/advantage_{name}d"] = float(debug == name)
         metrics.update(judge_call_metrics(real_infos))
-        metrics.update(extra_step_metrics(scores, uids, keep, real_infos, getattr(self, "brpo_options", {})))
+        metrics.update(
+            extra_step_metrics(
+                scores,
+                uids,
+                keep,
+                real_infos,
+                getattr(self, "brpo_options", {}),
+                getattr(self, "checklist_max_named", None),
+            )
+        )
         real_scores = {k: [v for v, ok in zip(vals, keep, strict=True) if ok] for k, vals in scores.items()}
         for name in self._judge_watch.limits:  # per-sample judge rewards are in the infos
             if name not in real_scores:

@@ -96,3 +96,40 @@ def test_a_checklist_judge_that_stays_missing_stops_the_run():
     watch.update(1, {"checklist": [math.nan, math.nan, 0.5]}, reasons)
     with pytest.raises(JudgeDownError, match="reward 'checklist': the judge at http://127.0.0.1:9/v1"):
         watch.update(2, {"checklist": [math.nan, math.nan, 0.5]}, reasons)
+
+
+def test_a_step_with_too_many_criterion_names_logs_none_of_them_and_says_so(caplog):
+    """Thousands of requests, each with its own criteria, would log a series per name: above the
+    cap the per-name series are left out, counted each step and warned about once, never dropped
+    in silence; at or under it, every name is logged."""
+    import logging
+
+    import rl.reward_details as details
+
+    def info(names):
+        scores = {n: 9 for n in names}
+        return {"checklist_scores": json.dumps(scores), "checklist_prompt_tokens": 10.0}
+
+    infos = [info([f"Covers point {i}" for i in range(k, k + 3)]) for k in range(0, 12, 3)]  # 12 names
+    under = details.checklist_metrics(infos, max_named=12)
+    assert under["longwriter/checklist/criterion_names"] == 12
+    assert under["longwriter/checklist/criterion_names_unlogged"] == 0
+    assert sum(k.startswith("longwriter/checklist/criterion/") for k in under) == 12
+    details._warned = False
+    with caplog.at_level(logging.WARNING, logger="rl.reward_details"):
+        over = details.checklist_metrics(infos, max_named=11)
+        details.checklist_metrics(infos, max_named=11)
+    assert not any(k.startswith("longwriter/checklist/criterion/") for k in over)
+    assert over["longwriter/checklist/criterion_names"] == 12
+    assert over["longwriter/checklist/criterion_names_unlogged"] == 12
+    assert over["longwriter/checklist/judged"] == 4  # the aggregates stay
+    warned = [r for r in caplog.records if "checklist_max_named" in r.getMessage()]
+    assert len(warned) == 1, [r.getMessage() for r in caplog.records]
+    # the trainer's step helper passes the setting through (None: the default, 32)
+    from rl.trainer import extra_step_metrics
+
+    step = extra_step_metrics({}, [], [], infos, {}, 11)
+    assert step["longwriter/checklist/criterion_names_unlogged"] == 12
+    assert (
+        extra_step_metrics({}, [], [], infos, {}, None)["longwriter/checklist/criterion_names_unlogged"] == 0
+    )
