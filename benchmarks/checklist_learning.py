@@ -44,6 +44,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from longwrite.learning import Criterion
 
 TERM = "music"
 #: Rollouts per request: 128 answers a step per run. The drift test's t is about (total change of
@@ -172,7 +176,7 @@ def _kept(row: dict) -> dict:
     return {k: v for k, v in row.items() if k == "step" or k.startswith(KEPT_PREFIXES)}
 
 
-def verdict(use: dict, avoid: dict):
+def verdict(use: dict, avoid: dict) -> Criterion:
     """:func:`longwrite.learning.contrast_criterion` on one design's ``use`` and ``avoid`` runs."""
     from longwrite.learning import contrast_criterion
 
@@ -212,6 +216,10 @@ def report(runs: dict[str, dict]) -> None:
             continue
         control = use.get("control")
         print(f"\n{'NEGATIVE CONTROL ' + control + ': ' if control else ''}[{kind}] the learning criterion")
+        failed = [n for n, r in ((f"{kind}-use", use), (f"{kind}-avoid", avoid)) if r["returncode"] != 0]
+        if failed:  # a crashed run's rows prove nothing either way
+            print(f"no verdict: {', '.join(failed)} did not finish (exit != 0)")
+            continue
         print(verdict(use, avoid))
 
 
@@ -228,14 +236,14 @@ def main(steps: int = STEPS, control: str | None = None, kinds: tuple[str, ...] 
             shutil.rmtree(root, ignore_errors=True)
         else:
             print(f"a run failed: folders kept at {root}")
+    out_dir = Path(os.environ.get("LONGWRITE_BENCH_OUT", Path(__file__).parent))
+    out = out_dir / f"checklist-learning{'-' + control if control else ''}.json"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(runs, default=str, indent=1))  # before the report: its rows are kept
     print(f"machine: {platform.node()} {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d')}")
     if control:
         print(f"NEGATIVE CONTROL: +longwriter.debug_advantage={control}")
     report(runs)
-    out_dir = Path(os.environ.get("LONGWRITE_BENCH_OUT", Path(__file__).parent))
-    out = out_dir / f"checklist-learning{'-' + control if control else ''}.json"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(runs, default=str, indent=1))
     print(f"\nwrote {out}")
     return runs
 

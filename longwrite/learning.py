@@ -341,6 +341,10 @@ def learning_pooled_drift_test(runs: Sequence[Sequence[float]]) -> Drift:
     return Drift(mean, mean - tq * se, mean + tq * se, float(t), int(steps), len(series))
 
 
+#: The printout's names for the length test: measured quantity, reward, "up" run, "down" run.
+LENGTH_LABELS: tuple[str, str, str, str] = ("answer length", "length reward", "long targets", "short targets")
+
+
 @dataclass(frozen=True)
 class Criterion:
     """A contrast criterion's verdict on two runs pushed opposite ways (:func:`contrast_criterion`;
@@ -352,7 +356,7 @@ class Criterion:
     reward: Drift  # the trained reward, both runs pooled: its mean step must be > 0
     grow: Drift  # the "up" run's measured quantity: its mean step must be > 0
     shrink: Drift  # the "down" run's measured quantity: its mean step must be < 0
-    labels: tuple[str, str, str, str] = ("answer length", "length reward", "long targets", "short targets")
+    labels: tuple[str, str, str, str] = LENGTH_LABELS
 
     def __str__(self) -> str:
         what, reward, up, down = self.labels
@@ -372,7 +376,7 @@ def contrast_criterion(
     down: Sequence[float],
     reward_up: Sequence[float],
     reward_down: Sequence[float],
-    labels: tuple[str, str, str, str] | None = None,
+    labels: tuple[str, str, str, str] = LENGTH_LABELS,
 ) -> Criterion:
     """Did training move a measured quantity the asked way in two runs pushed opposite ways?
 
@@ -391,8 +395,6 @@ def contrast_criterion(
     reward = learning_pooled_drift_test([reward_up, reward_down])
     grow, shrink = learning_drift_test(up), learning_drift_test(down)
     passed = contrast.low > 0 and reward.drift > 0 and grow.drift > 0 and shrink.drift < 0
-    if labels is None:
-        return Criterion(passed, contrast, reward, grow, shrink)
     return Criterion(passed, contrast, reward, grow, shrink, labels)
 
 
